@@ -1,0 +1,66 @@
+"""Typed errors for everything that reads a scan.
+
+Every error names the file (or folder) it is about and says what the user can do. The GUI shows
+``str(error)`` in a dialog and keeps running; the CLI prints it and exits with status 2.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class ImagingError(Exception):
+    """Base class: a scan could not be read as a correct volume.
+
+    ``path`` is the file or folder concerned, ``fix`` tells the user what to do.
+    """
+
+    def __init__(self, path: str | Path, problem: str, fix: str) -> None:
+        self.path = str(path)
+        self.problem = problem
+        self.fix = fix
+        super().__init__(f"{self.path}: {problem}. {fix}")
+
+
+class NoDicomFound(ImagingError):
+    """An empty folder, or one holding no readable DICOM image."""
+
+
+class UnsupportedFormat(ImagingError):
+    """The file is neither DICOM, NIfTI nor MetaImage."""
+
+
+class UnsupportedSeries(ImagingError):
+    """A readable series that is not a CT volume NoduleLens can review (e.g. wrong modality)."""
+
+
+class CorruptFile(ImagingError):
+    """A truncated or damaged file inside a series."""
+
+
+class MultipleSeries(ImagingError):
+    """Several series in one place where one was expected; ``series`` lists the candidates."""
+
+    def __init__(self, path: str | Path, problem: str, fix: str, series: tuple = ()) -> None:
+        super().__init__(path, problem, fix)
+        self.series = series
+
+
+class MissingSlices(ImagingError):
+    """A gap in the slice positions: a slice (or more) of the series is missing."""
+
+
+class UnevenSpacing(ImagingError):
+    """Slice positions are not evenly spaced, so no single voxel grid fits them."""
+
+
+class GantryTilt(ImagingError):
+    """Slices are sheared (gantry tilt) and cannot be stacked on a rectilinear grid."""
+
+
+class InconsistentGeometry(ImagingError):
+    """Slices disagree on rows/columns, pixel spacing or orientation."""
+
+
+class DuplicateSlices(ImagingError):
+    """Two or more slices share one position with different pixel data."""

@@ -1,0 +1,1 @@
+"""Starts and talks to the inference worker process. Torch-free."""

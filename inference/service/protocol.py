@@ -1,0 +1,1 @@
+"""Messages between the GUI/CLI and the inference worker: frozen dataclasses, torch-free."""
