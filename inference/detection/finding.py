@@ -92,3 +92,14 @@ class Finding:
 
     def evolve(self, **changes: Any) -> "Finding":
         return replace(self, **changes)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    """Which model produced a set of findings (from its manifest.json)."""
+
+    model_id: str
+    version: str
+    manifest_sha256: str
+    name: str = ""
+    operating_threshold: float | None = None
