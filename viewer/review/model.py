@@ -56,8 +56,18 @@ class DecisionRecord:
     at: datetime
     reason: RejectReason | None = None
     comment: str = ""
+    #: position in the store's append-only decisions table (0 before it is committed)
+    seq: int = 0
+    series_instance_uid: str = ""
+    #: JSON of the finding's state before and after this decision
+    previous_value: str = ""
+    new_value: str = ""
+    #: for RESET (undo): the ``seq`` of the decision it takes back
+    undoes: int | None = None
 
     def __post_init__(self) -> None:
+        if self.decision is Decision.RESET and self.undoes is None and self.seq:
+            raise ValueError(f"a stored RESET of finding {self.finding_id} must name what it undoes")
         if not self.reviewer.strip():
             raise ValueError("a decision needs a reviewer")
         if self.at.tzinfo is None:
@@ -93,3 +103,17 @@ class ReviewedStudy:
     signed_off_by: str = ""
     signed_off_at: datetime | None = None
     institution: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One row of the append-only audit log: every action, including open, sign-off, export."""
+
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    study_instance_uid: str = ""
+    series_instance_uid: str = ""
+    finding_id: str = ""
+    detail: str = "{}"  # JSON

@@ -1,0 +1,69 @@
+"""Typed errors of the review workflow: the store, the session and screening.
+
+Each names the file or the study it is about and says what the user can do. The GUI shows
+``str(error)`` and keeps running; the CLI prints it and exits with status 2.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class ReviewError(Exception):
+    """Base class. ``where`` is the store file, scan or study concerned; ``fix`` the remedy."""
+
+    def __init__(self, where: str | Path, problem: str, fix: str) -> None:
+        self.where = str(where)
+        self.problem = problem
+        self.fix = fix
+        super().__init__(f"{self.where}: {problem}. {fix}")
+
+
+class StoreCorrupt(ReviewError):
+    """The store file is not a readable NoduleLens database. It is never overwritten;
+    ``backup`` is the copy made before refusing it."""
+
+    def __init__(self, where: str | Path, problem: str, fix: str, backup: str = "") -> None:
+        super().__init__(where, problem, fix)
+        self.backup = backup
+
+
+class StoreTooNew(ReviewError):
+    """The store was written by a newer NoduleLens (its schema version is unknown here)."""
+
+
+class StoreWriteError(ReviewError):
+    """A write could not be committed; nothing of it is in the store. The session keeps the
+    action pending and retries it."""
+
+
+class StoreReadOnly(StoreWriteError):
+    """The store file or its folder is not writable."""
+
+
+class StoreFull(StoreWriteError):
+    """The disk (or the database's size limit) is full."""
+
+
+class StoreBusy(StoreWriteError):
+    """Another NoduleLens instance held the store for longer than the busy timeout."""
+
+
+class UnknownStudy(ReviewError):
+    """No study, series or scan path in the store matches what was asked for."""
+
+
+class UnknownFinding(ReviewError):
+    """The finding id does not belong to the study under review."""
+
+
+class SignOffBlocked(ReviewError):
+    """Sign-off asked for while AI findings are still undecided, or the study is signed off."""
+
+
+class NoReviewer(ReviewError):
+    """No reviewer name is set; every action must name its reviewer."""
+
+
+class ScreeningError(ReviewError):
+    """A folder could not be screened at all (bad root folder, no model)."""

@@ -1,0 +1,138 @@
+"""The store's schema and its migrations, versioned with ``PRAGMA user_version``.
+
+Migration *n* takes a database at version *n - 1* to version *n*. They run inside one
+``BEGIN IMMEDIATE`` transaction, so a crash half-way leaves the old version intact.
+Decisions and audit rows are append-only: triggers refuse UPDATE and DELETE on them.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+_V1 = """
+CREATE TABLE studies (
+    study_uid       TEXT PRIMARY KEY,
+    patient_id      TEXT NOT NULL DEFAULT '',
+    patient_name    TEXT NOT NULL DEFAULT '',
+    study_date      TEXT NOT NULL DEFAULT '',
+    description     TEXT NOT NULL DEFAULT '',
+    created_at      TEXT NOT NULL
+);
+CREATE TABLE series (
+    series_uid          TEXT PRIMARY KEY,
+    study_uid           TEXT NOT NULL REFERENCES studies(study_uid),
+    scan_path           TEXT NOT NULL,
+    description         TEXT NOT NULL DEFAULT '',
+    n_slices            INTEGER NOT NULL DEFAULT 0,
+    created_at          TEXT NOT NULL,
+    screen_state        TEXT NOT NULL DEFAULT 'not screened',
+    screen_error        TEXT NOT NULL DEFAULT '',
+    screened_at         TEXT,
+    flagged             INTEGER NOT NULL DEFAULT 0,
+    highest_lung_rads   TEXT,
+    highest_risk        REAL,
+    highest_score       REAL,
+    n_findings          INTEGER NOT NULL DEFAULT 0,
+    model_id            TEXT,
+    model_version       TEXT,
+    model_sha256        TEXT,
+    model_name          TEXT,
+    operating_threshold REAL
+);
+CREATE INDEX series_by_path ON series(scan_path);
+CREATE INDEX series_by_study ON series(study_uid);
+CREATE TABLE findings (
+    series_uid      TEXT NOT NULL REFERENCES series(series_uid),
+    finding_id      TEXT NOT NULL,
+    source          TEXT NOT NULL CHECK (source IN ('ai', 'reviewer')),
+    model_id        TEXT,
+    model_version   TEXT,
+    model_sha256    TEXT,
+    geometry        TEXT NOT NULL,
+    score           REAL NOT NULL,
+    diameter_mm     REAL,
+    analysis        TEXT,
+    saliency_path   TEXT,
+    created_at      TEXT NOT NULL,
+    created_by      TEXT NOT NULL,
+    PRIMARY KEY (series_uid, finding_id)
+);
+CREATE TABLE decisions (
+    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+    series_uid      TEXT NOT NULL REFERENCES series(series_uid),
+    finding_id      TEXT NOT NULL,
+    decision        TEXT NOT NULL,
+    reviewer        TEXT NOT NULL,
+    at              TEXT NOT NULL,
+    reason          TEXT,
+    comment         TEXT NOT NULL DEFAULT '',
+    previous_value  TEXT NOT NULL,
+    new_value       TEXT NOT NULL,
+    undoes          INTEGER REFERENCES decisions(seq)
+);
+CREATE INDEX decisions_by_series ON decisions(series_uid, seq);
+CREATE TABLE audit (
+    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+    at              TEXT NOT NULL,
+    actor           TEXT NOT NULL,
+    action          TEXT NOT NULL,
+    study_uid       TEXT,
+    series_uid      TEXT,
+    finding_id      TEXT,
+    detail          TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX audit_by_series ON audit(series_uid, seq);
+CREATE INDEX audit_by_study ON audit(study_uid, seq);
+CREATE TRIGGER decisions_no_update BEFORE UPDATE ON decisions
+    BEGIN SELECT RAISE(ABORT, 'decisions are append-only'); END;
+CREATE TRIGGER decisions_no_delete BEFORE DELETE ON decisions
+    BEGIN SELECT RAISE(ABORT, 'decisions are append-only'); END;
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+"""
+
+#: MIGRATIONS[n - 1] brings the schema from version n - 1 to n.
+MIGRATIONS: tuple[str, ...] = (_V1,)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+#: tables every version >= 1 has; used to tell a foreign SQLite file from ours.
+REQUIRED_TABLES = frozenset({"studies", "series", "findings", "decisions", "audit"})
+
+
+def user_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Apply the missing migrations in one immediate transaction; returns the new version.
+
+    The caller has checked that the version is not newer than :data:`SCHEMA_VERSION`.
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        current = user_version(conn)  # re-read under the write lock: another instance may have won
+        for n in range(current + 1, SCHEMA_VERSION + 1):
+            for statement in _statements(MIGRATIONS[n - 1]):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {n}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return SCHEMA_VERSION
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration script into statements (triggers keep their inner ';')."""
+    out: list[str] = []
+    buf = ""
+    for line in script.strip().splitlines():
+        buf += line + "\n"
+        if sqlite3.complete_statement(buf):
+            out.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        raise ValueError(f"incomplete statement in migration: {buf!r}")
+    return out
