@@ -1,0 +1,146 @@
+"""The classical candidate generator: multi-scale Hessian "dot" enhancement inside the lung mask,
+local maxima, non-maximum suppression. Torch-free; also the baseline detector.
+
+Each scale sigma (mm) is computed on the coarsest grid of a 1/2/4 mm isotropic pyramid whose
+spacing is at most 0.7 sigma, so the small scales see 1 mm detail and the large ones stay cheap.
+Dot enhancement (eigenvalues |l1| >= |l2| >= |l3| of the scale-normalised Hessian of the HU
+image, all negative for a bright blob): response = l3^2 / |l1|, 0 elsewhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+from inference.detection.lungs import LungRegion, lung_region
+from inference.imaging.volume import Volume
+
+DEFAULT_SIGMAS = (1.0, 1.5, 2.2, 3.3, 5.0, 7.5)
+#: blob radius / sigma for a solid sphere at the scale of maximal normalised response
+RADIUS_PER_SIGMA = 3 ** 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    center: tuple[float, float, float]  # world LPS mm
+    sigma_mm: float
+    response: float
+
+    @property
+    def diameter_mm(self) -> float:
+        return 2.0 * RADIUS_PER_SIGMA * self.sigma_mm
+
+
+def _eig_sym3(a, b, c, d, e, f):
+    """Eigenvalues of [[a,d,e],[d,b,f],[e,f,c]] elementwise (closed form), sorted ascending."""
+    p1 = d * d + e * e + f * f
+    q = (a + b + c) / 3.0
+    p2 = (a - q) ** 2 + (b - q) ** 2 + (c - q) ** 2 + 2.0 * p1
+    p = np.sqrt(np.maximum(p2 / 6.0, 1e-20))
+    ba, bb, bc = (a - q) / p, (b - q) / p, (c - q) / p
+    bd, be, bf = d / p, e / p, f / p
+    det = ba * (bb * bc - bf * bf) - bd * (bd * bc - bf * be) + be * (bd * bf - bb * be)
+    r = np.clip(det / 2.0, -1.0, 1.0)
+    phi = np.arccos(r) / 3.0
+    e1 = q + 2.0 * p * np.cos(phi)
+    e3 = q + 2.0 * p * np.cos(phi + 2.0 * np.pi / 3.0)
+    e2 = 3.0 * q - e1 - e3
+    return e3, e2, e1
+
+
+def dot_response(img: np.ndarray, sigma_vox: float, sigma_mm: float, valid: np.ndarray) -> np.ndarray:
+    """Scale-normalised dot enhancement of ``img`` (HU/1000) at ``sigma_vox``; 0 outside ``valid``."""
+    s = ndimage.gaussian_filter(img, sigma_vox, mode="nearest")
+    gz, gy, gx = np.gradient(s)
+    del s
+    hzz, hzy, hzx = np.gradient(gz)
+    del gz
+    _, hyy, hyx = np.gradient(gy)
+    del gy
+    hxx = np.gradient(gx, axis=2)
+    del gx
+    norm = sigma_vox ** 2
+    out = np.zeros(img.shape, np.float32)
+    sel = valid & ((hzz + hyy + hxx) < 0)
+    if not sel.any():
+        return out
+    l_lo, l_mid, l_hi = _eig_sym3(*(h[sel] * norm for h in (hzz, hyy, hxx, hzy, hzx, hyx)))
+    # all negative: l_lo is the largest magnitude, l_hi the smallest
+    ok = l_hi < 0
+    resp = np.where(ok, (l_hi ** 2) / np.maximum(-l_lo, 1e-9), 0.0)
+    out[sel] = resp.astype(np.float32)
+    return out
+
+
+def _pyramid(hu: np.ndarray, spacing_zyx: tuple[float, float, float]) -> list[np.ndarray]:
+    """(HU/1000) on 1, 2 and 4 mm isotropic grids."""
+    img = np.clip(hu.astype(np.float32), -1000, 200) / 1000.0
+    zoom = np.asarray(spacing_zyx) / 1.0
+    lvl1 = ndimage.zoom(img, zoom, order=1, mode="nearest", prefilter=False)
+    out = [lvl1]
+    for _ in range(2):
+        a = out[-1]
+        z, y, x = (s // 2 * 2 for s in a.shape)
+        a = a[:z, :y, :x]
+        out.append(a.reshape(z // 2, 2, y // 2, 2, x // 2, 2).mean(axis=(1, 3, 5)))
+    return out
+
+
+def generate_candidates(volume: Volume, sigmas_mm=DEFAULT_SIGMAS, min_response: float = 0.02,
+                        max_candidates: int = 300, region: LungRegion | None = None,
+                        progress=None, cancelled=None) -> list[Candidate]:
+    """Candidates inside the lungs, strongest first, after NMS."""
+    if region is None:
+        region = lung_region(volume)
+    crop = region.index_bounds(volume, margin_mm=8.0)
+    hu = volume.voxels[crop]
+    origin_idx = np.array([c.start for c in crop], float)
+    spacing = volume.spacing_zyx
+    pyr = _pyramid(hu, spacing)
+    found: list[Candidate] = []
+    for n, sigma in enumerate(sigmas_mm):
+        if cancelled is not None and cancelled():
+            from inference.detection.pipeline import Cancelled
+
+            raise Cancelled("detection cancelled")
+        level = 0 if sigma * 0.7 < 2 else (1 if sigma * 0.7 < 4 else 2)
+        g = 2.0 ** level
+        img = pyr[level]
+        axes = [origin_idx[k] + (np.arange(img.shape[k]) * g + (g - 1) / 2) / spacing[k]
+                for k in range(3)]
+        valid = region.on_native_grid(*axes)
+        resp = dot_response(img, sigma / g, sigma, valid)
+        peaks = (resp == ndimage.maximum_filter(resp, size=3)) & (resp > min_response)
+        idx = np.argwhere(peaks)
+        vals = resp[peaks]
+        native = np.stack([axes[k][idx[:, k]] for k in range(3)], -1)
+        w = volume.index_to_world(native)
+        for c, v in zip(w, vals):
+            found.append(Candidate(tuple(float(t) for t in c), float(sigma), float(v)))
+        if progress is not None:
+            progress((n + 1) / len(sigmas_mm), f"blob filter {sigma:g} mm")
+        del resp, valid, idx
+    return nms(found, max_candidates)
+
+
+def nms(cands: list[Candidate], max_candidates: int) -> list[Candidate]:
+    """Keep the strongest; drop any candidate whose centre lies within the radius of a kept one
+    (or the kept one's centre within its own radius)."""
+    cands = sorted(cands, key=lambda c: -c.response)
+    kept: list[Candidate] = []
+    centres = np.zeros((0, 3))
+    radii = np.zeros(0)
+    for c in cands:
+        if len(kept) >= max_candidates:
+            break
+        r = max(c.diameter_mm / 2, 2.0)
+        if len(kept):
+            d = np.linalg.norm(centres - np.asarray(c.center), axis=1)
+            if np.any(d < np.maximum(radii, r)):
+                continue
+        kept.append(c)
+        centres = np.vstack([centres, c.center])
+        radii = np.append(radii, r)
+    return kept
