@@ -1,0 +1,200 @@
+"""The scene: three linked slice views and the 3D view over one scan, with the overlays that
+apply to all of them. Widgets call these methods; every change ends in ``request_render``."""
+
+from __future__ import annotations
+
+from typing import Iterable, Protocol
+
+import numpy as np
+from vtkmodules.vtkRenderingCore import vtkRenderWindow
+
+from inference.imaging.volume import Volume
+from viewer.scene.convert import volume_image
+from viewer.scene.geometry import Orientation
+from viewer.scene.overlays2d import BoxOverlay
+from viewer.scene.presets import DEFAULT_SLAB_MM, Preset, WindowLevel
+from viewer.scene.slice_view import SliceView
+from viewer.scene.volume_view import VolumeView
+
+Point = tuple[float, float, float]
+VIEW_3D = "3d"
+SLICE_NAMES = tuple(o.value for o in Orientation)
+VIEW_NAMES = (*SLICE_NAMES, VIEW_3D)
+
+
+class Scheduler(Protocol):
+    def request_render(self, render_window: object) -> None: ...
+
+
+class Scene:
+    """Owns the VTK side of the viewer. ``windows`` maps view names ('axial', 'coronal',
+    'sagittal', '3d') to the render windows that host them (Qt widgets or offscreen windows)."""
+
+    def __init__(self, windows: dict[str, vtkRenderWindow], scheduler: Scheduler) -> None:
+        self.scheduler = scheduler
+        self.views: dict[str, SliceView] = {
+            name: SliceView(Orientation(name), windows[name]) for name in SLICE_NAMES if name in windows
+        }
+        self.view3d = VolumeView(windows[VIEW_3D]) if VIEW_3D in windows else None
+        self.volume: Volume | None = None
+        self.boxes: tuple[BoxOverlay, ...] = ()
+        self.selected: str | None = None
+        self.saliency: Volume | None = None
+        self.saliency_visible = True
+        self.window = Preset.LUNG.window
+        self.slab_mm: float | None = None
+        self.last_slab_mm = DEFAULT_SLAB_MM
+        self.cursor: Point = (0.0, 0.0, 0.0)
+
+    # -- helpers -------------------------------------------------------------------------------
+    def render(self, names: Iterable[str] | None = None) -> None:
+        """Ask the scheduler for one render of each named view (all by default)."""
+        for name in names if names is not None else VIEW_NAMES:
+            if name in self.views:
+                self.scheduler.request_render(self.views[name].render_window)
+            elif name == VIEW_3D and self.view3d is not None:
+                self.scheduler.request_render(self.view3d.render_window)
+
+    # -- data ----------------------------------------------------------------------------------
+    def set_volume(self, volume: Volume, with_3d: bool = True) -> None:
+        """Show a new scan: planes through its centre, overlays cleared."""
+        self.volume = volume
+        image = volume_image(volume)
+        lo, hi = volume.world_bounds()
+        self.cursor = tuple(float(c) for c in (lo + hi) / 2)  # type: ignore[assignment]
+        self.boxes, self.selected, self.saliency = (), None, None
+        for view in self.views.values():
+            view.saliency.set_volume(None)
+            view.boxes.boxes = ()
+            view.set_volume(volume, image, self.cursor)
+            view.set_window(self.window)
+            view.set_slab(self.slab_mm)
+        if self.view3d is not None:
+            self.view3d.set_boxes(())
+            if with_3d:
+                self.view3d.set_volume(volume)
+        self.render()
+
+    def set_boxes(self, boxes: Iterable[BoxOverlay]) -> None:
+        """Finding boxes (world mm) on every view, coloured by review state."""
+        self.boxes = tuple(boxes)
+        self._push_boxes()
+
+    def select(self, key: str | None) -> None:
+        """Highlight one box and move every view to its centre."""
+        self.selected = key
+        self._push_boxes()
+        box = next((b for b in self.boxes if b.key == key), None)
+        if box is not None:
+            self.set_cursor(tuple((np.asarray(box.lo) + box.hi) / 2))
+
+    def _push_boxes(self) -> None:
+        marked = tuple(
+            BoxOverlay(b.key, b.lo, b.hi, b.status, b.key == self.selected) for b in self.boxes
+        )
+        for view in self.views.values():
+            view.boxes.boxes = marked
+            view.refresh_overlays()
+        if self.view3d is not None:
+            self.view3d.set_boxes(marked)
+        self.render()
+
+    def set_saliency(self, saliency: Volume | None) -> None:
+        """A float 0..1 volume on any grid drawn as a heat map (None removes it)."""
+        if saliency is not None and saliency.voxels.dtype != np.float32:
+            raise ValueError("saliency must be a float32 Volume with values in 0..1")
+        self.saliency = saliency
+        for view in self.views.values():
+            view.saliency.set_volume(saliency)
+            view.refresh_overlays()
+        self.render(SLICE_NAMES)
+
+    def set_saliency_visible(self, visible: bool) -> None:
+        self.saliency_visible = visible
+        for view in self.views.values():
+            view.saliency.visible = visible
+            view.refresh_overlays()
+        self.render(SLICE_NAMES)
+
+    def set_saliency_opacity(self, opacity: float) -> None:
+        for view in self.views.values():
+            view.saliency.set_opacity(opacity)
+        self.render(SLICE_NAMES)
+
+    # -- display -------------------------------------------------------------------------------
+    def set_window(self, window: WindowLevel) -> None:
+        self.window = window
+        for view in self.views.values():
+            view.set_window(window)
+            view.refresh_overlays()
+        self.render(SLICE_NAMES)
+
+    def apply_preset(self, preset: Preset) -> None:
+        self.set_window(preset.window)
+
+    def adjust_window(self, d_width: float, d_level: float) -> None:
+        """Right-drag window/level: change width and level by HU amounts."""
+        w = self.window
+        self.set_window(WindowLevel(w.level + d_level, max(1.0, w.width + d_width)))
+
+    def set_slab(self, thickness_mm: float | None) -> None:
+        """Thick-slab MIP on all slice views (None: thin slices)."""
+        if thickness_mm:
+            self.last_slab_mm = thickness_mm
+        self.slab_mm = thickness_mm
+        for view in self.views.values():
+            view.set_slab(thickness_mm)
+        self.render(SLICE_NAMES)
+
+    def toggle_slab(self) -> None:
+        self.set_slab(None if self.slab_mm else self.last_slab_mm)
+
+    # -- navigation ----------------------------------------------------------------------------
+    def set_cursor(self, world: Point) -> None:
+        """Move the crosshair and every slice view to the world point."""
+        self.cursor = tuple(float(c) for c in world)  # type: ignore[assignment]
+        for view in self.views.values():
+            view.set_cursor(self.cursor)
+        self.render(SLICE_NAMES)
+
+    def click(self, name: str, x: float, y: float) -> np.ndarray:
+        """A click at display pixel (x, y) of view ``name``: the others move to that world point;
+        the clicked view keeps its plane. Returns the world point."""
+        world = self.views[name].display_to_world(x, y)
+        self.cursor = tuple(float(c) for c in world)  # type: ignore[assignment]
+        for other, view in self.views.items():
+            view.set_cursor(self.cursor, move_plane=other != name)
+        self.render(SLICE_NAMES)
+        return world
+
+    def scroll(self, name: str, steps: int) -> None:
+        view = self.views[name]
+        view.scroll(steps)
+        self.cursor = view.cursor
+        for other, v in self.views.items():
+            if other != name:
+                v.set_cursor(self.cursor, move_plane=False)
+        self.render(SLICE_NAMES)
+
+    def readout(self, name: str, x: float, y: float) -> str:
+        """Cursor readout text: world mm, voxel index (z, y, x), HU."""
+        view = self.views[name]
+        if self.volume is None:
+            return ""
+        world = view.display_to_world(x, y)
+        hu = view.hu_at(tuple(world))
+        if hu is None:
+            return f"({world[0]:.1f}, {world[1]:.1f}, {world[2]:.1f}) mm  outside scan"
+        idx = np.round(self.volume.world_to_index(world)).astype(int)
+        return (f"({world[0]:.1f}, {world[1]:.1f}, {world[2]:.1f}) mm  "
+                f"voxel z{idx[0]} y{idx[1]} x{idx[2]}  {hu:.0f} HU")
+
+    def show_readout(self, name: str, text: str) -> None:
+        for other, view in self.views.items():
+            view.text.readout.SetInput(text if other == name else "")
+        self.render(SLICE_NAMES)
+
+    def fit(self) -> None:
+        for view in self.views.values():
+            view.fit()
+        self.render()

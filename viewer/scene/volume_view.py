@@ -1,0 +1,149 @@
+"""The 3D view: volume rendering of a downsampled copy of the scan with a lung-window transfer
+function, finding boxes as coloured outlines, interactive quality while moving and one
+full-quality frame when the motion stops."""
+
+from __future__ import annotations
+
+import numpy as np
+from vtkmodules.vtkCommonDataModel import vtkPiecewiseFunction
+from vtkmodules.vtkFiltersCore import vtkAppendPolyData
+from vtkmodules.vtkFiltersSources import vtkOutlineSource
+from vtkmodules.vtkRenderingCore import (
+    vtkActor,
+    vtkColorTransferFunction,
+    vtkPolyDataMapper,
+    vtkRenderer,
+    vtkRenderWindow,
+    vtkVolume,
+    vtkVolumeProperty,
+)
+from vtkmodules.vtkRenderingVolumeOpenGL2 import vtkOpenGLGPUVolumeRayCastMapper
+
+import vtkmodules.vtkRenderingOpenGL2  # noqa: F401
+from inference.imaging.volume import Volume
+from viewer.scene.convert import downsample, downsampled_affine, image_data, vtk_matrix
+from viewer.scene.overlays2d import BoxOverlay
+from viewer.scene.presets import STATUS_COLORS
+
+#: (HU, opacity) and (HU, rgb) of the lung preset: air clear, lung parenchyma faint,
+#: vessels / nodules / soft tissue warm and more opaque, bone white.
+LUNG_OPACITY = ((-1024, 0.0), (-900, 0.0), (-700, 0.015), (-450, 0.06), (-150, 0.25), (150, 0.35), (700, 0.7), (3000, 0.8))
+LUNG_COLORS = ((-1024, (0.0, 0.0, 0.0)), (-700, (0.55, 0.3, 0.25)), (-300, (0.85, 0.45, 0.35)),
+               (100, (0.95, 0.75, 0.6)), (700, (1.0, 1.0, 0.95)), (3000, (1.0, 1.0, 1.0)))
+
+
+def lung_volume_property() -> vtkVolumeProperty:
+    otf = vtkPiecewiseFunction()
+    for hu, a in LUNG_OPACITY:
+        otf.AddPoint(hu, a)
+    ctf = vtkColorTransferFunction()
+    for hu, rgb in LUNG_COLORS:
+        ctf.AddRGBPoint(hu, *rgb)
+    prop = vtkVolumeProperty()
+    prop.SetScalarOpacity(otf)
+    prop.SetColor(ctf)
+    prop.SetInterpolationTypeToLinear()
+    prop.ShadeOn()
+    prop.SetAmbient(0.35)
+    prop.SetDiffuse(0.7)
+    prop.SetSpecular(0.15)
+    return prop
+
+
+class VolumeView:
+    """3D rendering of one scan; ``set_interactive(True)`` while the user moves the camera."""
+
+    #: (image sample distance, ray sample distance in mm) for still and interactive frames
+    STILL = (1.0, 0.7)
+    INTERACTIVE = (2.5, 2.5)
+
+    def __init__(self, render_window: vtkRenderWindow, max_dim: int = 128) -> None:
+        self.render_window = render_window
+        self.max_dim = max_dim
+        self.renderer = vtkRenderer()
+        self.renderer.SetBackground(0.05, 0.05, 0.08)
+        render_window.AddRenderer(self.renderer)
+        self.mapper = vtkOpenGLGPUVolumeRayCastMapper()
+        self.mapper.AutoAdjustSampleDistancesOff()
+        self.mapper.SetBlendModeToComposite()
+        self.actor = vtkVolume()
+        self.actor.SetMapper(self.mapper)
+        self.actor.SetProperty(lung_volume_property())
+        self.actor.VisibilityOff()
+        self.renderer.AddVolume(self.actor)
+        self.box_append = vtkAppendPolyData()
+        self.box_mapper = vtkPolyDataMapper()
+        self.box_mapper.SetColorModeToDirectScalars()
+        self.box_actor = vtkActor()
+        self.box_actor.SetMapper(self.box_mapper)
+        self.box_actor.GetProperty().SetLineWidth(2.5)
+        self.box_actor.GetProperty().LightingOff()
+        self.renderer.AddActor(self.box_actor)
+        self.volume: Volume | None = None
+        self.interactive = False
+        self._apply_quality()
+
+    def set_volume(self, volume: Volume) -> None:
+        """Downsample to at most ``max_dim`` voxels per axis and show it in world mm."""
+        self.volume = volume
+        small, strides = downsample(volume, self.max_dim)
+        self._small = small
+        self.mapper.SetInputData(image_data(small))
+        self.actor.SetUserMatrix(vtk_matrix(downsampled_affine(volume.affine, strides)))
+        self.actor.VisibilityOn()
+        self.reset_camera()
+
+    def reset_camera(self) -> None:
+        """Anterior view, superior up (patient's right on screen left)."""
+        if self.volume is None:
+            return
+        lo, hi = self.volume.world_bounds()
+        c = (lo + hi) / 2
+        cam = self.renderer.GetActiveCamera()
+        cam.SetFocalPoint(*c)
+        cam.SetPosition(c[0], c[1] - 1000.0, c[2])
+        cam.SetViewUp(0.0, 0.0, 1.0)
+        self.renderer.ResetCamera(lo[0], hi[0], lo[1], hi[1], lo[2], hi[2])
+        cam.Zoom(1.3)
+
+    def set_boxes(self, boxes: tuple[BoxOverlay, ...]) -> None:
+        from vtkmodules.vtkCommonCore import vtkUnsignedCharArray
+
+        self.box_append.RemoveAllInputs()
+        for box in boxes:
+            src = vtkOutlineSource()
+            src.SetBounds(box.lo[0], box.hi[0], box.lo[1], box.hi[1], box.lo[2], box.hi[2])
+            src.Update()
+            pd = src.GetOutput()
+            rgb = vtkUnsignedCharArray()
+            rgb.SetNumberOfComponents(3)
+            color = (1.0, 1.0, 1.0) if box.selected else STATUS_COLORS[box.status]
+            for _ in range(pd.GetNumberOfCells()):
+                rgb.InsertNextTuple3(*(int(255 * c) for c in color))
+            pd.GetCellData().SetScalars(rgb)
+            self.box_append.AddInputData(pd)
+        if boxes:
+            self.box_append.Update()
+            self.box_mapper.SetInputConnection(self.box_append.GetOutputPort())
+        self.box_actor.SetVisibility(bool(boxes))
+
+    def set_interactive(self, interactive: bool) -> None:
+        """Coarser sampling while the camera moves; call with False for the full-quality frame."""
+        if interactive != self.interactive:
+            self.interactive = interactive
+            self._apply_quality()
+
+    def _apply_quality(self) -> None:
+        image_sd, ray_mm = self.INTERACTIVE if self.interactive else self.STILL
+        self.mapper.SetImageSampleDistance(image_sd)
+        self.mapper.SetSampleDistance(ray_mm)
+
+    def rotate(self, azimuth_deg: float, elevation_deg: float = 0.0) -> None:
+        cam = self.renderer.GetActiveCamera()
+        cam.Azimuth(azimuth_deg)
+        cam.Elevation(elevation_deg)
+        cam.OrthogonalizeViewUp()
+        self.renderer.ResetCameraClippingRange()
+
+    def downsampled_shape(self) -> tuple[int, ...]:
+        return tuple(np.asarray(getattr(self, "_small", np.zeros((0, 0, 0)))).shape)
