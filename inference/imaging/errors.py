@@ -64,3 +64,7 @@ class InconsistentGeometry(ImagingError):
 
 class DuplicateSlices(ImagingError):
     """Two or more slices share one position with different pixel data."""
+
+
+class PathNotFound(ImagingError):
+    """The path given does not exist."""

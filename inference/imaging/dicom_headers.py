@@ -1,0 +1,240 @@
+"""Reading DICOM headers once: which files are DICOM images, and the per-slice facts the loader needs.
+
+A header is read without its pixel data (``stop_before_pixels``); the values the geometry checks and
+the pixel decoder need are copied into a small frozen :class:`SliceHeader`. Multi-frame (enhanced)
+objects become one :class:`SliceHeader` per frame, with ``frame`` set.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pydicom
+from pydicom.dataset import Dataset
+
+from inference.imaging.errors import CorruptFile
+
+#: transfer syntaxes whose pixel data can be read straight from the file as little-endian words
+UNCOMPRESSED_LE = frozenset({"1.2.840.10008.1.2", "1.2.840.10008.1.2.1"})
+
+
+@dataclass(frozen=True, slots=True)
+class SliceHeader:
+    """One image plane of a DICOM file (a frame of a multi-frame object, or a single-frame file)."""
+
+    path: str
+    frame: int | None
+    n_frames: int
+    sop_instance_uid: str
+    sop_class_uid: str
+    series_instance_uid: str
+    modality: str
+    image_type: tuple[str, ...]
+    rows: int
+    columns: int
+    pixel_spacing: tuple[float, float] | None  # (between rows, between columns) in mm
+    orientation: tuple[float, ...] | None  # ImageOrientationPatient, 6 direction cosines
+    position: tuple[float, float, float] | None  # ImagePositionPatient, LPS mm
+    slope: float
+    intercept: float
+    bits_allocated: int
+    bits_stored: int
+    signed: bool
+    samples_per_pixel: int
+    padding: tuple[int, int] | None  # inclusive raw range of padding values, or None
+    transfer_syntax: str
+    series_description: str
+    series_number: int | None
+    slice_thickness: float | None
+    gantry_tilt: float
+    instance_number: int | None
+
+    @property
+    def is_localizer(self) -> bool:
+        return "LOCALIZER" in self.image_type
+
+    @property
+    def uncompressed(self) -> bool:
+        return self.transfer_syntax in UNCOMPRESSED_LE
+
+
+def looks_like_dicom(path: str) -> bool:
+    """'DICM' at byte 128, or (old files without preamble) a group-0008 tag at byte 0."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(132)
+    except OSError:
+        return False
+    if len(head) >= 132 and head[128:132] == b"DICM":
+        return True
+    return len(head) >= 8 and head[:2] in (b"\x08\x00", b"\x02\x00") and head[2:4] < b"\x20\x00"
+
+
+def iter_files(root: Path) -> Iterator[str]:
+    """Every regular file under ``root`` (recursively), in a stable order, hidden files skipped."""
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if not name.startswith(".") and name.upper() != "DICOMDIR":
+                yield os.path.join(dirpath, name)
+
+
+def _floats(value, n: int, what: str, path: str) -> tuple[float, ...] | None:
+    if value is None or value == "":
+        return None
+    try:
+        items = [value] if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__") else value
+        seq = [float(v) for v in items]
+    except (TypeError, ValueError) as exc:
+        raise CorruptFile(path, f"{what} is not numeric ({exc})", "Re-export the file from the scanner or PACS") from exc
+    if len(seq) != n or not all(np.isfinite(seq)):
+        raise CorruptFile(path, f"{what} must hold {n} finite numbers, not {list(seq)}",
+                          "Re-export the file from the scanner or PACS")
+    return tuple(seq)
+
+
+def _num(ds: Dataset, keyword: str, default: float | None, path: str) -> float | None:
+    value = ds.get(keyword)
+    if value is None or value == "":
+        return default
+    try:
+        out = float(value)
+    except (TypeError, ValueError) as exc:
+        raise CorruptFile(path, f"{keyword} {value!r} is not a number", "Re-export the file from the scanner or PACS") from exc
+    if not np.isfinite(out):
+        raise CorruptFile(path, f"{keyword} is not finite", "Re-export the file from the scanner or PACS")
+    return out
+
+
+def _int(ds: Dataset, keyword: str, default: int | None, path: str) -> int | None:
+    value = _num(ds, keyword, None, path)
+    return default if value is None else int(value)
+
+
+def _padding(ds: Dataset, signed: bool, bits_allocated: int) -> tuple[int, int] | None:
+    """PixelPaddingValue (and PixelPaddingRangeLimit) as raw stored values of the right sign."""
+    def as_raw(v) -> int | None:
+        if v is None:
+            return None
+        if isinstance(v, bytes):
+            if len(v) < 2:
+                return None
+            v = int.from_bytes(v[:2], "little", signed=False)
+        v = int(v)
+        if signed and bits_allocated == 16 and v >= 0x8000:
+            v -= 0x10000  # stored as US although the pixels are signed
+        return v
+
+    try:
+        pad = as_raw(ds.get("PixelPaddingValue"))
+        limit = as_raw(ds.get("PixelPaddingRangeLimit"))
+    except (TypeError, ValueError):
+        return None
+    if pad is None:
+        return None
+    if limit is None:
+        return (pad, pad)
+    return (min(pad, limit), max(pad, limit))
+
+
+def _frame_item(seq_owner: Dataset | None, seq: str, keyword: str):
+    if seq_owner is None or seq not in seq_owner or len(seq_owner[seq].value) == 0:
+        return None
+    return seq_owner[seq].value[0].get(keyword)
+
+
+def read_headers(path: str) -> list[SliceHeader]:
+    """The image planes in one DICOM file ([] when it holds no image). Raises :class:`CorruptFile`."""
+    try:
+        ds = pydicom.dcmread(path, stop_before_pixels=True, force=True)
+        return _headers_of(ds, path)
+    except CorruptFile:
+        raise
+    except Exception as exc:  # pydicom raises many types on damaged bytes
+        raise CorruptFile(path, f"the DICOM header cannot be read ({type(exc).__name__}: {exc})",
+                          "The file is truncated or damaged: copy it again from the source, "
+                          "or remove it from the folder") from exc
+
+
+def _headers_of(ds: Dataset, path: str) -> list[SliceHeader]:
+    rows = _int(ds, "Rows", None, path)
+    cols = _int(ds, "Columns", None, path)
+    if rows is None or cols is None:
+        return []  # no image (a structured report, a presentation state, ...)
+    if rows < 1 or cols < 1:
+        raise CorruptFile(path, f"the image has {rows} rows and {cols} columns", "Re-export the file")
+    meta = getattr(ds, "file_meta", None)
+    ts = str(meta.get("TransferSyntaxUID", "1.2.840.10008.1.2")) if meta is not None else "1.2.840.10008.1.2"
+    bits_allocated = _int(ds, "BitsAllocated", 16, path)
+    bits_stored = _int(ds, "BitsStored", bits_allocated, path)
+    signed = bool(_int(ds, "PixelRepresentation", 0, path))
+    n_frames = _int(ds, "NumberOfFrames", 1, path) or 1
+    image_type = tuple(str(v).upper() for v in (ds.get("ImageType") or ()) if v is not None) \
+        if not isinstance(ds.get("ImageType"), str) else (str(ds.ImageType).upper(),)
+    thickness = _num(ds, "SliceThickness", None, path)
+    common = dict(
+        path=path, n_frames=n_frames, sop_instance_uid=str(ds.get("SOPInstanceUID", "")),
+        sop_class_uid=str(ds.get("SOPClassUID", "")), series_instance_uid=str(ds.get("SeriesInstanceUID", "")),
+        modality=str(ds.get("Modality", "")).upper(), image_type=image_type, rows=rows, columns=cols,
+        bits_allocated=bits_allocated, bits_stored=bits_stored, signed=signed,
+        samples_per_pixel=_int(ds, "SamplesPerPixel", 1, path),
+        padding=_padding(ds, signed, bits_allocated), transfer_syntax=ts,
+        series_description=str(ds.get("SeriesDescription", "") or ""),
+        series_number=_int(ds, "SeriesNumber", None, path),
+        gantry_tilt=_num(ds, "GantryDetectorTilt", 0.0, path) or 0.0,
+        instance_number=_int(ds, "InstanceNumber", None, path),
+    )
+    if n_frames == 1 and "PerFrameFunctionalGroupsSequence" not in ds:
+        return [SliceHeader(
+            frame=None,
+            pixel_spacing=_floats(ds.get("PixelSpacing"), 2, "PixelSpacing", path),
+            orientation=_floats(ds.get("ImageOrientationPatient"), 6, "ImageOrientationPatient", path),
+            position=_floats(ds.get("ImagePositionPatient"), 3, "ImagePositionPatient", path),
+            slope=_num(ds, "RescaleSlope", 1.0, path), intercept=_num(ds, "RescaleIntercept", 0.0, path),
+            slice_thickness=thickness, **common)]
+    return _frame_headers(ds, path, n_frames, thickness, common)
+
+
+def _frame_headers(ds: Dataset, path: str, n_frames: int, thickness, common: dict) -> list[SliceHeader]:
+    """Enhanced (multi-frame) objects: geometry and rescale live in functional group sequences."""
+    shared = ds["SharedFunctionalGroupsSequence"].value[0] if ds.get("SharedFunctionalGroupsSequence") else None
+    per_frame = ds.get("PerFrameFunctionalGroupsSequence") or []
+    if len(per_frame) not in (0, n_frames):
+        raise CorruptFile(path, f"{len(per_frame)} per-frame groups for {n_frames} frames",
+                          "Re-export the multi-frame object")
+    out = []
+    for i in range(n_frames):
+        item = per_frame[i] if per_frame else None
+
+        def pick(seq: str, keyword: str):
+            v = _frame_item(item, seq, keyword)
+            return v if v is not None else _frame_item(shared, seq, keyword)
+
+        slope = pick("PixelValueTransformationSequence", "RescaleSlope")
+        intercept = pick("PixelValueTransformationSequence", "RescaleIntercept")
+        frame_thickness = pick("PixelMeasuresSequence", "SliceThickness")
+        out.append(SliceHeader(
+            frame=i,
+            pixel_spacing=_floats(pick("PixelMeasuresSequence", "PixelSpacing"), 2, "PixelSpacing", path),
+            orientation=_floats(pick("PlaneOrientationSequence", "ImageOrientationPatient"), 6,
+                                "ImageOrientationPatient", path),
+            position=_floats(pick("PlanePositionSequence", "ImagePositionPatient"), 3,
+                             "ImagePositionPatient", path),
+            slope=float(slope) if slope not in (None, "") else _num(ds, "RescaleSlope", 1.0, path),
+            intercept=float(intercept) if intercept not in (None, "") else _num(ds, "RescaleIntercept", 0.0, path),
+            slice_thickness=float(frame_thickness) if frame_thickness not in (None, "") else thickness,
+            **common))
+    return out
+
+
+def read_dataset_header(path: str) -> Dataset:
+    """The full header of one file (for series-level metadata). Raises :class:`CorruptFile`."""
+    try:
+        return pydicom.dcmread(path, stop_before_pixels=True, force=True)
+    except Exception as exc:
+        raise CorruptFile(path, f"the DICOM header cannot be read ({type(exc).__name__})",
+                          "Copy the file again from the source, or remove it from the folder") from exc

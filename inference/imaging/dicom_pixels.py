@@ -1,0 +1,150 @@
+"""Decoding the pixels of ordered planes into one preallocated int16 Hounsfield array.
+
+Uncompressed 16-bit little-endian single-frame files are read straight from the file at the
+pixel data's offset (found from the file size and checked against the element header), without
+building a pydicom dataset. Everything else (compressed transfer syntaxes through pydicom's
+pylibjpeg plugins, multi-frame objects, other bit depths) goes through ``pydicom.pixel_array``.
+Two threads share the work; numpy and file reads release the GIL.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pydicom
+
+from inference.imaging.dicom_headers import SliceHeader
+from inference.imaging.errors import CorruptFile, UnsupportedSeries
+
+PIXEL_TAG = b"\xe0\x7f\x10\x00"
+AIR_HU = -1024
+THREADS = 2
+
+Progress = Callable[[float, str], None]
+
+
+def _corrupt(h: SliceHeader, why: str) -> CorruptFile:
+    return CorruptFile(h.path, f"the pixel data cannot be decoded ({why})",
+                       "The file is truncated or damaged: copy it again from the source, or remove it "
+                       "and load the rest of the series")
+
+
+def _read_direct(h: SliceHeader) -> np.ndarray | None:
+    """Raw stored values of an uncompressed 16-bit plane, or None when the fast path does not apply."""
+    if not (h.uncompressed and h.frame is None and h.bits_allocated == 16 and h.samples_per_pixel == 1):
+        return None
+    count = h.rows * h.columns
+    nbytes = 2 * count
+    try:
+        size = os.path.getsize(h.path)
+        offset = size - nbytes
+        if offset < 12:
+            return None
+        with open(h.path, "rb") as fh:
+            fh.seek(offset - 12)
+            head = fh.read(12)
+            explicit = head[:4] == PIXEL_TAG and head[4:6] in (b"OW", b"OB") and head[6:8] == b"\0\0"
+            implicit = head[4:8] == PIXEL_TAG
+            if not (explicit or implicit) or int.from_bytes(head[8:12], "little") != nbytes:
+                return None
+            raw = np.fromfile(fh, dtype="<i2" if h.signed else "<u2", count=count)
+    except OSError:
+        return None
+    if raw.size != count:
+        return None
+    raw = raw.reshape(h.rows, h.columns)
+    if h.bits_stored < 16:  # high bits may hold overlays: keep the stored bits, sign-extend
+        wide = raw.astype(np.int32) & ((1 << h.bits_stored) - 1)
+        if h.signed:
+            top = 1 << (h.bits_stored - 1)
+            wide = np.where(wide >= top, wide - 2 * top, wide)
+        return wide
+    return raw
+
+
+class _Decoded:
+    """Decoded pixel arrays of multi-frame or compressed files, kept while their frames are used."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._cache: dict[str, np.ndarray] = {}
+
+    def plane(self, h: SliceHeader) -> np.ndarray:
+        with self._lock:
+            arr = self._cache.get(h.path)
+            if arr is None:
+                try:
+                    ds = pydicom.dcmread(h.path, force=True)
+                    arr = ds.pixel_array
+                except Exception as exc:  # decoders raise many types on damaged data
+                    raise _corrupt(h, f"{type(exc).__name__}: {exc}") from exc
+                if h.n_frames > 1:
+                    self._cache[h.path] = arr
+        if h.n_frames > 1:
+            if arr.ndim != 3 or arr.shape[0] != h.n_frames:
+                raise _corrupt(h, f"expected {h.n_frames} frames, decoded shape {arr.shape}")
+            arr = arr[h.frame or 0]
+        if arr.shape != (h.rows, h.columns):
+            raise _corrupt(h, f"decoded shape {arr.shape}, header says {h.rows}x{h.columns}")
+        return arr
+
+
+def raw_plane(h: SliceHeader, decoded: _Decoded | None = None) -> np.ndarray:
+    """Raw stored values of one plane (rows, columns)."""
+    if h.samples_per_pixel != 1:
+        raise UnsupportedSeries(h.path, f"the image has {h.samples_per_pixel} samples per pixel (colour)",
+                                "Load the original greyscale CT series, not a secondary capture")
+    raw = _read_direct(h)
+    if raw is None:
+        raw = (decoded or _Decoded()).plane(h)
+    return raw
+
+
+def same_pixels(a: SliceHeader, b: SliceHeader) -> bool:
+    """Identical Hounsfield values in two planes (used to drop exact duplicates)."""
+    ra, rb = raw_plane(a), raw_plane(b)
+    return (ra.shape == rb.shape and (a.slope, a.intercept) == (b.slope, b.intercept)
+            and bool(np.array_equal(ra, rb)))
+
+
+def _to_hu(raw: np.ndarray, h: SliceHeader, out: np.ndarray) -> int:
+    """Write HU of one plane into ``out`` (int16); returns the number of padding pixels set to air."""
+    pad_mask = None
+    if h.padding is not None:
+        lo, hi = h.padding
+        pad_mask = (raw >= lo) & (raw <= hi) if lo != hi else raw == lo
+    if h.slope == 1.0 and float(h.intercept).is_integer():
+        wide = raw.astype(np.int32)
+        wide += int(h.intercept)
+    else:
+        wide = np.rint(raw.astype(np.float64) * h.slope + h.intercept)
+    np.clip(wide, -32768, 32767, out=wide)
+    out[...] = wide
+    if pad_mask is not None:
+        n = int(np.count_nonzero(pad_mask))
+        if n:
+            out[pad_mask] = AIR_HU
+        return n
+    return 0
+
+
+def fill(out: np.ndarray, planes: Sequence[SliceHeader], progress: Progress | None = None) -> int:
+    """Decode ``planes`` into ``out[z]`` in order; returns the count of padding pixels set to air."""
+    decoded = _Decoded()
+    total = len(planes)
+
+    def work(z: int) -> int:
+        h = planes[z]
+        return _to_hu(raw_plane(h, decoded), h, out[z])
+
+    padded = 0
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        for done, n in enumerate(pool.map(work, range(total)), start=1):
+            padded += n
+            if progress is not None and (done == total or done % 16 == 0):
+                progress(done / total, f"reading slice {done} of {total}")
+    return padded

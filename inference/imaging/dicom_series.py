@@ -1,0 +1,189 @@
+"""DICOM folders and files: find the series, pick one, stack it and decode it into a Volume.
+
+Headers are read once (:func:`scan_series`); the candidates keep the per-plane headers so that
+loading a chosen series does not read them again.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from inference.imaging.dicom_geometry import stack
+from inference.imaging.dicom_headers import SliceHeader, iter_files, looks_like_dicom, read_headers
+from inference.imaging.dicom_metadata import series_info
+from inference.imaging.dicom_pixels import Progress, fill, same_pixels
+from inference.imaging.errors import MultipleSeries, NoDicomFound, UnsupportedSeries
+from inference.imaging.volume import Volume
+
+
+class Orientation(enum.Enum):
+    AXIAL = "axial"
+    CORONAL = "coronal"
+    SAGITTAL = "sagittal"
+    OBLIQUE = "oblique"
+    UNKNOWN = "unknown"
+
+    @staticmethod
+    def of(iop: Sequence[float] | None) -> "Orientation":
+        if iop is None:
+            return Orientation.UNKNOWN
+        normal = np.cross(np.asarray(iop[:3], float), np.asarray(iop[3:], float))
+        axis = int(np.argmax(np.abs(normal)))
+        if abs(normal[axis]) < 0.985 * max(np.linalg.norm(normal), 1e-9):
+            return Orientation.OBLIQUE
+        return (Orientation.SAGITTAL, Orientation.CORONAL, Orientation.AXIAL)[axis]
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesCandidate:
+    """One image series found in a folder, as the series chooser shows it."""
+
+    uid: str
+    description: str
+    slice_count: int
+    thickness_mm: float | None
+    modality: str
+    orientation: Orientation
+    files: tuple[str, ...]
+    series_number: int | None = None
+    is_localizer: bool = False
+    #: the planes' headers (read once, reused by :func:`load_series`)
+    planes: tuple[SliceHeader, ...] = field(default=(), repr=False, compare=False)
+
+    def summary(self) -> str:
+        thick = f"{self.thickness_mm:g} mm" if self.thickness_mm else "thickness unknown"
+        desc = self.description or "(no description)"
+        return (f"{self.modality or '?'} {self.orientation.value} '{desc}', {self.slice_count} slices, "
+                f"{thick}, series {self.series_number if self.series_number is not None else '?'} "
+                f"uid {self.uid}")
+
+
+def _candidate(uid: str, planes: list[SliceHeader]) -> SeriesCandidate:
+    first = planes[0]
+    files = tuple(dict.fromkeys(p.path for p in planes))
+    thick = [p.slice_thickness for p in planes if p.slice_thickness]
+    return SeriesCandidate(
+        uid=uid, description=first.series_description, slice_count=len(planes),
+        thickness_mm=float(np.median(thick)) if thick else None, modality=first.modality,
+        orientation=Orientation.of(first.orientation), files=files, series_number=first.series_number,
+        is_localizer=all(p.is_localizer for p in planes), planes=tuple(planes))
+
+
+def _read_all(files: list[str]) -> list[SliceHeader]:
+    if len(files) < 8:
+        return [h for f in files for h in read_headers(f)]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return [h for hs in pool.map(read_headers, files) for h in hs]
+
+
+def scan_series(path: str | Path, recursive: bool = True) -> list[SeriesCandidate]:
+    """The image series under ``path`` (a folder, or the folder of one file), largest first.
+
+    Raises :class:`NoDicomFound` for an empty folder or one without DICOM images, and
+    :class:`CorruptFile` for a DICOM file whose header cannot be read.
+    """
+    root = Path(path)
+    if root.is_file():
+        root = root.parent
+        recursive = False
+    if recursive:
+        files = list(iter_files(root))
+    else:
+        files = sorted(str(p) for p in root.iterdir() if p.is_file() and not p.name.startswith("."))
+    if not files:
+        raise NoDicomFound(root, "the folder is empty", "Choose the folder that holds the CT series' files")
+    dicom = [f for f in files if looks_like_dicom(f)]
+    if not dicom:
+        raise NoDicomFound(root, f"none of its {len(files)} files is a DICOM file",
+                           "Choose the folder that holds the CT series' .dcm files, "
+                           "or open a NIfTI (.nii, .nii.gz) or MetaImage (.mhd) file")
+    groups: dict[str, list[SliceHeader]] = {}
+    for h in _read_all(dicom):
+        groups.setdefault(h.series_instance_uid, []).append(h)
+    if not groups:
+        raise NoDicomFound(root, f"its {len(dicom)} DICOM files hold no images (reports or other objects only)",
+                           "Choose the folder that holds the CT image series")
+    cands = []
+    for uid, planes in groups.items():
+        images = [p for p in planes if not p.is_localizer]
+        scouts = [p for p in planes if p.is_localizer]
+        cands.append(_candidate(uid, images or scouts))
+        if images and scouts:  # localizers inside an image series: listed as their own candidate
+            cands.append(_candidate(uid, scouts))
+    cands.sort(key=lambda c: (c.is_localizer, -c.slice_count, c.uid))
+    return cands
+
+
+def _pick(path: Path, cands: list[SeriesCandidate], series_uid: str | None) -> tuple[SeriesCandidate, list[str]]:
+    warnings: list[str] = []
+    images = [c for c in cands if not c.is_localizer]
+    scouts = [c for c in cands if c.is_localizer]
+    if series_uid is not None:
+        chosen = [c for c in images if c.uid == series_uid] or [c for c in scouts if c.uid == series_uid]
+        if not chosen:
+            listing = "; ".join(c.summary() for c in cands)
+            raise MultipleSeries(path, f"no series with SeriesInstanceUID {series_uid} here (found: {listing})",
+                                 "Choose one of the series found", series=tuple(cands))
+        pick = chosen[0]
+    elif len(images) > 1:
+        listing = "; ".join(c.summary() for c in images)
+        raise MultipleSeries(path, f"{len(images)} image series are mixed in this folder: {listing}",
+                             "Choose one series (the series chooser, or `--series UID`), or put each "
+                             "series in its own folder", series=tuple(images))
+    elif images:
+        pick = images[0]
+    else:
+        raise UnsupportedSeries(path, "the folder holds only localizer (scout) images",
+                                "Choose the folder of the axial CT series itself")
+    if not pick.is_localizer:
+        for s in scouts:
+            warnings.append(f"{len(s.files)} localizer (scout) image(s) excluded: "
+                            + ", ".join(os.path.basename(f) for f in s.files[:5]))
+    return pick, warnings
+
+
+def load_series(path: str | Path, cand: SeriesCandidate, warnings: Sequence[str] = (),
+                progress: Progress | None = None) -> Volume:
+    """Stack, check and decode one candidate into an int16 HU :class:`Volume`."""
+    first = cand.planes[0]
+    if cand.modality != "CT":
+        raise UnsupportedSeries(first.path, f"the series' modality is {cand.modality or 'missing'}, not CT",
+                                "NoduleLens reviews CT scans only: choose the CT series of the study")
+    grid = stack(cand.planes, same_pixels)
+    planes = grid.slices
+    voxels = np.empty((len(planes), first.rows, first.columns), dtype=np.int16)
+    padded = fill(voxels, planes, progress)
+    notes = list(warnings) + list(grid.warnings)
+    if padded:
+        lo, hi = first.padding or (0, 0)
+        value = f"{lo}" if lo == hi else f"{lo}..{hi}"
+        notes.append(f"{padded} padding pixels (PixelPaddingValue {value}, outside the scanned field) "
+                     "set to -1024 HU (air)")
+    info = series_info(planes, source=str(path), warnings=tuple(notes))
+    return Volume(voxels, grid.affine, info)
+
+
+def load_dicom(path: str | Path, series_uid: str | None = None, progress: Progress | None = None) -> Volume:
+    """A folder (recursively) or one file of a series (its series is loaded from its folder)."""
+    p = Path(path)
+    if p.is_file():
+        own = read_headers(str(p))
+        if not own:
+            raise UnsupportedSeries(p, "the DICOM file holds no image", "Open a CT image file or its folder")
+        if own[0].n_frames > 1:  # an enhanced multi-frame object is a whole series in one file
+            cand = _candidate(own[0].series_instance_uid, own)
+            return load_series(p, cand, progress=progress)
+        cands = scan_series(p, recursive=False)
+        series_uid = series_uid or own[0].series_instance_uid
+        cand, warnings = _pick(p.parent, cands, series_uid)
+        return load_series(p.parent, cand, warnings, progress)
+    cands = scan_series(p)
+    cand, warnings = _pick(p, cands, series_uid)
+    return load_series(p, cand, warnings, progress)
