@@ -1,1 +1,0 @@
-"""Synthetic low-dose chest CT with known nodules (demo scan, tests, training data)."""

@@ -1,0 +1,249 @@
+"""The inference worker process: loads one model once, then answers requests until told to stop.
+
+Started by :class:`inference.service.client.InferenceClient` with the ``spawn`` start method (a
+fresh interpreter: no forked copy of the GUI's Qt state, safe with CUDA). torch lives only here.
+It listens on no port: it talks through the pipe it was given, reads scans from shared memory or
+from disk, and writes saliency maps as files. The cancel event is polled between stages and at
+every progress report, so a cancel lands within one progress step.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import time
+import traceback as tb
+from multiprocessing import shared_memory
+from typing import Any, Callable
+
+import numpy as np
+
+from inference.detection.finding import Finding
+from inference.imaging.volume import Volume
+from inference.service.protocol import (CancelledReply, DetectReply, DetectRequest, ErrorReply,
+                                        Progress, Ready, ScanPath, Shutdown, VolumeInSharedMemory)
+
+
+class _CancelledHere(Exception):
+    """Raised inside the worker when the client has set the cancel event."""
+
+
+def resolve_device(name: str) -> str:
+    """``auto`` → CUDA, then Apple MPS, then CPU. An explicit device that is absent is an error."""
+    import torch
+
+    name = (name or "auto").lower()
+    if name == "auto":
+        if torch.cuda.is_available():
+            return "cuda"
+        mps = getattr(torch.backends, "mps", None)
+        if mps is not None and mps.is_available():
+            return "mps"
+        return "cpu"
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise RuntimeError(f"device {name!r} requested but torch sees no CUDA GPU; use --device cpu or auto")
+    if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise RuntimeError("device 'mps' requested but Apple MPS is not available; use --device cpu or auto")
+    if name not in ("cpu", "mps") and not name.startswith("cuda"):
+        raise RuntimeError(f"unknown device {name!r}; use auto, cpu, cuda or mps")
+    return name
+
+
+def _is_out_of_memory(exc: BaseException) -> bool:
+    if isinstance(exc, MemoryError):
+        return True
+    try:
+        import torch
+        if isinstance(exc, torch.cuda.OutOfMemoryError):
+            return True
+    except ImportError:  # pragma: no cover - torch is always there in the worker
+        pass
+    return "out of memory" in str(exc).lower()
+
+
+def error_reply(exc: BaseException, request_id: int | None, fatal: bool = False) -> ErrorReply:
+    oom = _is_out_of_memory(exc)
+    return ErrorReply(
+        request_id=request_id,
+        error_type=f"{type(exc).__module__}:{type(exc).__qualname__}",
+        message=str(exc) or type(exc).__name__,
+        traceback="".join(tb.format_exception(exc))[-8000:],
+        path=getattr(exc, "path", None) if isinstance(getattr(exc, "path", None), str) else None,
+        problem=getattr(exc, "problem", None), fix=getattr(exc, "fix", None),
+        fatal=fatal or oom, out_of_memory=oom)
+
+
+def _optional(module: str, attr: str) -> Any:
+    try:
+        return getattr(importlib.import_module(module), attr, None)
+    except ModuleNotFoundError as exc:
+        if exc.name and module.startswith(exc.name):
+            return None
+        raise
+
+
+class Runtime:
+    """The loaded model and the per-request pipeline: scan → findings (+ analysis, + saliency)."""
+
+    def __init__(self, model: str | None, device: str) -> None:
+        t0 = time.perf_counter()
+        from inference.detection.pipeline import Detector
+
+        self.device = resolve_device(device)
+        self.detector = Detector.from_model(model, device=self.device)
+        self.load_seconds = time.perf_counter() - t0
+
+    # -- one request ---------------------------------------------------------------------------
+    def handle(self, req: DetectRequest, progress: Callable[[float, str], None]) -> DetectReply:
+        timings: dict[str, float] = {}
+        warnings: list[str] = []
+
+        def stage(lo: float, hi: float) -> Callable[..., None]:
+            def report(fraction: float = 0.0, message: str = "") -> None:
+                progress(lo + (hi - lo) * min(1.0, max(0.0, float(fraction))), message)
+            return report
+
+        t = time.perf_counter()
+        progress(0.0, "reading scan")
+        volume, source = self._volume(req.scan, stage(0.0, 0.1))
+        timings["read"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        findings = list(self.detector.detect(volume, progress=stage(0.1, 0.6),
+                                             cancelled=self._cancelled_flag))
+        findings.sort(key=lambda f: -f.score)
+        timings["detect"] = time.perf_counter() - t
+
+        if req.analyze and findings:
+            t = time.perf_counter()
+            findings = self._analyze(volume, findings, stage(0.6, 0.75), warnings)
+            timings["analyze"] = time.perf_counter() - t
+
+        saliency_files: list[tuple[str, str]] = []
+        if req.saliency and findings and req.saliency_top != 0:
+            t = time.perf_counter()
+            top = findings if req.saliency_top is None else findings[: req.saliency_top]
+            saliency_files = self._explain(volume, top, req.saliency_dir or ".", stage(0.75, 1.0),
+                                           warnings)
+            timings["saliency"] = time.perf_counter() - t
+        progress(1.0, f"{len(findings)} finding(s)")
+        return DetectReply(
+            request_id=req.request_id, findings=tuple(findings), info=volume.info, source=source,
+            model=self.detector.model_info, threshold=float(self.detector.threshold),
+            device=self.device, saliency_files=tuple(saliency_files),
+            timings=tuple(timings.items()), warnings=tuple(warnings))
+
+    _cancelled_flag: Callable[[], bool] = staticmethod(lambda: False)
+
+    def _volume(self, scan: VolumeInSharedMemory | ScanPath,
+                progress: Callable[..., None]) -> tuple[Volume, str]:
+        if isinstance(scan, ScanPath):
+            from inference.imaging import load
+
+            kwargs: dict[str, Any] = {"progress": progress}
+            if scan.series_uid:
+                kwargs["series_uid"] = scan.series_uid
+            volume = load(scan.path, **kwargs)
+            return volume, scan.path
+        shm = shared_memory.SharedMemory(name=scan.voxels.name)
+        try:
+            view = np.ndarray(scan.voxels.shape, dtype=np.dtype(scan.voxels.dtype), buffer=shm.buf)
+            voxels = np.array(view)  # own copy: the client may unlink the block once we reply
+            del view
+        finally:
+            shm.close()
+        return Volume(voxels, np.asarray(scan.affine), scan.info), scan.info.source
+
+    def _analyze(self, volume: Volume, findings: list[Finding], progress: Callable[..., None],
+                 warnings: list[str]) -> list[Finding]:
+        analyze = _optional("inference.nodules", "analyze")
+        if analyze is None:
+            warnings.append("nodule analysis is not available in this build; findings are not measured")
+            return findings
+        lung_mask_fn = _optional("inference.imaging.lung_mask", "lung_mask")
+        mask = lung_mask_fn(volume) if lung_mask_fn is not None else None
+        clinical_fn = _optional("inference.nodules", "clinical_from_series")
+        clinical = clinical_fn(volume.info) if clinical_fn is not None else None
+        out = []
+        for i, f in enumerate(findings):
+            self._check_cancel()
+            try:
+                result = analyze(volume, f.center, f.box, clinical=clinical,
+                                 nodule_count=len(findings), lung_mask=mask)
+                analysis = getattr(result, "analysis", result)
+                out.append(f.evolve(analysis=analysis))
+            except Exception as exc:  # one unmeasurable finding must not lose the others
+                if _is_out_of_memory(exc):
+                    raise
+                warnings.append(f"{f.finding_id}: not measured ({exc})")
+                out.append(f)
+            progress((i + 1) / len(findings), f"measured {i + 1}/{len(findings)}")
+        return out
+
+    def _explain(self, volume: Volume, findings: list[Finding], out_dir: str,
+                 progress: Callable[..., None], warnings: list[str]) -> list[tuple[str, str]]:
+        explain = _optional("inference.saliency.gradcam", "explain")
+        if explain is None:
+            warnings.append("Grad-CAM is not available in this build; no saliency maps")
+            return []
+        from inference.service.findings_file import save_saliency
+
+        maps = explain(self.detector, volume, findings, progress=progress,
+                       cancelled=self._cancelled_flag)
+        os.makedirs(out_dir, exist_ok=True)
+        files = []
+        for f in findings:
+            if f.finding_id in maps:
+                path = save_saliency(maps[f.finding_id], os.path.join(out_dir, f"{f.finding_id}.npz"))
+                files.append((f.finding_id, str(path)))
+        return files
+
+    def _check_cancel(self) -> None:
+        if self._cancelled_flag():
+            raise _CancelledHere()
+
+
+def main(conn: Any, cancel_event: Any, model: str | None, device: str,
+         torch_threads: int | None = None) -> None:
+    """Worker entry point (runs in the spawned process)."""
+    if torch_threads:
+        import torch
+        torch.set_num_threads(int(torch_threads))
+    try:
+        runtime = Runtime(model, device)
+    except BaseException as exc:  # noqa: BLE001 - reported to the client, then exit
+        conn.send(error_reply(exc, None, fatal=True))
+        conn.close()
+        return
+    runtime._cancelled_flag = cancel_event.is_set  # type: ignore[method-assign]
+    conn.send(Ready(pid=os.getpid(), model=runtime.detector.model_info, device=runtime.device,
+                    threshold=float(runtime.detector.threshold), load_seconds=runtime.load_seconds))
+    while True:
+        try:
+            msg = conn.recv()
+        except (EOFError, OSError):
+            return  # the client went away
+        if isinstance(msg, Shutdown):
+            return
+        if not isinstance(msg, DetectRequest):
+            continue
+        rid = msg.request_id
+
+        def progress(fraction: float, message: str = "", _rid: int = rid) -> None:
+            if cancel_event.is_set():
+                raise _CancelledHere()
+            conn.send(Progress(_rid, fraction, message))
+
+        try:
+            reply: Any = runtime.handle(msg, progress)
+        except BaseException as exc:  # noqa: BLE001 - every failure becomes a reply
+            if isinstance(exc, _CancelledHere) or cancel_event.is_set():
+                reply = CancelledReply(rid)
+            else:
+                reply = error_reply(exc, rid)
+        try:
+            conn.send(reply)
+        except (BrokenPipeError, OSError):
+            return
+        if isinstance(reply, ErrorReply) and reply.fatal:
+            return
