@@ -25,23 +25,31 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 10_000
 
 
-def open_store(path: Path) -> tuple[sqlite3.Connection, bool]:
-    """Open (creating and migrating when needed) the store at ``path``; returns (conn, read_only)."""
+def open_store(path: Path, read_only: bool = False) -> tuple[sqlite3.Connection, bool]:
+    """Open (creating and migrating when needed) the store at ``path``; returns (conn, read_only).
+
+    ``read_only=True`` opens an existing store for reading only, as a read-only file does."""
     if path.is_dir():
         raise ReviewError(path, "is a folder, not a store file",
                           "Give the path of a file, e.g. --db ~/nodulelens.db")
     existed = path.exists() and path.stat().st_size > 0
     if existed:
         _check_header(path)
-    writable = _writable(path)
+    writable = _writable(path) and not (read_only and existed)
     if not existed:
         if not writable:
             raise StoreReadOnly(path, "cannot create the review store here (no write permission)",
                                 "Choose a writable location with --db or NODULELENS_DB")
         _create_private(path)
+    if existed:  # look before touching: switching to WAL would already write to a foreign file
+        probe = _connect(path, read_only=True)
+        try:
+            _check(probe, path)
+        finally:
+            probe.close()
     conn = _connect(path, read_only=not writable)
     try:
-        _check_and_migrate(conn, path, existed, read_only=not writable)
+        _migrate(conn, path, read_only=not writable)
     except BaseException:
         conn.close()
         raise
@@ -89,16 +97,16 @@ def _check_header(path: Path) -> None:
         raise _refuse(path, "is not an SQLite database (damaged or another kind of file)")
 
 
-def _check_and_migrate(conn: sqlite3.Connection, path: Path, existed: bool, read_only: bool) -> None:
+def _check(conn: sqlite3.Connection, path: Path) -> None:
+    """Refuse a damaged or foreign file, or one from a newer version (read-only connection)."""
     try:
         version = schema.user_version(conn)
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if existed:
-            ok = conn.execute("PRAGMA quick_check").fetchone()[0]
-            if ok != "ok":
-                raise _refuse(path, f"fails SQLite's integrity check ({ok})")
+        ok = conn.execute("PRAGMA quick_check").fetchone()[0]
     except sqlite3.DatabaseError as exc:
         raise _refuse(path, f"cannot be read ({exc})") from exc
+    if ok != "ok":
+        raise _refuse(path, f"fails SQLite's integrity check ({ok})")
     if version > schema.SCHEMA_VERSION:
         raise StoreTooNew(path, f"was written by a newer NoduleLens (schema {version}, this one "
                           f"knows up to {schema.SCHEMA_VERSION})",
@@ -107,6 +115,13 @@ def _check_and_migrate(conn: sqlite3.Connection, path: Path, existed: bool, read
         raise _refuse(path, "is an SQLite database but not a NoduleLens review store")
     if version >= 1 and not schema.REQUIRED_TABLES <= tables:
         raise _refuse(path, f"lacks tables {sorted(schema.REQUIRED_TABLES - tables)}")
+
+
+def _migrate(conn: sqlite3.Connection, path: Path, read_only: bool) -> None:
+    try:
+        version = schema.user_version(conn)
+    except sqlite3.DatabaseError as exc:
+        raise _refuse(path, f"cannot be read ({exc})") from exc
     if version < schema.SCHEMA_VERSION:
         if read_only:
             raise StoreReadOnly(path, f"needs upgrading to schema {schema.SCHEMA_VERSION} but is read-only",

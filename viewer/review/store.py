@@ -36,12 +36,12 @@ def _iso(t: datetime) -> str:
 class Store:
     """``Store(path)`` opens or creates the store; ``path=None`` uses the configured location."""
 
-    def __init__(self, path: str | Path | None = None) -> None:
+    def __init__(self, path: str | Path | None = None, *, read_only: bool = False) -> None:
         if path is None:
             from viewer.review.settings import default_store_path
             path = default_store_path()
         self.path = Path(path).expanduser().absolute()
-        self._conn, self.read_only = open_store(self.path)
+        self._conn, self.read_only = open_store(self.path, read_only=read_only)
         self._lock = threading.RLock()
 
     # -- life cycle ----------------------------------------------------------------------------

@@ -1,0 +1,53 @@
+"""A second process for the store tests (run as a script, not collected by pytest).
+
+    python review_store_child.py decide DB N      accept/comment N times, print each committed seq
+    python review_store_child.py readonly DB      open a read-only store, try a decision, print JSON
+    python review_store_child.py forced-readonly DB   the same with Store(DB, read_only=True)
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
+
+from viewer.review.errors import StoreWriteError  # noqa: E402
+from viewer.review.model import Decision  # noqa: E402
+from viewer.review.session import ReviewSession  # noqa: E402
+from viewer.review.store import Store  # noqa: E402
+
+SERIES = "1.2.826.0.1.3680043.8.498.1.1"
+
+
+def decide(db: str, n: int, tag: str) -> None:
+    store = Store(db)
+    for i in range(n):
+        fid = f"f{i % 3 + 1}"
+        decision = Decision.ACCEPTED if i % 2 else Decision.COMMENTED
+        rec = store.append_decision(SERIES, fid, decision, f"reviewer {tag}", previous={}, new={"i": i},
+                                    comment=f"{tag}:{i}")
+        print(rec.seq, flush=True)  # only after the commit returned
+    store.close()
+
+
+def readonly(db: str, force: bool) -> None:
+    store = Store(db, read_only=force)
+    study = store.reviewed_study(SERIES)
+    session = ReviewSession(store, SERIES, "Dr Read Only")
+    err = ""
+    try:
+        session.accept("f1")
+    except StoreWriteError as exc:
+        err = f"{type(exc).__name__}: {exc}"
+    print(json.dumps({"read_only": store.read_only, "findings": len(study.findings), "error": err,
+                      "pending": [p.finding_id for p in session.pending],
+                      "status": session.state("f1").status.value}))
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "decide":
+        decide(sys.argv[2], int(sys.argv[3]), sys.argv[4] if len(sys.argv) > 4 else "a")
+    else:
+        readonly(sys.argv[2], force=sys.argv[1] == "forced-readonly")

@@ -1,0 +1,272 @@
+"""One reviewer reviewing one study: decisions, undo/redo, navigation, sign-off. Qt-free.
+
+Every action is written to the store (committed) before the method returns, and the session's
+state is re-derived from the store afterwards, so what the GUI shows is what is on disk. When a
+write fails (read-only or full disk, store busy) the action is kept in :attr:`pending` with the time
+the reviewer made it, the typed error is raised for the GUI to show, and the pending actions are
+written first on the next action or on :meth:`retry_pending`. Undo and redo append decisions
+(a RESET naming the undone decision; a fresh copy on redo); nothing is ever deleted.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from inference.detection.finding import Box3D, Finding, FindingSource, Point
+from viewer.review import derive
+from viewer.review.errors import SignOffBlocked, UnknownFinding
+from viewer.review.model import (
+    Decision, DecisionRecord, FindingState, FindingStatus, RejectReason, ReviewedStudy, StudyStatus,
+)
+from viewer.review.settings import validate_reviewer
+from viewer.review.store import Store, utcnow
+
+#: size of the box put around a clicked centre before the nodule is measured (mm)
+DEFAULT_ADD_SIZE_MM = 10.0
+
+Measure = Callable[[Point, Box3D | None], tuple[Any, float | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class PendingAction:
+    """An action the reviewer made that is not in the store yet."""
+
+    finding_id: str
+    decision: Decision
+    at: datetime
+    reason: RejectReason | None = None
+    comment: str = ""
+    new: dict = field(default_factory=dict)
+    undoes: int | None = None
+    added: Finding | None = None
+
+
+class ReviewSession:
+    def __init__(self, store: Store, uid_or_path: str, reviewer: str, *, volume: Any = None,
+                 measure: Measure | None = None) -> None:
+        self.store = store
+        self.reviewer = validate_reviewer(reviewer)
+        self.series_uid: str = store.series_row(uid_or_path)["series_uid"]
+        self.volume = volume
+        self._measure = measure
+        self._pending: list[PendingAction] = []
+        self._undo: list[DecisionRecord] = []
+        self._redo: list[DecisionRecord] = []
+        self.study: ReviewedStudy = store.reviewed_study(self.series_uid)
+
+    # -- state ---------------------------------------------------------------------------------
+    @property
+    def findings(self) -> tuple[FindingState, ...]:
+        return self.study.findings
+
+    @property
+    def status(self) -> StudyStatus:
+        return self.study.status
+
+    @property
+    def pending(self) -> tuple[PendingAction, ...]:
+        return tuple(self._pending)
+
+    def state(self, finding_id: str) -> FindingState:
+        for fs in self.study.findings:
+            if fs.finding.finding_id == finding_id:
+                return fs
+        raise UnknownFinding(finding_id, f"is not a finding of study {self.study.study_instance_uid}",
+                             "Pick a finding from the table")
+
+    def refresh(self) -> None:
+        self.study = self.store.reviewed_study(self.series_uid)
+
+    @property
+    def can_undo(self) -> bool:
+        return bool(self._pending or self._undo)
+
+    @property
+    def can_redo(self) -> bool:
+        return bool(self._redo) and not self._pending
+
+    # -- study life cycle ------------------------------------------------------------------------
+    def open(self) -> None:
+        """Record that the reviewer opened the study (audit: open)."""
+        self.store.log("open", self.reviewer, self.series_uid)
+        self.refresh()
+
+    def show(self, finding_id: str) -> None:
+        """Record the first time a finding is shown to the reviewer (reader-study log)."""
+        if self.state(finding_id).first_shown_at is None:
+            self.store.log("shown", self.reviewer, self.series_uid, finding_id)
+            self.refresh()
+
+    def undecided_ai(self) -> list[str]:
+        return [fs.finding.finding_id for fs in self.findings
+                if fs.finding.source is FindingSource.AI and fs.status is FindingStatus.PENDING]
+
+    def sign_off(self) -> None:
+        self.retry_pending()
+        if self.status is StudyStatus.SIGNED_OFF:
+            raise SignOffBlocked(self.study.study_instance_uid, "is already signed off",
+                                 "Reopen it to change anything")
+        left = self.undecided_ai()
+        if left:
+            raise SignOffBlocked(self.study.study_instance_uid,
+                                 f"{len(left)} AI finding(s) are undecided ({', '.join(left)})",
+                                 "Accept or reject every AI finding, then sign off")
+        counts = {s.value: sum(fs.status is s for fs in self.findings) for s in FindingStatus}
+        self.store.log("sign_off", self.reviewer, self.series_uid, detail=counts)
+        self._undo.clear()
+        self._redo.clear()
+        self.refresh()
+
+    def reopen(self, reason: str = "") -> None:
+        if self.status is not StudyStatus.SIGNED_OFF:
+            raise SignOffBlocked(self.study.study_instance_uid, "is not signed off",
+                                 "Only a signed-off study can be reopened")
+        self.store.log("reopen", self.reviewer, self.series_uid, detail={"reason": reason})
+        self.refresh()
+
+    # -- decisions -------------------------------------------------------------------------------
+    def accept(self, finding_id: str) -> None:
+        self.state(finding_id)
+        self._do(PendingAction(finding_id, Decision.ACCEPTED, utcnow()))
+
+    def reject(self, finding_id: str, reason: RejectReason, text: str = "") -> None:
+        self.state(finding_id)
+        self._do(PendingAction(finding_id, Decision.REJECTED, utcnow(), reason=RejectReason(reason),
+                               comment=text.strip()))
+
+    def comment(self, finding_id: str, text: str) -> None:
+        self.state(finding_id)
+        self._do(PendingAction(finding_id, Decision.COMMENTED, utcnow(), comment=text.strip()))
+
+    def edit(self, finding_id: str, box: Box3D) -> None:
+        """Move/resize a finding's box; the nodule is re-measured inside it."""
+        old = self.state(finding_id).finding
+        moved = self._measured(old.evolve(center=box.center, box=box), box)
+        self._do(PendingAction(finding_id, Decision.EDITED, utcnow(), new=derive.geometry_value(moved)))
+
+    def add(self, *, box: Box3D | None = None, center: Point | None = None) -> str:
+        """Add a nodule the AI missed (a drawn box or a clicked centre); returns its id."""
+        if (box is None) == (center is None):
+            raise ValueError("add() needs either a box or a centre")
+        box = box or Box3D.around(center, DEFAULT_ADD_SIZE_MM)  # type: ignore[arg-type]
+        fid = self._new_id()
+        f = self._measured(Finding(fid, box.center, box, 1.0, FindingSource.REVIEWER), box)
+        self._do(PendingAction(fid, Decision.ADDED, utcnow(), new=derive.geometry_value(f), added=f))
+        return fid
+
+    def undo(self) -> None:
+        """Take back the last action: a pending one is dropped, a stored one gets a RESET."""
+        if self._pending:
+            dropped = self._pending.pop()
+            if dropped.decision is Decision.RESET and self._redo:
+                self._undo.append(self._redo.pop())  # the undo itself was never saved
+            return
+        if not self._undo:
+            return
+        target = self._undo.pop()
+        self._redo.append(target)
+        self._do(PendingAction(target.finding_id, Decision.RESET, utcnow(), undoes=target.seq))
+
+    def redo(self) -> None:
+        if not self._redo or self._pending:
+            return
+        d = self._redo[-1]
+        self._do(PendingAction(d.finding_id, d.decision, utcnow(), reason=d.reason, comment=d.comment,
+                               new=json.loads(d.new_value) if d.new_value else {}), keep_redo=True)
+        self._redo.pop()
+
+    def retry_pending(self) -> None:
+        """Write the pending actions in order; raises the store's error if it still fails."""
+        while self._pending:
+            rec = self._commit(self._pending[0])
+            self._pending.pop(0)
+            if rec.decision is not Decision.RESET:
+                self._undo.append(rec)
+        self.refresh()
+
+    # -- navigation -----------------------------------------------------------------------------
+    def next_undecided(self, current: str | None = None, step: int = 1) -> str | None:
+        ids = [fs.finding.finding_id for fs in self.findings]
+        undecided = {fs.finding.finding_id for fs in self.findings if fs.status is FindingStatus.PENDING}
+        if not undecided:
+            return None
+        start = ids.index(current) if current in ids else (-1 if step > 0 else 0)
+        for k in itertools.islice(itertools.count(1), len(ids)):
+            fid = ids[(start + step * k) % len(ids)]
+            if fid in undecided:
+                return fid
+        return None
+
+    def previous_undecided(self, current: str | None = None) -> str | None:
+        return self.next_undecided(current, step=-1)
+
+    # -- internals ------------------------------------------------------------------------------
+    def _do(self, action: PendingAction, keep_redo: bool = False) -> None:
+        if self.status is StudyStatus.SIGNED_OFF:
+            raise SignOffBlocked(self.study.study_instance_uid, "is signed off",
+                                 "Reopen the study to change its findings")
+        self._pending.append(action)
+        if not keep_redo and action.decision is not Decision.RESET:
+            self._redo.clear()
+        self.retry_pending()  # on StoreWriteError the action stays pending; the GUI says unsaved
+
+    def _commit(self, a: PendingAction) -> DecisionRecord:
+        prev_state = self._state_or_none(a.finding_id)
+        previous = derive.state_value(prev_state)
+        if a.decision is Decision.RESET:
+            new: dict = {"undoes": a.undoes}
+        elif a.decision in (Decision.EDITED, Decision.ADDED):
+            new = {**previous, **a.new, "status": FindingStatus.ACCEPTED.value, "exists": True}
+        elif a.decision is Decision.ACCEPTED:
+            new = {**previous, "status": "accepted", "reason": None}
+        elif a.decision is Decision.REJECTED:
+            new = {**previous, "status": "rejected", "reason": a.reason.value if a.reason else None}
+        else:
+            new = {**previous, "comment": a.comment}
+        already_added = a.decision is Decision.ADDED and a.finding_id in {
+            s.finding.finding_id for s in self.store.stored_findings(self.series_uid)}
+        rec = self.store.append_decision(
+            self.series_uid, a.finding_id, a.decision, self.reviewer, previous=previous, new=new,
+            reason=a.reason.value if a.reason else None, comment=a.comment, undoes=a.undoes,
+            added=None if already_added else a.added, at=a.at)
+        return rec
+
+    def _state_or_none(self, finding_id: str) -> FindingState | None:
+        return next((fs for fs in self.findings if fs.finding.finding_id == finding_id), None)
+
+    def _new_id(self) -> str:
+        taken = {s.finding.finding_id for s in self.store.stored_findings(self.series_uid)}
+        taken |= {p.finding_id for p in self._pending}
+        n = 1
+        while f"reviewer-{n}" in taken:
+            n += 1
+        return f"reviewer-{n}"
+
+    def _measured(self, finding: Finding, box: Box3D) -> Finding:
+        measure = self._measure or default_measure(self.volume)
+        if measure is None:
+            return finding.evolve(analysis=None, diameter_mm=None)
+        analysis, diameter = measure(finding.center, box)
+        return finding.evolve(analysis=analysis, diameter_mm=diameter)
+
+
+def default_measure(volume: Any) -> Measure | None:
+    """Measurement through :func:`inference.nodules.analyze` when it and a volume are available."""
+    if volume is None:
+        return None
+    try:
+        from inference.nodules import analyze  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+
+    def measure(center: Point, box: Box3D | None) -> tuple[Any, float | None]:
+        result = analyze(volume, center, box=box)
+        m = getattr(result, "measurement", None)
+        d = getattr(m, "mean_diameter_mm", None)
+        return result, float(d) if d is not None else None
+    return measure
