@@ -1,0 +1,133 @@
+"""A real spawned worker process (classical baseline, CPU) on a small synthetic chest scan."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+import SimpleITK as sitk
+
+from inference.imaging import ImagingError
+from inference.detection.registry import ModelError
+from inference.service.client import InferenceClient
+from inference.service.errors import Cancelled, ServiceError, WorkerDied
+from service_scans import small_chest
+
+
+@pytest.fixture(scope="module")
+def scan():
+    return small_chest()
+
+
+@pytest.fixture(scope="module")
+def client():
+    c = InferenceClient(model="classical", device="cpu", torch_threads=1)
+    yield c
+    c.close()
+
+
+def _hit(reply, centre, tol_mm=4.0):
+    assert reply.findings, "no findings came back"
+    top = reply.findings[0]
+    return float(np.linalg.norm(np.subtract(top.center, centre))) <= tol_mm
+
+
+def test_worker_finds_the_nodule_and_streams_progress(client, scan, tmp_path):
+    volume, centre = scan
+    seen: list[tuple[float, str]] = []
+    reply = client.detect(volume, progress=lambda f, m: seen.append((f, m)), saliency_dir=tmp_path)
+    assert _hit(reply, centre)
+    assert reply.model.model_id == "classical" and reply.device == "cpu"
+    assert reply.info.series_instance_uid == "2.25.1.2"
+    assert all(f.score >= reply.threshold for f in reply.findings)
+    assert {"read", "detect"} <= set(reply.timing)
+    fractions = [f for f, _ in seen]
+    assert len(fractions) >= 3 and fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert client.ready is not None and client.worker_pid == client.ready.pid != os.getpid()
+
+
+def test_worker_stays_warm_and_leaves_no_shared_memory(client, scan):
+    volume, _ = scan
+    pid = client.start().pid
+    before = set(os.listdir("/dev/shm")) if os.path.isdir("/dev/shm") else set()
+    client.detect(volume, saliency=False)
+    client.detect(volume, saliency=False)
+    assert client.worker_pid == pid
+    if before or os.path.isdir("/dev/shm"):
+        leaked = {n for n in set(os.listdir("/dev/shm")) - before if n.startswith("psm_")}
+        assert not leaked
+
+
+def test_cancel_from_another_thread_raises_cancelled_then_next_request_works(client, scan):
+    volume, centre = scan
+
+    def cancel_soon(fraction: float, message: str) -> None:
+        if fraction >= 0.1:  # detection has started
+            threading.Thread(target=client.cancel).start()
+
+    with pytest.raises(Cancelled):
+        client.detect(volume, saliency=False, progress=cancel_soon)
+    assert _hit(client.detect(volume, saliency=False), centre)
+
+
+def test_kill_9_mid_run_is_a_typed_error_and_the_worker_restarts(client, scan):
+    volume, centre = scan
+    pid = client.start().pid
+
+    def kill_worker(fraction: float, message: str) -> None:
+        if fraction >= 0.1:
+            os.kill(pid, signal.SIGKILL)
+
+    with pytest.raises(WorkerDied) as err:
+        client.detect(volume, saliency=False, progress=kill_worker)
+    assert err.value.exitcode == -signal.SIGKILL and "started again" in str(err.value)
+    reply = client.detect(volume, saliency=False)
+    assert client.worker_pid not in (None, pid)
+    assert _hit(reply, centre)
+
+
+def test_scan_path_is_read_by_the_worker(client, scan, tmp_path):
+    volume, centre = scan
+    img = sitk.GetImageFromArray(np.asarray(volume.voxels))
+    img.SetSpacing(volume.spacing_xyz)
+    img.SetOrigin(volume.origin)
+    path = tmp_path / "chest.mha"
+    sitk.WriteImage(img, str(path))
+    reply = client.detect(path, saliency=False)
+    assert _hit(reply, centre) and reply.source == str(path)
+
+
+def test_bad_scan_path_is_a_typed_imaging_error_naming_the_file(client, tmp_path):
+    missing = tmp_path / "no-such-scan"
+    with pytest.raises(ImagingError) as err:
+        client.detect(missing, saliency=False)
+    assert str(missing) in str(err.value)
+    junk = tmp_path / "junk.dcm"
+    junk.write_bytes(b"not a scan at all")
+    pid = client.worker_pid
+    with pytest.raises(ImagingError) as err:
+        client.detect(junk, saliency=False)
+    assert str(junk) in str(err.value)
+    assert client.worker_pid == pid  # a bad request does not cost the warm worker
+
+
+def test_unknown_model_is_a_typed_error_at_start():
+    with InferenceClient(model="no-such-model", device="cpu") as c:
+        with pytest.raises((ModelError, ServiceError)) as err:
+            c.start()
+    assert "no-such-model" in str(err.value)
+
+
+def test_absent_cuda_is_a_typed_error_at_start():
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    with InferenceClient(model="classical", device="cuda") as c:
+        with pytest.raises(ServiceError) as err:
+            c.start()
+    assert "--device cpu" in str(err.value)
