@@ -1,0 +1,90 @@
+"""Coded concepts of the exports, and NoduleLens' private coding scheme ``99NDLNS``.
+
+Standard codes come from DICOM (DCM), SNOMED CT (SCT), LOINC (LN) and UCUM. Concepts that have no
+standard code (Lung-RADS categories, the reviewer's decision, the detector's score, the nodule
+type values) use the private scheme below, which every SR declares in its Coding Scheme
+Identification Sequence. The scheme is documented here and in the README:
+
+=================  ====================================================================
+code (99NDLNS)     meaning
+=================  ====================================================================
+LDCT               Low dose CT of chest (procedure reported, next to LOINC 24627-2)
+NODTYPE            Nodule type (values SOLID, PARTSOLID, GGN)
+LUNGRADS           Lung-RADS v2022 category (values LR0, LR1, LR2, LR3, LR4A, LR4B, LR4X)
+AISCORE            AI detection score (0..1, unit 1)
+REVDEC             Reviewer decision (values ACCEPTED, ADDED, EDITED)
+SOLIDDIAM          Solid component diameter (mm; part-solid nodules)
+MEANDIAM           Mean diameter (mean of long and short axis, mm)
+=================  ====================================================================
+"""
+
+from __future__ import annotations
+
+from highdicom.sr import CodedConcept
+from pydicom.dataset import Dataset
+from pydicom.sr.codedict import codes
+
+from inference.nodules.types import LungRads, NoduleType, Side, Zone
+
+SCHEME = "99NDLNS"
+SCHEME_NAME = "NoduleLens private codes"
+SCHEME_VERSION = "1"
+SCHEME_RESPONSIBLE = "NoduleLens project"
+
+
+def private(value: str, meaning: str) -> CodedConcept:
+    return CodedConcept(value=value, meaning=meaning, scheme_designator=SCHEME)
+
+
+def coding_scheme_identification() -> Dataset:
+    """The item that declares ``99NDLNS`` on an SR (Coding Scheme Identification Sequence)."""
+    item = Dataset()
+    item.CodingSchemeDesignator = SCHEME
+    item.CodingSchemeName = SCHEME_NAME
+    item.CodingSchemeVersion = SCHEME_VERSION
+    item.CodingSchemeResponsibleOrganization = SCHEME_RESPONSIBLE
+    return item
+
+
+# -- procedure and finding ---------------------------------------------------------------------
+CT_CHEST = CodedConcept("24627-2", "LN", "CT Chest")
+LOW_DOSE_CT_CHEST = private("LDCT", "Low dose CT of chest")
+NODULE = CodedConcept.from_code(codes.SCT.Nodule)
+LUNG = CodedConcept.from_code(codes.SCT.Lung)
+LATERALITY = {Side.RIGHT: codes.SCT.Right, Side.LEFT: codes.SCT.Left}
+ZONE_SITE = {
+    Zone.UPPER: codes.SCT.UpperZoneOfLung,
+    Zone.MIDDLE: codes.SCT.MiddleZoneOfLung,
+    Zone.LOWER: codes.SCT.LowerZoneOfLung,
+}
+
+# -- measurements (UCUM units) -----------------------------------------------------------------
+LONG_AXIS = CodedConcept.from_code(codes.SCT.LongAxis)
+SHORT_AXIS = CodedConcept.from_code(codes.SCT.ShortAxis)
+MEAN_DIAMETER = private("MEANDIAM", "Mean diameter")
+DIAMETER = CodedConcept.from_code(codes.SCT.Diameter)
+VOLUME = CodedConcept.from_code(codes.SCT.Volume)
+SOLID_DIAMETER = private("SOLIDDIAM", "Solid component diameter")
+MALIGNANCY_RISK = CodedConcept.from_code(codes.DCM.ProbabilityOfCancer)
+AI_SCORE = private("AISCORE", "AI detection score")
+MM = CodedConcept("mm", "UCUM", "millimeter")
+MM3 = CodedConcept("mm3", "UCUM", "cubic millimeter")
+PERCENT = CodedConcept("%", "UCUM", "percent")
+NO_UNIT = CodedConcept("1", "UCUM", "no units")
+
+# -- qualitative evaluations -------------------------------------------------------------------
+NODULE_TYPE = private("NODTYPE", "Nodule type")
+NODULE_TYPE_VALUE = {
+    NoduleType.SOLID: private("SOLID", "Solid"),
+    NoduleType.PART_SOLID: private("PARTSOLID", "Part-solid"),
+    NoduleType.GROUND_GLASS: private("GGN", "Ground-glass"),
+}
+LUNG_RADS = private("LUNGRADS", "Lung-RADS v2022 category")
+LUNG_RADS_VALUE = {c: private(f"LR{c.value}", f"Lung-RADS {c.value}") for c in LungRads}
+REVIEW_DECISION = private("REVDEC", "Reviewer decision")
+DECISION_ACCEPTED = private("ACCEPTED", "Accepted AI finding")
+DECISION_ADDED = private("ADDED", "Added by reviewer")
+DECISION_EDITED = private("EDITED", "AI finding accepted after editing")
+
+# -- saliency parametric map -------------------------------------------------------------------
+SALIENCY = CodedConcept.from_code(codes.DCM.Saliency)

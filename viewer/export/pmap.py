@@ -1,0 +1,96 @@
+"""Saliency of each finding as a DICOM Parametric Map (float 0..1 on the source slices).
+
+One instance per finding, all in one series. Frames are the saliency crop itself (its own plane
+positions on the source grid), not full slices, so a map stays small. highdicom 0.28 does not add
+the Frame Anatomy functional group that the Parametric Map IOD requires; it is added here
+(thorax, with the nodule's laterality), without which dciodvfy reports the object invalid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import highdicom as hd
+import numpy as np
+from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence as DicomSequence
+
+from inference.imaging.volume import Volume
+from inference.nodules.types import Side
+from viewer.export import codes, identity
+from viewer.export.grid import crop_offset
+from viewer.export.source import SourceSeries
+from viewer.review.model import FindingState, ReviewedStudy
+
+
+def build_parametric_maps(study: ReviewedStudy, source: SourceSeries,
+                          saliency: Mapping[str, Volume]) -> dict[str, Dataset]:
+    """finding id → Parametric Map, for every finding of the study that has a saliency crop."""
+    series_uid = hd.UID()
+    out: dict[str, Dataset] = {}
+    number = 0
+    for state in study.findings:
+        crop = saliency.get(state.finding.finding_id)
+        if crop is None:
+            continue
+        number += 1
+        out[state.finding.finding_id] = _one_map(study, source, state, crop, series_uid, number)
+    return out
+
+
+def _one_map(study: ReviewedStudy, source: SourceSeries, state: FindingState, crop: Volume,
+             series_uid: str, number: int) -> Dataset:
+    fid = state.finding.finding_id
+    scan = source.volume
+    z0, _, _ = crop_offset(crop, scan, f"saliency of finding {fid}")
+    values = np.clip(np.nan_to_num(np.asarray(crop.voxels, dtype=np.float32)), 0.0, 1.0)
+    # highdicom's affine maps (slice, row, column) indices; ours maps (column, row, slice)
+    hd_affine = crop.affine.copy()
+    hd_affine[:3, :3] = crop.affine[:3, [2, 1, 0]]
+    volume = hd.Volume(values, hd_affine, coordinate_system="PATIENT",
+                       frame_of_reference_uid=source.frame_of_reference_uid)
+    mapping = hd.pm.RealWorldValueMapping(
+        lut_label="SALIENCY",
+        lut_explanation="Grad-CAM saliency of the detection, 0..1",
+        unit=codes.NO_UNIT,
+        value_range=(0.0, 1.0),
+        slope=1.0,
+        intercept=0.0,
+        quantity_definition=codes.SALIENCY,
+    )
+    pm = hd.pm.ParametricMap(
+        source_images=source.slices(range(z0, z0 + crop.shape[0])),
+        pixel_array=volume,
+        series_instance_uid=series_uid,
+        series_number=identity.PMAP_SERIES_NUMBER,
+        sop_instance_uid=hd.UID(),
+        instance_number=number,
+        manufacturer=identity.MANUFACTURER,
+        manufacturer_model_name=identity.MODEL_NAME,
+        software_versions=identity.software_version(),
+        device_serial_number=identity.device_serial(study),
+        contains_recognizable_visual_features=False,
+        real_world_value_mappings=[mapping],
+        voi_lut_transformations=[hd.VOILUTTransformation(window_center=0.5, window_width=1.0)],
+        content_description=f"Saliency of finding {fid}"[:64],
+        content_label="SALIENCY",
+        content_creator_name=study.signed_off_by or study.reviewer or None,
+    )
+    _add_frame_anatomy(pm, _laterality(state))
+    return pm
+
+
+def _laterality(state: FindingState) -> str:
+    side = getattr(state.finding.analysis, "side", None)
+    return {Side.RIGHT: "R", Side.LEFT: "L"}.get(side, "B")
+
+
+def _add_frame_anatomy(pm: Dataset, laterality: str) -> None:
+    region = Dataset()
+    region.CodeValue = "816094009"
+    region.CodingSchemeDesignator = "SCT"
+    region.CodeMeaning = "Thorax"
+    anatomy = Dataset()
+    anatomy.AnatomicRegionSequence = DicomSequence([region])
+    anatomy.FrameLaterality = laterality
+    pm.SharedFunctionalGroupsSequence[0].FrameAnatomySequence = DicomSequence([anatomy])

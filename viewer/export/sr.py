@@ -1,0 +1,115 @@
+"""DICOM Comprehensive 3D SR, TID 1500 Measurement Report, of a reviewed study.
+
+- Observer context: the person (the reviewer who signed off, else the reviewer) and the device
+  (the model: name, id and version as model name, manifest sha256 as serial number).
+- Procedure reported: LOINC 24627-2 "CT Chest" and 99NDLNS LDCT "Low dose CT of chest".
+- One measurement group per accepted AI finding and per reviewer-added finding (sr_groups.py).
+- Evidence: every source CT instance of the reviewed series, plus the SEG and the Parametric Maps
+  the SR references.
+- Flags follow sign-off: a signed-off study gives COMPLETE / FINAL / VERIFIED with the verifying
+  observer's name, organisation and the sign-off time; any other study gives PARTIAL /
+  PRELIMINARY / UNVERIFIED, and :class:`UnsignedExportWarning` is issued.
+
+Rejected AI findings are not written as measurement groups. A TID 1500 measurement group states
+that a finding is present, and PACS viewers, registries and research pipelines that read SRs show
+or count every group as a nodule: a rejected false positive written there would be read as a
+nodule. The rejection (reason, reviewer, time) is part of the JSON export and the store's audit
+trail, which keep the AI's full output for audit and evaluation without asserting it clinically.
+Pending (undecided) AI findings are left out for the same reason.
+"""
+
+from __future__ import annotations
+
+import warnings
+from datetime import timezone
+from collections.abc import Mapping
+
+import highdicom as hd
+from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence as DicomSequence
+from pydicom.sr.codedict import codes
+
+from viewer.export import codes as nl
+from viewer.export import identity
+from viewer.export.sr_groups import measurement_group, segment_refs
+from viewer.export.source import SourceSeries
+from viewer.review.model import ReviewedStudy, StudyStatus
+
+
+class UnsignedExportWarning(UserWarning):
+    """The study is not signed off: the SR is written as PARTIAL, PRELIMINARY and UNVERIFIED."""
+
+
+def is_signed(study: ReviewedStudy) -> bool:
+    return (study.status is StudyStatus.SIGNED_OFF and bool(study.signed_off_by.strip())
+            and study.signed_off_at is not None)
+
+
+def build_sr(study: ReviewedStudy, source: SourceSeries, seg: Dataset | None = None,
+             saliency_maps: Mapping[str, Dataset] | None = None) -> Dataset:
+    """The SR dataset. ``seg`` (from :func:`viewer.export.seg.build_seg`) and ``saliency_maps``
+    (finding id → Parametric Map) are referenced and put into the evidence when given."""
+    saliency_maps = dict(saliency_maps or {})
+    signed = is_signed(study)
+    if not signed:
+        warnings.warn(f"study {study.study_instance_uid} is not signed off: the SR is marked "
+                      "PARTIAL, PRELIMINARY and UNVERIFIED", UnsignedExportWarning, stacklevel=2)
+    refs = segment_refs(seg) if seg is not None else {}
+    groups = [measurement_group(study, source, r, refs.get(r.number),
+                                saliency_maps.get(r.finding_id))
+              for r in identity.reported_findings(study)]
+    report = hd.sr.MeasurementReport(
+        observation_context=_observation_context(study),
+        procedure_reported=[nl.CT_CHEST, nl.LOW_DOSE_CT_CHEST],
+        imaging_measurements=groups,
+        title=codes.cid7021.ImagingMeasurementReport,
+    )
+    evidence = list(source.datasets)
+    if seg is not None:
+        evidence.append(seg)
+    evidence += [saliency_maps[r.finding_id] for r in identity.reported_findings(study)
+                 if r.finding_id in saliency_maps]
+    person = study.signed_off_by or study.reviewer
+    sr = hd.sr.Comprehensive3DSR(
+        evidence=evidence,
+        content=report[0],
+        series_instance_uid=hd.UID(),
+        series_number=identity.SR_SERIES_NUMBER,
+        sop_instance_uid=hd.UID(),
+        instance_number=1,
+        manufacturer=identity.MANUFACTURER,
+        is_complete=signed,
+        is_final=signed,
+        is_verified=signed,
+        institution_name=study.institution or None,
+        verifying_observer_name=person if signed else None,
+        verifying_organization=(study.institution or "Unknown") if signed else None,
+    )
+    sr.SeriesDescription = "NoduleLens reviewed lung nodules"
+    sr.CodingSchemeIdentificationSequence = DicomSequence([nl.coding_scheme_identification()])
+    if signed:
+        at = study.signed_off_at.astimezone(timezone.utc)
+        sr.VerifyingObserverSequence[0].VerificationDateTime = at.strftime("%Y%m%d%H%M%S+0000")
+    return sr
+
+
+def _observation_context(study: ReviewedStudy) -> hd.sr.ObservationContext:
+    person = study.signed_off_by or study.reviewer or "Unknown"
+    person_ctx = hd.sr.ObserverContext(
+        observer_type=codes.DCM.Person,
+        observer_identifying_attributes=hd.sr.PersonObserverIdentifyingAttributes(
+            name=person, organization_name=study.institution or None))
+    device_ctx = None
+    m = study.model
+    if m is not None:
+        device_ctx = hd.sr.ObserverContext(
+            observer_type=codes.DCM.Device,
+            observer_identifying_attributes=hd.sr.DeviceObserverIdentifyingAttributes(
+                uid=identity.device_uid(m),
+                name=(m.name or m.model_id)[:64],
+                manufacturer_name=identity.MANUFACTURER,
+                model_name=f"{m.model_id} {m.version}"[:64],
+                serial_number=m.manifest_sha256[:64],
+            ))
+    return hd.sr.ObservationContext(observer_person_context=person_ctx,
+                                    observer_device_context=device_ctx)
