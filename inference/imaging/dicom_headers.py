@@ -164,6 +164,13 @@ def _headers_of(ds: Dataset, path: str) -> list[SliceHeader]:
     rows = _int(ds, "Rows", None, path)
     cols = _int(ds, "Columns", None, path)
     if rows is None or cols is None:
+        meta = getattr(ds, "file_meta", None)
+        sop = str(ds.get("SOPClassUID") or (meta.get("MediaStorageSOPClassUID", "") if meta else ""))
+        name = getattr(ds.get("SOPClassUID") or (meta.get("MediaStorageSOPClassUID") if meta else None),
+                       "name", "")
+        if not sop or "Image Storage" in str(name):
+            raise CorruptFile(path, "the header ends before the image description (Rows, Columns)",
+                              "The file is truncated: copy it again from the source, or remove it")
         return []  # no image (a structured report, a presentation state, ...)
     if rows < 1 or cols < 1:
         raise CorruptFile(path, f"the image has {rows} rows and {cols} columns", "Re-export the file")
