@@ -1,0 +1,72 @@
+"""``nodulelens detect PATH --out findings.json``: the detection pipeline, headless.
+
+Runs the same worker process as the GUI (torch stays out of this process), shows a progress bar,
+and writes a findings file (``inference.service.findings_file``, schema version 1) with saliency
+maps in ``--saliency DIR`` when given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+HELP = "find nodules in a scan and write a findings file (JSON, world mm)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("path", help="DICOM folder or file, NIfTI (.nii/.nii.gz) or MetaImage (.mha/.mhd)")
+    parser.add_argument("--out", required=True, help="findings file to write (JSON)")
+    parser.add_argument("--model", default=None,
+                        help="model id (see `nodulelens models list`); default: the installed default")
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"),
+                        help="auto = CUDA, then Apple MPS, then CPU (default: auto)")
+    parser.add_argument("--saliency", metavar="DIR", default=None,
+                        help="also write a Grad-CAM map per finding (.npz) into DIR")
+    parser.add_argument("--saliency-top", type=int, default=10, metavar="N",
+                        help="explain only the N highest-scoring findings (default 10)")
+    parser.add_argument("--series", default=None, metavar="UID",
+                        help="SeriesInstanceUID to read when PATH holds several series")
+    parser.add_argument("--no-analysis", action="store_true",
+                        help="skip measurement, type, risk and Lung-RADS per finding")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="CPU threads for the worker (default: torch's choice)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from inference.service.client import InferenceClient
+    from inference.service.findings_file import ScanFindings, write_findings
+    from viewer.commands.progress_bar import ProgressBar
+
+    out = Path(args.out)
+    bar = ProgressBar("detect")
+    with InferenceClient(model=args.model, device=args.device, torch_threads=args.threads) as client:
+        bar(0.0, "starting the inference worker")
+        ready = client.start()
+        try:
+            reply = client.detect(args.path, series_uid=args.series, analyze=not args.no_analysis,
+                                  saliency=args.saliency is not None,
+                                  saliency_dir=args.saliency, saliency_top=args.saliency_top,
+                                  progress=bar)
+        finally:
+            bar.done()
+    info = reply.info
+    timings = (("load_model", ready.load_seconds),) + reply.timings
+    scan = ScanFindings(
+        findings=reply.findings, model=reply.model, threshold=reply.threshold, device=reply.device,
+        study_instance_uid=info.study_instance_uid, series_instance_uid=info.series_instance_uid,
+        frame_of_reference_uid=info.frame_of_reference_uid, source=str(args.path),
+        timings=timings, saliency_files=reply.saliency_files)
+    write_findings(scan, out)
+    for w in reply.warnings:
+        print(f"note: {w}", file=sys.stderr)
+    print(f"{len(reply.findings)} finding(s) at threshold {reply.threshold:g} "
+          f"({reply.model.model_id} {reply.model.version}, {reply.device}, "
+          f"{sum(t for _, t in reply.timings):.1f} s) → {out}")
+    for f in reply.findings[:10]:
+        x, y, z = f.center
+        d = "" if f.diameter_mm is None else f", ~{f.diameter_mm:.0f} mm"
+        print(f"  {f.finding_id}  score {f.score:.3f}  at ({x:.1f}, {y:.1f}, {z:.1f}) mm LPS{d}")
+    if len(reply.findings) > 10:
+        print(f"  … and {len(reply.findings) - 10} more in {out}")
+    return 0
