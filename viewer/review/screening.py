@@ -158,12 +158,16 @@ def screen_folder(root: str | Path, store: Store, detect: Detect, *, force: bool
                              patient_id=job.patient_id, description=job.description,
                              n_slices=job.n_slices)
         if not force and store.is_screened(job.series_uid):
-            outcomes.append(Outcome(job.series_uid, job.folder, "skipped"))
+            row = store.series_row(job.series_uid)
+            outcomes.append(Outcome(job.series_uid, job.folder, "skipped", bool(row["flagged"]),
+                                    row["n_findings"]))
             say(f"{job.folder}: already screened, skipped (use --force to screen again)")
             sub(1.0, "skipped")
             continue
         if force and store.is_screened(job.series_uid) and store.decisions(job.series_uid):
-            outcomes.append(Outcome(job.series_uid, job.folder, "skipped"))
+            row = store.series_row(job.series_uid)
+            outcomes.append(Outcome(job.series_uid, job.folder, "skipped", bool(row["flagged"]),
+                                    row["n_findings"]))
             say(f"{job.folder}: already reviewed; not screened again")
             continue
         outcomes.append(_screen_one(job, store, detect, sub, say, actor))

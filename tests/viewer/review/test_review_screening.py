@@ -1,0 +1,81 @@
+"""Batch screening: the real worker (classical model, CPU) on phantom DICOM series in tmp."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from review_phantom_dicom import small_phantom, write_ct_series
+
+from inference.detection.finding import Box3D, Finding
+from viewer.cli import main
+from viewer.review.errors import ScreeningError
+from viewer.review.screening import Eta, find_series, is_flagged, screen_folder
+from viewer.review.store import Store
+from viewer.review.views import worklist
+
+
+def _f(score: float, rads: str | None = None) -> Finding:
+    return Finding("f", (0, 0, 0), Box3D.around((0, 0, 0), 5), score,
+                   analysis=None if rads is None else {"lung_rads": rads, "risk": 0.02})
+
+
+def test_flag_rule_operating_point_or_lung_rads_3() -> None:
+    assert is_flagged([_f(0.6, "2")], 0.5) == (True, "2", 0.02)
+    assert is_flagged([_f(0.3, "2")], 0.5) == (False, "2", 0.02)
+    assert is_flagged([_f(0.3, "3"), _f(0.1, "2")], 0.5) == (True, "3", 0.02)
+    assert is_flagged([], 0.5) == (False, None, None)
+
+
+def test_eta_from_progress() -> None:
+    now = [100.0]
+    eta = Eta(clock=lambda: now[0])
+    assert eta.remaining(0.0) is None
+    now[0] = 130.0
+    assert eta.remaining(0.25) == pytest.approx(90.0)
+    assert eta.remaining(1.0) == 0.0
+
+
+def test_screening_a_missing_folder_is_a_typed_error(tmp_path: Path) -> None:
+    with pytest.raises(ScreeningError, match="does not exist"):
+        find_series(tmp_path / "nope")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ScreeningError, match="no readable CT series"):
+        screen_folder(tmp_path / "empty", Store(tmp_path / "s.db"), detect=lambda j, p: None)
+
+
+@pytest.mark.slow
+def test_screen_cli_flags_the_nodule_skips_the_broken_series_and_resumes(
+        tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    phantom = small_phantom()
+    scans = tmp_path / "scans"
+    study, series = write_ct_series(phantom.volume, scans / "patient-a" / "ct", "PA")
+    _, broken = write_ct_series(phantom.volume, scans / "patient-b" / "ct", "PB", skip=(20,))
+    db = tmp_path / "store.db"
+    args = ["screen", str(scans), "--db", str(db), "--model", "classical", "--device", "cpu",
+            "--no-saliency", "--threads", "1"]
+    assert main(args) == 1  # one series failed
+    out = capsys.readouterr().out
+    assert "2 scan(s): 1 screened, 0 already screened (skipped), 1 flagged, 1 failed" in out
+    with Store(db) as store:
+        rows = {r.series_uid: r for r in worklist(store)}
+        good, bad = rows[series], rows[broken]
+        assert good.flagged and good.n_findings >= 1 and good.patient_id == "PA"
+        assert bad.screen_state == "failed" and "MissingSlices" in bad.screen_error
+        study_ = store.reviewed_study(study)
+        truth = np.array(phantom.nodules[0].center)
+        hits = [fs for fs in study_.findings
+                if np.linalg.norm(np.array(fs.finding.center) - truth) < phantom.nodules[0].diameter_mm / 2]
+        assert hits, "the phantom's nodule is among the stored findings"
+        assert study_.model is not None and study_.model.model_id == "classical"
+        assert len(study_.model.manifest_sha256) == 64
+        assert hits[0].finding.analysis is not None and good.highest_lung_rads is not None
+        n_findings = len(study_.findings)
+    assert main(args) == 1  # resumed: the good one skipped, the broken one tried again
+    out = capsys.readouterr().out
+    assert "2 scan(s): 0 screened, 1 already screened (skipped), 1 flagged, 1 failed" in out
+    with Store(db) as store:
+        assert len(store.reviewed_study(series).findings) == n_findings
+        screens = [a for a in store.audit_log(study) if a.action == "screen"]
+        assert len(screens) == 1
