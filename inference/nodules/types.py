@@ -64,3 +64,61 @@ class Measurement:
                 raise ValueError(f"Measurement.{name} must be >= 0, got {v}")
         if self.short_axis_mm > self.long_axis_mm + 1e-6:
             raise ValueError("Measurement: short axis longer than long axis")
+
+
+class Growth(Enum):
+    """How a nodule compares with the prior screening CT (Lung-RADS v2022 terms)."""
+
+    BASELINE = "baseline"  # first screening CT: no prior to compare with
+    NEW = "new"  # not seen on the prior CT
+    GROWING = "growing"  # mean diameter up by > 1.5 mm within 12 months
+    STABLE = "stable"  # seen before and not growing
+
+
+@dataclass(frozen=True, slots=True)
+class PriorNodule:
+    """The same nodule on an earlier screening CT (``None`` sizes = not seen then: a new nodule).
+
+    ``months_ago`` is the interval between the two CTs; ``category`` the Lung-RADS category given
+    then (drives v2022 stepped management of stable category 3 / 4A nodules).
+    """
+
+    mean_diameter_mm: float | None
+    months_ago: float = 12.0
+    solid_component_mm: float | None = None
+    category: "LungRads | None" = None
+
+    def __post_init__(self) -> None:
+        if self.mean_diameter_mm is not None and not self.mean_diameter_mm >= 0:
+            raise ValueError(f"PriorNodule.mean_diameter_mm must be >= 0, got {self.mean_diameter_mm}")
+        if not self.months_ago > 0:
+            raise ValueError(f"PriorNodule.months_ago must be > 0, got {self.months_ago}")
+
+
+@dataclass(frozen=True, slots=True)
+class NoduleAnalysis:
+    """Everything NoduleLens says about one nodule: size, type, location, risk and Lung-RADS."""
+
+    measurement: Measurement
+    nodule_type: NoduleType
+    calcified: bool
+    juxta_pleural: bool
+    side: Side | None
+    zone: Zone | None
+    #: how side/zone were found (zone is an approximation of the lobe from the lung extent)
+    location_note: str
+    #: Brock (PanCan) probability of malignancy 0..1; None when it cannot be computed
+    malignancy_risk: float | None
+    #: names of the clinical inputs that took their documented default value
+    risk_defaults_used: tuple[str, ...]
+    lung_rads: LungRads
+    lung_rads_reason: str
+    management: str
+    nodule_count: int = 1
+    growth: Growth = Growth.BASELINE
+
+    def __post_init__(self) -> None:
+        if self.malignancy_risk is not None and not 0.0 <= self.malignancy_risk <= 1.0:
+            raise ValueError(f"malignancy_risk must be within 0..1, got {self.malignancy_risk}")
+        if self.nodule_count < 1:
+            raise ValueError(f"nodule_count must be >= 1, got {self.nodule_count}")

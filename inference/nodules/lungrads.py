@@ -1,0 +1,173 @@
+"""Lung-RADS v2022 rules for one nodule and for the exam.
+
+Reference: American College of Radiology. Lung CT Screening Reporting & Data System (Lung-RADS)
+version 2022 (released November 2022), assessment categories and management; summarised in
+Christensen J, Prosper AE, Wu CC, et al. ACR Lung-RADS v2022: Assessment Categories and Management
+Recommendations. Chest 2024;165(3):738-753.
+
+Size is the mean diameter (average of long and short axis, to 0.1 mm); for part-solid nodules the
+solid component's mean diameter decides the higher categories. Growth is an increase of the mean
+diameter by more than 1.5 mm within 12 months. Thresholds encoded here (mm, "<" exclusive):
+
+solid        baseline: <6 → 2, 6–<8 → 3, 8–<15 → 4A, ≥15 → 4B
+             new:      <4 → 2, 4–<6 → 3, 6–<8 → 4A, ≥8 → 4B
+             growing:  <8 → 4A, ≥8 → 4B
+part-solid   baseline: total <6 → 2; total ≥6 with solid <6 → 3, solid 6–<8 → 4A, solid ≥8 → 4B
+             new:      total <6 → 3; otherwise new solid component <4 → 4A, ≥4 → 4B
+             growing solid component: <4 → 4A, ≥4 → 4B
+ground-glass <30 → 2 (baseline, new or growing); ≥30 → 3 at baseline or new, 2 when stable
+benign       calcification of a benign pattern (complete, central, popcorn, concentric) or fat → 1
+juxtapleural solid, smooth margins, mean diameter <10 mm, baseline or new → 2
+stable       v2022 stepped management: a stable category 3 nodule → 2, a stable 4A → 3; a stable
+             nodule without a known prior category → 2
+4X           a category 3 or 4 nodule with features that raise suspicion (e.g. spiculation)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from .types import Growth, LungRads, NoduleType, PriorNodule
+
+GROWTH_MM = 1.5
+
+MANAGEMENT: dict[LungRads, str] = {
+    LungRads.CAT_0: ("Additional screening CT images and/or comparison with prior chest CT are "
+                     "needed; a 1-3 month LDCT may be used for a suspected infectious or "
+                     "inflammatory process."),
+    LungRads.CAT_1: "Continue annual screening with LDCT in 12 months.",
+    LungRads.CAT_2: "Continue annual screening with LDCT in 12 months.",
+    LungRads.CAT_3: "6-month LDCT.",
+    LungRads.CAT_4A: ("3-month LDCT; PET/CT may be considered when there is a solid nodule or "
+                      "solid component of 8 mm or more."),
+    LungRads.CAT_4B: ("Diagnostic chest CT with or without contrast; PET/CT may be considered "
+                      "when there is a solid nodule or solid component of 8 mm or more; tissue "
+                      "sampling and/or referral for further clinical evaluation, depending on "
+                      "the probability of malignancy and comorbidities."),
+}
+MANAGEMENT[LungRads.CAT_4X] = MANAGEMENT[LungRads.CAT_4B]
+
+
+def growth_from_prior(mean_diameter_mm: float, prior: PriorNodule | None,
+                      solid_component_mm: float | None = None) -> Growth:
+    """BASELINE without a prior CT, NEW when the prior had no nodule there, GROWING when the mean
+    diameter (or, for part-solid nodules with a known prior solid component, the solid component)
+    rose by more than 1.5 mm, STABLE otherwise."""
+    if prior is None:
+        return Growth.BASELINE
+    if prior.mean_diameter_mm is None:
+        return Growth.NEW
+    if mean_diameter_mm - prior.mean_diameter_mm > GROWTH_MM:
+        return Growth.GROWING
+    if (solid_component_mm is not None and prior.solid_component_mm is not None
+            and solid_component_mm - prior.solid_component_mm > GROWTH_MM):
+        return Growth.GROWING
+    return Growth.STABLE
+
+
+def _solid(d: float, growth: Growth) -> tuple[LungRads, str]:
+    if growth is Growth.GROWING:
+        return (LungRads.CAT_4A, f"growing solid nodule < 8 mm ({d:.1f} mm)") if d < 8 else \
+            (LungRads.CAT_4B, f"growing solid nodule >= 8 mm ({d:.1f} mm)")
+    if growth is Growth.NEW:
+        cuts = ((4, LungRads.CAT_2), (6, LungRads.CAT_3), (8, LungRads.CAT_4A))
+        last, label = LungRads.CAT_4B, "new solid nodule"
+    else:
+        cuts = ((6, LungRads.CAT_2), (8, LungRads.CAT_3), (15, LungRads.CAT_4A))
+        last, label = LungRads.CAT_4B, "solid nodule at baseline"
+    lo = 0
+    for hi, cat in cuts:
+        if d < hi:
+            return cat, f"{label} {lo}-<{hi} mm ({d:.1f} mm)" if lo else f"{label} < {hi} mm ({d:.1f} mm)"
+        lo = hi
+    return last, f"{label} >= {lo} mm ({d:.1f} mm)"
+
+
+def _part_solid(d: float, s: float, growth: Growth) -> tuple[LungRads, str]:
+    sd = f"total {d:.1f} mm, solid component {s:.1f} mm"
+    if growth in (Growth.NEW, Growth.GROWING):
+        word = growth.value
+        if growth is Growth.NEW and d < 6:
+            return LungRads.CAT_3, f"new part-solid nodule < 6 mm total ({sd})"
+        if s >= 4:
+            return LungRads.CAT_4B, f"{word} part-solid nodule, solid component >= 4 mm ({sd})"
+        return LungRads.CAT_4A, f"{word} part-solid nodule, solid component < 4 mm ({sd})"
+    if d < 6:
+        return LungRads.CAT_2, f"part-solid nodule < 6 mm total at baseline ({sd})"
+    if s < 6:
+        return LungRads.CAT_3, f"part-solid nodule >= 6 mm, solid component < 6 mm ({sd})"
+    if s < 8:
+        return LungRads.CAT_4A, f"part-solid nodule, solid component 6-<8 mm ({sd})"
+    return LungRads.CAT_4B, f"part-solid nodule, solid component >= 8 mm ({sd})"
+
+
+def _ground_glass(d: float, growth: Growth) -> tuple[LungRads, str]:
+    if d < 30:
+        return LungRads.CAT_2, f"ground-glass nodule < 30 mm, {growth.value} ({d:.1f} mm)"
+    if growth is Growth.STABLE:
+        return LungRads.CAT_2, f"ground-glass nodule >= 30 mm, stable ({d:.1f} mm)"
+    return LungRads.CAT_3, f"ground-glass nodule >= 30 mm, {growth.value} ({d:.1f} mm)"
+
+
+def _stable(prior_category: LungRads | None) -> tuple[LungRads, str] | None:
+    if prior_category is LungRads.CAT_3:
+        return LungRads.CAT_2, "stable category 3 nodule (v2022 stepped management)"
+    if prior_category is LungRads.CAT_4A:
+        return LungRads.CAT_3, "stable category 4A nodule (v2022 stepped management)"
+    if prior_category in (LungRads.CAT_4B, LungRads.CAT_4X):
+        return None  # no step-down for 4B / 4X: classify by size
+    return LungRads.CAT_2, "stable nodule (no growth since the prior CT)"
+
+
+def classify_nodule(*, nodule_type: NoduleType, mean_diameter_mm: float,
+                    solid_component_mm: float | None = None, growth: Growth = Growth.BASELINE,
+                    calcified: bool = False, fat: bool = False, juxta_pleural: bool = False,
+                    smooth_margins: bool = True, suspicious_features: bool = False,
+                    prior_category: LungRads | None = None) -> tuple[LungRads, str]:
+    """Lung-RADS v2022 category of one nodule and the rule that gave it."""
+    d = round(float(mean_diameter_mm), 1)
+    if not d >= 0:
+        raise ValueError(f"mean_diameter_mm must be >= 0, got {mean_diameter_mm}")
+    if calcified or fat:
+        what = "benign calcification" if calcified else "fat-containing nodule"
+        return LungRads.CAT_1, f"{what} (benign)"
+    if (juxta_pleural and nodule_type is NoduleType.SOLID and smooth_margins and d < 10
+            and growth in (Growth.BASELINE, Growth.NEW)):
+        return LungRads.CAT_2, f"juxtapleural solid nodule with smooth margins < 10 mm ({d:.1f} mm)"
+    cat_reason = _stable(prior_category) if growth is Growth.STABLE else None
+    if cat_reason is None:
+        if nodule_type is NoduleType.SOLID:
+            cat_reason = _solid(d, growth)
+        elif nodule_type is NoduleType.PART_SOLID:
+            s = round(float(solid_component_mm if solid_component_mm is not None else 0.0), 1)
+            cat_reason = _part_solid(d, min(s, d), growth)
+        else:
+            cat_reason = _ground_glass(d, growth)
+    cat, reason = cat_reason
+    if suspicious_features and cat in (LungRads.CAT_3, LungRads.CAT_4A, LungRads.CAT_4B):
+        return LungRads.CAT_4X, f"{reason}; with suspicious features (e.g. spiculation)"
+    return cat, reason
+
+
+def exam_lung_rads(analyses: Iterable) -> tuple[LungRads, str]:
+    """The exam's category: its most suspicious nodule (category 1 when there is none).
+
+    Items may be :class:`NoduleAnalysis` objects, ``(LungRads, reason)`` pairs or categories.
+    An incomplete (category 0) nodule makes the exam incomplete.
+    """
+    items: list[tuple[LungRads, str]] = []
+    for a in analyses:
+        if isinstance(a, LungRads):
+            items.append((a, ""))
+        elif isinstance(a, tuple):
+            items.append((a[0], a[1]))
+        else:
+            items.append((a.lung_rads, a.lung_rads_reason))
+    if not items:
+        return LungRads.CAT_1, "no lung nodules"
+    incomplete = [i for i in items if i[0] is LungRads.CAT_0]
+    if incomplete:
+        return LungRads.CAT_0, f"incomplete: {incomplete[0][1]}".rstrip(": ")
+    cat, reason = max(items, key=lambda i: i[0].rank)
+    n = len(items)
+    return cat, f"most suspicious of {n} nodule{'s' if n > 1 else ''}: {reason}".rstrip(": ")

@@ -1,0 +1,170 @@
+"""Sizes of a segmented nodule: axial long/short axis, mean and 3D diameter, volume, HU.
+
+Axes are measured on the axial slice where the nodule is largest. Their endpoints are first found
+on the mask's pixel centres, then moved to the sub-voxel edge: the point along the axis where the
+(bilinearly interpolated) image crosses the segmentation threshold. The volume counts interior
+voxels whole and the boundary shell by its partial-volume fraction (HU between lung and nodule).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage as ndi
+from scipy.spatial import ConvexHull, QhullError
+
+from .segment import Segmentation
+from .types import Measurement
+
+
+def _edge(img: np.ndarray, inside: np.ndarray, direction: np.ndarray, threshold: float,
+          step: float = 0.05, reach: float = 3.0) -> np.ndarray:
+    """Walk from ``inside`` (index coords) along ``direction`` (unit, index coords scaled so that one
+    unit = one voxel) until the image drops below ``threshold``; the interpolated crossing."""
+    ts = np.arange(-reach, reach + step, step)
+    pts = inside[None, :] + ts[:, None] * direction[None, :]
+    vals = ndi.map_coordinates(img, pts.T, order=1, mode="nearest")
+    above = vals >= threshold
+    i0 = int(np.argmin(np.abs(ts)))
+    if above[i0]:
+        j = i0
+        while j + 1 < len(ts) and above[j + 1]:
+            j += 1
+        if j + 1 >= len(ts):
+            return pts[j]
+    else:  # the pixel centre is below the threshold: walk back inwards
+        j = i0
+        while j > 0 and not above[j]:
+            j -= 1
+        if not above[j]:
+            return inside
+    v0, v1 = vals[j], vals[j + 1]
+    frac = 0.0 if v0 == v1 else (v0 - threshold) / (v0 - v1)
+    return pts[j] + frac * (pts[j + 1] - pts[j])
+
+
+def _chord(img, a, b, threshold, sp) -> tuple[np.ndarray, np.ndarray]:
+    """Refine both ends of the chord a→b (index coords) to the threshold crossing."""
+    d_mm = (b - a) * sp
+    n = np.linalg.norm(d_mm)
+    if n == 0:
+        u = np.zeros_like(a)
+        u[-1] = 1.0
+    else:
+        u = (d_mm / n) / sp
+    u_unit = u / np.linalg.norm(u * sp)  # one unit of t = 1 mm
+    ea = _edge(img, a, -u_unit * float(sp.min()), threshold)
+    eb = _edge(img, b, u_unit * float(sp.min()), threshold)
+    return ea, eb
+
+
+def _axes_2d(mask2d: np.ndarray, img2d: np.ndarray, threshold: float, sp2: np.ndarray):
+    """Long and short axis (mm) and their endpoints (row, col index coords) on one slice."""
+    ys, xs = np.nonzero(mask2d)
+    pts = np.stack([ys, xs], 1).astype(float)
+    if len(pts) == 1:
+        p = pts[0]
+        ends = [(p - [0, 0.5], p + [0, 0.5]), (p - [0.5, 0], p + [0.5, 0])]
+        return float(sp2[1]), float(sp2[0]), ends[0], ends[1]
+    mm = pts * sp2
+    try:
+        hull = ConvexHull(mm).vertices if len(pts) >= 4 else np.arange(len(pts))
+    except QhullError:
+        hull = np.arange(len(pts))
+    h = mm[hull]
+    d2 = ((h[:, None, :] - h[None, :, :]) ** 2).sum(-1)
+    i, j = np.unravel_index(int(d2.argmax()), d2.shape)
+    a, b = pts[hull[i]], pts[hull[j]]
+    a, b = _chord(img2d, a, b, threshold, sp2)
+    long_mm = float(np.linalg.norm((b - a) * sp2))
+    u = (b - a) * sp2
+    u = u / (np.linalg.norm(u) or 1.0)
+    v = np.array([-u[1], u[0]])
+    pu, pv = mm @ u, mm @ v
+    width = float(sp2.min())
+    bins = np.floor((pu - pu.min()) / width).astype(int)
+    best, best_len = None, -1.0
+    for bi in np.unique(bins):
+        sel = bins == bi
+        ext = pv[sel].max() - pv[sel].min()
+        if ext > best_len:
+            best_len, best = ext, (pu[sel].mean(), pv[sel].min(), pv[sel].max())
+    cu, vmin, vmax = best
+    p1 = (cu * u + vmin * v) / sp2
+    p2 = (cu * u + vmax * v) / sp2
+    if np.allclose(p1, p2):
+        p1, p2 = p1 - 0.5 * v / sp2 * width, p2 + 0.5 * v / sp2 * width
+    c, d = _chord(img2d, p1, p2, threshold, sp2)
+    short_mm = float(np.linalg.norm((d - c) * sp2))
+    return long_mm, min(short_mm, long_mm), (a, b), (c, d)
+
+
+def _max_3d(mask: np.ndarray, img: np.ndarray, threshold: float, sp: np.ndarray) -> float:
+    surface = mask & ~ndi.binary_erosion(mask)
+    pts = np.argwhere(surface).astype(float)
+    if len(pts) < 2:
+        return float(sp.max())
+    mm = pts * sp
+    try:
+        hv = ConvexHull(mm).vertices if len(pts) >= 5 else np.arange(len(pts))
+    except QhullError:
+        hv = np.arange(len(pts))
+    h = mm[hv]
+    d2 = ((h[:, None, :] - h[None, :, :]) ** 2).sum(-1)
+    i, j = np.unravel_index(int(d2.argmax()), d2.shape)
+    a, b = _chord(img, pts[hv[i]], pts[hv[j]], threshold, sp)
+    return float(np.linalg.norm((b - a) * sp))
+
+
+def partial_volume_mm3(seg: Segmentation, mask: np.ndarray | None = None,
+                       core_hu: float | None = None) -> float:
+    """Interior voxels count 1, the one-voxel shell around the border its HU fraction between
+    lung background and the nodule's core density; dense voxels of other structures count 0."""
+    m = seg.mask if mask is None else mask
+    sp = np.asarray(seg.crop.spacing_zyx)
+    core = seg.core_hu if core_hu is None else core_hu
+    inner = ndi.binary_erosion(m)
+    shell = ndi.binary_dilation(m) & ~inner & ~(seg.other_structures & ~m)
+    span = max(core - seg.background_hu, 50.0)
+    frac = np.clip((seg.crop.hu[shell] - seg.background_hu) / span, 0.0, 1.0)
+    return float((inner.sum() + frac.sum()) * np.prod(sp))
+
+
+def axial_axes(mask: np.ndarray, img: np.ndarray, threshold: float, sp: np.ndarray):
+    """(long mm, short mm, long ends, short ends, slice index) on the largest axial slice;
+    ends are (z, y, x) index coordinates on the crop grid."""
+    k = int(mask.sum(axis=(1, 2)).argmax())
+    lo, sh, (a, b), (c, d) = _axes_2d(mask[k], img[k], threshold, sp[1:])
+    z = float(k)
+    return lo, sh, ((z, *a), (z, *b)), ((z, *c), (z, *d)), k
+
+
+def measure(seg: Segmentation, index_to_world) -> Measurement:
+    """Measurement of a segmentation; ``index_to_world`` maps scan (z, y, x) indices to LPS mm."""
+    crop = seg.crop
+    sp = np.asarray(crop.spacing_zyx)
+    m = seg.mask
+    lo, sh, long_ends, short_ends, _ = axial_axes(m, crop.smooth, seg.threshold_hu, sp)
+    off = np.asarray(crop.origin_zyx, float)
+
+    def world(p):
+        return tuple(round(float(v), 2) for v in index_to_world(np.asarray(p) + off))
+
+    lo_r, sh_r = round(lo, 1), round(sh, 1)
+    max3d = max(_max_3d(m, crop.smooth, seg.threshold_hu, sp), lo)
+    vals = crop.hu[m]
+    solid_mm = None
+    if seg.solid_mask is not None and seg.solid_mask.any():
+        slo, ssh, *_ = axial_axes(seg.solid_mask, crop.smooth, seg.solid_threshold_hu, sp)
+        solid_mm = round(0.5 * (round(slo, 1) + round(ssh, 1)), 1)
+    elif seg.solid_mask is not None:
+        solid_mm = 0.0
+    return Measurement(
+        long_axis_mm=lo_r, short_axis_mm=min(sh_r, lo_r),
+        mean_diameter_mm=round(0.5 * (lo_r + min(sh_r, lo_r)), 1),
+        max_3d_diameter_mm=round(max3d, 1),
+        volume_mm3=round(partial_volume_mm3(seg), 1),
+        mean_hu=round(float(vals.mean()), 1), max_hu=round(float(vals.max()), 1),
+        solid_component_mm=solid_mm,
+        long_axis_lps=(world(long_ends[0]), world(long_ends[1])),
+        short_axis_lps=(world(short_ends[0]), world(short_ends[1])),
+    )

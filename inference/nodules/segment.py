@@ -1,0 +1,214 @@
+"""Nodule segmentation in a local region around a seed point (numpy/scipy only).
+
+Steps (all on the scan's own voxel grid, distances in mm through the voxel spacing):
+
+1. crop a cube around the seed; smooth lightly (Gaussian, 0.6 mm) against low-dose noise;
+2. lung background ``B`` = median of the crop's parenchyma, core density ``P`` = 90th percentile
+   within 2 mm of the (refined) seed;
+3. threshold half-way between background and core (the 50 % partial-volume level), so the mask
+   boundary lies where the true edge is;
+4. pleura separation: the chest wall is what a ball larger than the nodule still fits into
+   (a morphological opening of dense tissue computed with distance transforms); it is removed and
+   the nodule is flagged juxta-pleural when it touches it;
+5. the connected component holding the seed; attached vessels are cut by an opening whose radius
+   follows the nodule's own radius, then the nodule's border is regrown within the threshold mask;
+6. solid cores are probed for a ground-glass halo (a lower threshold half-way between lung and
+   ground-glass density): a halo wider than the partial-volume blur makes the nodule part-solid,
+   and the whole nodule is segmented at the halo's own half-way level.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage as ndi
+
+from .types import NoduleType
+
+SMOOTH_MM = 0.6
+#: below this in-plane size the scanner's blur lowers a solid nodule's peak: a peak above
+#: SMALL_SOLID_PEAK_HU then still means solid (ground glass is at most about -550 HU)
+SMALL_MM, SMALL_SOLID_PEAK_HU = 5.0, -520.0
+SOLID_CORE_HU = -300.0  # a core denser than this is solid (part-solid when a halo surrounds it)
+GGN_REFERENCE_HU = -600.0  # typical ground-glass density, used to probe for a halo
+HALO_MIN_MM = 2.3  # in-plane diameter difference (halo vs core) that makes a nodule part-solid
+
+
+@dataclass(frozen=True, slots=True)
+class Crop:
+    hu: np.ndarray  # float32 raw HU (z, y, x)
+    smooth: np.ndarray  # float32 smoothed HU
+    origin_zyx: tuple[int, int, int]
+    spacing_zyx: tuple[float, float, float]
+    seed: tuple[int, int, int]  # local index of the seed
+
+
+@dataclass(frozen=True, slots=True)
+class Segmentation:
+    crop: Crop
+    mask: np.ndarray  # bool, crop grid: the whole nodule
+    solid_mask: np.ndarray | None  # bool, crop grid: solid component (part-solid only)
+    threshold_hu: float  # the level the whole nodule's boundary was cut at
+    solid_threshold_hu: float | None
+    background_hu: float
+    core_hu: float  # density that counts as "fully nodule" for partial-volume fractions
+    nodule_type: NoduleType
+    juxta_pleural: bool
+    seed: tuple[int, int, int]  # refined local seed
+    other_structures: np.ndarray  # bool: dense voxels that are not nodule (wall, vessels)
+
+
+def make_crop(voxels: np.ndarray, spacing_zyx, seed_zyx, half_mm: float) -> Crop:
+    sp = np.asarray(spacing_zyx, float)
+    seed = np.round(np.asarray(seed_zyx, float)).astype(int)
+    half = np.ceil(half_mm / sp).astype(int)
+    lo = np.maximum(seed - half, 0)
+    hi = np.minimum(seed + half + 1, voxels.shape)
+    hu = voxels[lo[0]:hi[0], lo[1]:hi[1], lo[2]:hi[2]].astype(np.float32)
+    smooth = ndi.gaussian_filter(hu, sigma=SMOOTH_MM / sp, mode="nearest", truncate=2.5)
+    return Crop(hu, smooth, tuple(int(v) for v in lo), tuple(float(v) for v in sp),
+                tuple(int(v) for v in seed - lo))
+
+
+def _ball_offsets(radius_mm: float, sp: np.ndarray) -> np.ndarray:
+    r = np.floor(radius_mm / sp).astype(int)
+    g = np.mgrid[-r[0]:r[0] + 1, -r[1]:r[1] + 1, -r[2]:r[2] + 1].reshape(3, -1).T
+    return g[((g * sp) ** 2).sum(1) <= radius_mm ** 2]
+
+
+def _ball_values(img: np.ndarray, center, radius_mm: float, sp: np.ndarray):
+    off = _ball_offsets(radius_mm, sp) + np.asarray(center)
+    ok = np.all((off >= 0) & (off < img.shape), axis=1)
+    off = off[ok]
+    return img[off[:, 0], off[:, 1], off[:, 2]], off
+
+
+def _struct_ball(radius_mm: float, sp: np.ndarray) -> np.ndarray:
+    r = np.maximum(np.floor(radius_mm / sp).astype(int), 0)
+    g = np.mgrid[-r[0]:r[0] + 1, -r[1]:r[1] + 1, -r[2]:r[2] + 1]
+    d2 = sum((g[i] * sp[i]) ** 2 for i in range(3))
+    return d2 <= radius_mm ** 2 + 1e-9
+
+
+def _component_at(mask: np.ndarray, seed, sp: np.ndarray, search_mm: float = 2.0) -> np.ndarray:
+    """The connected component of ``mask`` holding the seed (or the nearest one within reach)."""
+    lab, n = ndi.label(mask)
+    if n == 0:
+        return np.zeros_like(mask)
+    v = lab[tuple(seed)]
+    if v == 0:
+        vals, _ = _ball_values(lab, seed, search_mm, sp)
+        vals = vals[vals > 0]
+        if vals.size == 0:
+            return np.zeros_like(mask)
+        v = np.bincount(vals).argmax()
+    return lab == v
+
+
+def _touches_border(mask: np.ndarray) -> bool:
+    return bool(mask[0].any() or mask[-1].any() or mask[:, 0].any() or mask[:, -1].any()
+                or mask[:, :, 0].any() or mask[:, :, -1].any())
+
+
+def _open(mask: np.ndarray, sp: np.ndarray, radius_mm: float, outside: bool = False) -> np.ndarray:
+    """Morphological opening by a ball of ``radius_mm`` (anisotropic), via distance transforms.
+    With ``outside`` the space beyond the array counts as inside the mask."""
+    m = np.pad(mask, 1, constant_values=outside)
+    eroded = ndi.distance_transform_edt(m, sampling=sp) > radius_mm
+    if not eroded.any():
+        return np.zeros_like(mask)
+    opened = ndi.distance_transform_edt(~eroded, sampling=sp) <= radius_mm
+    return opened[1:-1, 1:-1, 1:-1] & mask
+
+
+def _nodule_at(smooth: np.ndarray, threshold: float, seed, sp: np.ndarray
+               ) -> tuple[np.ndarray, bool, np.ndarray]:
+    """Mask of the nodule at one threshold: pleura removed, vessels cut. Returns
+    (mask, juxta_pleural, dense structures that are not the nodule)."""
+    dense = smooth > threshold
+    comp = _component_at(dense, seed, sp)
+    if not comp.any():
+        return comp, False, dense
+    # nodule radius from the distance to the nearest non-dense voxel at the seed's neighbourhood
+    dist = ndi.distance_transform_edt(comp, sampling=sp)
+    vals, _ = _ball_values(dist, seed, 2.0, sp)
+    r_seed = float(vals.max()) if vals.size else float(sp.min())
+    juxta = False
+    room = float(min(min(seed[i], dense.shape[i] - 1 - seed[i]) * sp[i] for i in range(3)))
+    if _touches_border(comp):
+        # the chest wall continues beyond the crop: what a ball bigger than the nodule fits into
+        wall = _open(dense, sp, float(np.clip(2.0 * r_seed + 2.0, 5.0, 0.85 * room)), outside=True)
+        if wall.any() and not wall[tuple(seed)]:
+            near_wall = ndi.binary_dilation(wall, _struct_ball(1.5 * float(sp.max()), sp))
+            comp = _component_at(dense & ~wall, seed, sp)
+            juxta = bool((comp & near_wall).any())
+    # vessel separation: opening with a radius that follows the nodule, then regrow the border
+    r_open = float(np.clip(0.65 * r_seed, 0.0, 4.0))
+    if r_open >= float(sp.min()):
+        opened = _open(comp, sp, r_open)
+        core = _component_at(opened, seed, sp)
+        if core.any():
+            # an opening keeps convex shapes; one voxel of regrowth restores discretisation losses
+            comp = _component_at(ndi.binary_dilation(core) & comp, seed, sp)
+    comp = ndi.binary_fill_holes(comp)
+    return comp, juxta, dense & ~comp
+
+
+def _inplane_diameter(mask: np.ndarray, sp: np.ndarray, k: int | None = None) -> float:
+    """Equivalent in-plane diameter, from the area averaged over slice ``k`` and its neighbours."""
+    if k is None:
+        k = int(mask.sum(axis=(1, 2)).argmax())
+    ks = [j for j in (k - 1, k, k + 1) if 0 <= j < mask.shape[0]]
+    area = float(mask[ks].sum()) / len(ks) * sp[1] * sp[2]
+    return 2.0 * np.sqrt(area / np.pi)
+
+
+def segment(crop: Crop) -> Segmentation:
+    """Segment the nodule at ``crop.seed``; raises ValueError when there is none."""
+    sp = np.asarray(crop.spacing_zyx)
+    sm, hu = crop.smooth, crop.hu
+    parenchyma = sm[sm < -600]
+    background = float(np.median(parenchyma)) if parenchyma.size > 50 else -850.0
+    # refine the seed: the densest point near the click (a click can land just off a small nodule)
+    reach = 2.0 if sm[crop.seed] > background + 150 else 4.0
+    vals, pts = _ball_values(sm, crop.seed, reach, sp)
+    seed = tuple(int(v) for v in pts[int(vals.argmax())])
+    vals, _ = _ball_values(sm, seed, 2.0, sp)
+    peak = float(np.percentile(vals, 90))
+    if peak < background + 100:
+        raise ValueError(f"nothing denser than lung at the point (peak {peak:.0f} HU, "
+                         f"lung {background:.0f} HU)")
+    if peak < SOLID_CORE_HU:  # ground-glass core, unless a small solid nodule blurred
+        t = 0.5 * (background + peak)
+        mask, juxta, other = _nodule_at(sm, t, seed, sp)
+        small = _inplane_diameter(mask, sp) < SMALL_MM if mask.any() else True
+        if not (small and peak > SMALL_SOLID_PEAK_HU):
+                return Segmentation(crop, mask, None, t, None, background, peak,
+                                NoduleType.GROUND_GLASS, juxta, seed, other)
+    p_eff = min(peak, 50.0)  # calcium must not push the solid threshold up
+    t_solid = 0.5 * (background + p_eff)
+    solid, juxta, other = _nodule_at(sm, t_solid, seed, sp)
+    t_halo = 0.5 * (background + GGN_REFERENCE_HU)
+    halo, juxta_h, _ = _nodule_at(sm, t_halo, seed, sp)
+    k = int(halo.sum(axis=(1, 2)).argmax()) if halo.any() else 0
+    d_halo, d_solid = _inplane_diameter(halo, sp, k), _inplane_diameter(solid, sp, k)
+    ring = halo & ~ndi.binary_dilation(solid, iterations=1)
+    if halo.any() and d_halo - d_solid > max(HALO_MIN_MM, 0.1 * d_solid) and ring.sum() > 10:
+        ggn = float(np.median(sm[ring]))
+        t_whole = 0.5 * (background + ggn)
+        whole, juxta_w, other_w = _nodule_at(sm, t_whole, seed, sp)
+        t_core = 0.5 * (ggn + p_eff)
+        core = whole & (sm > t_core)
+        core = _component_at(core, seed, sp) if core[seed] else core
+        return Segmentation(crop, whole, core, t_whole, t_core, background, ggn,
+                            NoduleType.PART_SOLID, juxta_w or juxta, seed, other_w)
+    core_vals = hu[solid & (ndi.distance_transform_edt(solid, sampling=sp) > 1.0)]
+    core_hu = min(float(np.median(core_vals)), 100.0) if core_vals.size >= 8 else p_eff
+    return Segmentation(crop, solid, None, t_solid, None, background, core_hu, NoduleType.SOLID,
+                        juxta, seed, other)
+
+
+def touches_crop_border(seg: Segmentation) -> bool:
+    """True when the nodule reaches the crop's edge (the region was too small)."""
+    return _touches_border(seg.mask)
