@@ -50,7 +50,8 @@ def as_mask_volume(result: Any, scan: Volume, what: str) -> Volume:
     """A uint8 crop Volume from a nodule analysis result (or a mask Volume itself).
 
     Accepts a :class:`Volume`, or an object whose ``mask`` is a Volume, or one with a boolean
-    ``mask`` array plus ``mask_origin``/``origin`` (z, y, x) index on the scan's grid.
+    ``mask`` array plus ``mask_origin_zyx`` (z, y, x) index on the scan's grid (as
+    :class:`inference.nodules.AnalysisResult` has).
     """
     if isinstance(result, Volume):
         vol = result
@@ -61,7 +62,8 @@ def as_mask_volume(result: Any, scan: Volume, what: str) -> Volume:
         if isinstance(mask, Volume):
             vol = mask
         else:
-            origin = getattr(result, "mask_origin", None) or getattr(result, "origin", None)
+            origin = next((getattr(result, a) for a in ("mask_origin_zyx", "mask_origin", "origin")
+                           if getattr(result, a, None) is not None), None)
             if origin is None:
                 raise MissingAnalysis(what, "has a mask without its place in the scan",
                                       "Run the nodule analysis again")

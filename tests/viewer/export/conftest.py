@@ -142,3 +142,13 @@ def dciodvfy_errors(path: Path) -> list[str]:
         pytest.skip("dciodvfy (Debian dicom3tools) is not installed; run scripts/setup.sh")
     out = subprocess.run([exe, str(path)], capture_output=True, text=True, timeout=120)
     return [line for line in (out.stdout + out.stderr).splitlines() if "Error" in line]
+
+
+@pytest.fixture(scope="session")
+def exported(tmp_path_factory, study, lidc1_volume, masks, saliency) -> dict[str, Path]:
+    """SR + SEG + Parametric Maps of the reviewed LIDC-IDRI-0001 study, written once."""
+    from viewer.export.exporter import ExportInputs, export_study
+
+    out = tmp_path_factory.mktemp("export") / "sr"
+    result = export_study(ExportInputs(study, lidc1_volume, masks, saliency), "sr", out)
+    return {p.stem: p for p in result.files}

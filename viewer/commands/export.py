@@ -1,0 +1,49 @@
+"""``nodulelens export STUDY --format sr|seg|pmap|csv|json --out PATH``: export a reviewed study.
+
+STUDY is a StudyInstanceUID, SeriesInstanceUID or scan path known to the review store.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+HELP = "export a reviewed study: DICOM SR (TID 1500), SEG, saliency Parametric Map, LUNA16 CSV, JSON"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("study", help="StudyInstanceUID, SeriesInstanceUID or scan path in the store")
+    parser.add_argument("--db", default=None, metavar="PATH",
+                        help="review store (SQLite) to read; default: the configured store")
+    parser.add_argument("--format", required=True, choices=("sr", "seg", "pmap", "csv", "json"),
+                        help="sr = SR with the SEG and Parametric Maps it references (a folder); "
+                        "seg = one SEG file; pmap = one Parametric Map per finding (a folder); "
+                        "csv = LUNA16 candidates; json = everything, versioned schema")
+    parser.add_argument("--reviewed", action="store_true",
+                        help="csv: write the accepted and added nodules with diameter_mm "
+                        "(LUNA16 annotations layout) instead of the AI candidates")
+    parser.add_argument("--deidentify", action="store_true",
+                        help="apply the DICOM PS3.15 basic profile (UIDs remapped consistently) and "
+                        "write deidentification.json beside the output")
+    parser.add_argument("--out", required=True, metavar="PATH", help="file or folder to write")
+
+
+def run(args: argparse.Namespace) -> int:
+    from viewer.export.exporter import ExportFormat, export_study
+    from viewer.export.from_store import inputs_from_store
+    from viewer.review.store import Store
+
+    fmt = ExportFormat.parse(args.format)
+    with Store(args.db) as store:
+        inputs, notes = inputs_from_store(store, args.study, fmt)
+        result = export_study(inputs, fmt, args.out, deidentify=args.deidentify,
+                              reviewed_csv=args.reviewed)
+        store.log("export", inputs.study.signed_off_by or inputs.study.reviewer or "export",
+                  inputs.study.series_instance_uid,
+                  detail={"format": fmt.value, "deidentified": bool(args.deidentify),
+                          "files": [str(p) for p in result.files]})
+    for note in notes + list(result.warnings):
+        print(f"nodulelens export: warning: {note}", file=sys.stderr)
+    for path in result.files:
+        print(path)
+    return 0

@@ -1,0 +1,146 @@
+"""Export one reviewed study in one format: the entry point of the CLI and the export dialog.
+
+``export_study(inputs, fmt, out, deidentify=...)`` writes:
+
+- ``sr``: a folder with ``sr.dcm`` and the objects it references: ``seg.dcm`` (when every reported
+  nodule has a mask) and ``pm_<finding>.dcm`` (per finding with saliency);
+- ``seg``: ``seg.dcm`` (``out`` is a folder, or a file name ending in .dcm);
+- ``pmap``: a folder with ``pm_<finding>.dcm`` per finding with saliency;
+- ``csv``: LUNA16 candidates (``reviewed_csv=True``: the reviewed nodules as annotations);
+- ``json``: the versioned JSON document.
+
+With ``deidentify`` every DICOM object goes through one :class:`Deidentifier` (consistent UIDs) and
+``deidentification.json`` (the report of what was removed) is written beside the outputs; the CSV
+and JSON get the same UID table, no scan path and no person names.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+from pydicom.dataset import Dataset
+
+from inference.imaging.volume import Volume
+from viewer.export import json_export, luna_csv
+from viewer.export.deid import DeidReport, Deidentifier
+from viewer.export.errors import ExportError, UnknownFormat
+from viewer.export.identity import reported_findings
+from viewer.export.pmap import build_parametric_maps
+from viewer.export.seg import build_seg
+from viewer.export.source import load_source
+from viewer.export.sr import UnsignedExportWarning, build_sr
+from viewer.review.model import AuditEntry, DecisionRecord, ReviewedStudy
+
+
+class ExportFormat(Enum):
+    SR = "sr"
+    SEG = "seg"
+    PMAP = "pmap"
+    CSV = "csv"
+    JSON = "json"
+
+    @classmethod
+    def parse(cls, text: str) -> "ExportFormat":
+        try:
+            return cls(text.lower())
+        except ValueError:
+            raise UnknownFormat(text, "is not an export format",
+                                "Use one of: " + ", ".join(f.value for f in cls)) from None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ExportInputs:
+    """A reviewed study and what its exports need besides it."""
+
+    study: ReviewedStudy
+    volume: Volume | None = None  # the source scan (DICOM formats)
+    masks: Mapping[str, Volume] = field(default_factory=dict)  # finding id → uint8 crop
+    saliency: Mapping[str, Volume] = field(default_factory=dict)  # finding id → 0..1 crop
+    decisions: Sequence[DecisionRecord] = ()
+    audit: Sequence[AuditEntry] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ExportResult:
+    files: tuple[Path, ...]
+    warnings: tuple[str, ...] = ()
+    deid_report: DeidReport | None = None
+
+
+def export_study(inputs: ExportInputs, fmt: ExportFormat | str, out: str | Path, *,
+                 deidentify: bool = False, reviewed_csv: bool = False) -> ExportResult:
+    fmt = fmt if isinstance(fmt, ExportFormat) else ExportFormat.parse(fmt)
+    out = Path(out)
+    deid = Deidentifier() if deidentify else None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UnsignedExportWarning)
+        if fmt in (ExportFormat.SR, ExportFormat.SEG, ExportFormat.PMAP):
+            files = _dicom(inputs, fmt, out, deid)
+        elif fmt is ExportFormat.CSV:
+            files = [_csv(inputs.study, out, reviewed_csv, deid)]
+        else:
+            files = [_json(inputs, out, deid)]
+    notes = tuple(str(w.message) for w in caught if issubclass(w.category, UnsignedExportWarning))
+    for note in notes:  # re-issue for callers that watch warnings
+        warnings.warn(note, UnsignedExportWarning, stacklevel=2)
+    if deid is not None:
+        report_path = (out if out.suffix == "" else out.parent) / "deidentification.json"
+        report_path.parent.mkdir(parents=True, exist_ok=True)
+        deid.report.write(report_path)
+        files.append(report_path)
+    return ExportResult(tuple(files), notes, deid.report if deid else None)
+
+
+def _dicom(inputs: ExportInputs, fmt: ExportFormat, out: Path, deid: Deidentifier | None
+           ) -> list[Path]:
+    study = inputs.study
+    if inputs.volume is None:
+        raise ExportError(study.study_instance_uid, "DICOM export needs the source scan",
+                          "Open the scan (or give the study's scan path) and export again")
+    source = load_source(inputs.volume, study.scan_path or study.study_instance_uid)
+    objects: list[tuple[str, Dataset]] = []
+    ids = {r.finding_id for r in reported_findings(study)}
+    have_all_masks = bool(ids) and ids <= set(inputs.masks)
+    seg = build_seg(study, source, inputs.masks) if fmt is ExportFormat.SEG or (
+        fmt is ExportFormat.SR and have_all_masks) else None
+    maps = build_parametric_maps(study, source, inputs.saliency) if fmt is not ExportFormat.SEG \
+        else {}
+    if fmt is ExportFormat.PMAP and not maps:
+        raise ExportError(study.study_instance_uid, "no finding has a saliency map",
+                          "Run detection with saliency (Grad-CAM) and export again")
+    if fmt is ExportFormat.SR:
+        objects.append(("sr", build_sr(study, source, seg, maps)))
+    if seg is not None:
+        objects.append(("seg", seg))
+    objects += [(f"pm_{_safe(fid)}", ds) for fid, ds in maps.items()]
+    folder = out.parent if (fmt is ExportFormat.SEG and out.suffix == ".dcm") else out
+    folder.mkdir(parents=True, exist_ok=True)
+    files = []
+    for name, ds in objects:
+        if deid is not None:
+            ds = deid.apply(ds, name)
+        path = out if folder is not out else folder / f"{name}.dcm"
+        ds.save_as(path, enforce_file_format=True)
+        files.append(path)
+    return files
+
+
+def _csv(study: ReviewedStudy, out: Path, reviewed: bool, deid: Deidentifier | None) -> Path:
+    uid = deid.new_uid(study.series_instance_uid) if deid else None
+    rows = luna_csv.reviewed_rows(study, uid) if reviewed else luna_csv.candidate_rows(study, uid)
+    return luna_csv.write_csv(out, rows, reviewed)
+
+
+def _json(inputs: ExportInputs, out: Path, deid: Deidentifier | None) -> Path:
+    doc = json_export.export_document(inputs.study, inputs.decisions, inputs.audit)
+    if deid is not None:
+        doc = json_export.deidentified(doc, deid)
+    return json_export.write_json(out, doc)
+
+
+def _safe(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in text)[:48]

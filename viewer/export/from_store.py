@@ -1,0 +1,48 @@
+"""Gathering what an export needs from the review store: the study, its scan, masks, saliency.
+
+Used by ``nodulelens export`` and the export dialog. A scan moved or deleted after review is
+reported with :class:`SourceFilesMissing` naming it, before anything is written.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from viewer.export.errors import MissingAnalysis, SourceFilesMissing
+from viewer.export.exporter import ExportFormat, ExportInputs
+
+
+def inputs_from_store(store, study_key: str, fmt: ExportFormat) -> tuple[ExportInputs, list[str]]:
+    """(inputs, notes): notes say what was left out (e.g. a SEG when a nodule has no mask)."""
+    study = store.reviewed_study(study_key)
+    uid = study.series_instance_uid
+    decisions = store.decisions(uid)
+    audit = store.audit_log(uid)
+    notes: list[str] = []
+    if fmt not in (ExportFormat.SR, ExportFormat.SEG, ExportFormat.PMAP):
+        return ExportInputs(study, decisions=decisions, audit=audit), notes
+    scan = Path(study.scan_path)
+    if not study.scan_path or not scan.exists():
+        raise SourceFilesMissing(study.study_instance_uid, (study.scan_path or "(no scan path)",))
+    from inference.imaging import load
+
+    volume = load(scan, series_uid=uid)
+    masks = {}
+    if fmt in (ExportFormat.SR, ExportFormat.SEG):
+        from viewer.export.masks import analysis_masks
+        try:
+            masks = analysis_masks(study, volume)
+        except MissingAnalysis as exc:
+            if fmt is ExportFormat.SEG:
+                raise
+            notes.append(f"no SEG: {exc}; the SR gives each nodule's region as 3D coordinates")
+    saliency = {}
+    if fmt in (ExportFormat.SR, ExportFormat.PMAP):
+        from viewer.export.masks import saliency_crops
+        paths = {s.finding.finding_id: s.saliency_path for s in store.stored_findings(uid)
+                 if s.saliency_path}
+        missing = [fid for fid, p in paths.items() if not Path(p).is_file()]
+        for fid in missing:
+            notes.append(f"saliency file of finding {fid} is missing ({paths.pop(fid)}): no map for it")
+        saliency = saliency_crops(paths)
+    return ExportInputs(study, volume, masks, saliency, decisions, audit), notes

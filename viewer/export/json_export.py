@@ -1,0 +1,165 @@
+"""The JSON export: everything about one reviewed study in one versioned document.
+
+Schema ``nodulelens.export`` version 1 (resources/schemas/export-v1.json; README documents it):
+study identity and sign-off, the model, every finding (AI and reviewer-added, whatever its status)
+with geometry, score, measurements, type, risk, Lung-RADS, the reviewer's current decision and
+the nodule's tracking UID (the one in the SR and SEG), the full decision history and audit trail.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from viewer.export import identity
+from viewer.export.deid import DeidEntry, Deidentifier
+from viewer.export.luna_csv import diameter_of
+from viewer.export.sr import is_signed
+from viewer.review.model import AuditEntry, DecisionRecord, FindingState, ReviewedStudy
+
+SCHEMA = "nodulelens.export"
+VERSION = 1
+
+
+def export_document(study: ReviewedStudy, decisions: Sequence[DecisionRecord] = (),
+                    audit: Sequence[AuditEntry] = (), exported_at: datetime | None = None) -> dict:
+    exported_at = exported_at or datetime.now(timezone.utc)
+    m = study.model
+    return {
+        "schema": SCHEMA,
+        "version": VERSION,
+        "exported_at": _time(exported_at),
+        "software": {"name": identity.MANUFACTURER, "version": identity.software_version()},
+        "study": {
+            "study_instance_uid": study.study_instance_uid,
+            "series_instance_uid": study.series_instance_uid,
+            "scan_path": study.scan_path,
+            "status": study.status.value,
+            "signed_off": is_signed(study),
+            "reviewer": study.reviewer,
+            "signed_off_by": study.signed_off_by,
+            "signed_off_at": _time(study.signed_off_at),
+            "institution": study.institution,
+        },
+        "model": None if m is None else {
+            "id": m.model_id, "name": m.name, "version": m.version,
+            "manifest_sha256": m.manifest_sha256, "operating_threshold": m.operating_threshold,
+        },
+        "findings": [_finding(study, s) for s in study.findings],
+        "decisions": [_decision(d) for d in decisions],
+        "audit": [_audit(a) for a in audit],
+    }
+
+
+def write_json(path: str | Path, document: dict) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+def _finding(study: ReviewedStudy, s: FindingState) -> dict:
+    f = s.finding
+    return {
+        "id": f.finding_id,
+        "source": f.source.value,
+        "status": s.status.value,
+        "reason": None if s.reason is None else s.reason.value,
+        "comment": s.comment,
+        "decided_by": s.decided_by,
+        "decided_at": _time(s.decided_at),
+        "tracking_uid": identity.tracking_uid(study, f.finding_id),
+        "center_mm": list(f.center),
+        "box_mm": {"lo": list(f.box.lo), "hi": list(f.box.hi)},
+        "score": f.score,
+        "diameter_mm": diameter_of(f),
+        "analysis": _analysis(f.analysis),
+    }
+
+
+def _analysis(a: Any) -> dict | None:
+    if a is None:
+        return None
+    m = a.measurement
+    return {
+        "measurement": {
+            "long_axis_mm": m.long_axis_mm, "short_axis_mm": m.short_axis_mm,
+            "mean_diameter_mm": m.mean_diameter_mm, "max_3d_diameter_mm": m.max_3d_diameter_mm,
+            "volume_mm3": m.volume_mm3, "mean_hu": m.mean_hu, "max_hu": m.max_hu,
+            "solid_component_mm": m.solid_component_mm,
+        },
+        "nodule_type": _enum(a.nodule_type),
+        "calcified": a.calcified,
+        "juxta_pleural": a.juxta_pleural,
+        "side": _enum(a.side),
+        "zone": _enum(a.zone),
+        "malignancy_risk": a.malignancy_risk,
+        "lung_rads": _enum(a.lung_rads),
+        "lung_rads_reason": a.lung_rads_reason,
+        "management": a.management,
+        "growth": _enum(getattr(a, "growth", None)),
+    }
+
+
+def _decision(d: DecisionRecord) -> dict:
+    return {"finding_id": d.finding_id, "decision": d.decision.value, "reviewer": d.reviewer,
+            "at": _time(d.at), "reason": None if d.reason is None else d.reason.value,
+            "comment": d.comment}
+
+
+def _audit(a: AuditEntry) -> dict:
+    try:
+        detail = json.loads(a.detail) if a.detail else {}
+    except json.JSONDecodeError:
+        detail = {"text": a.detail}
+    return {"seq": a.seq, "at": _time(a.at), "actor": a.actor, "action": a.action,
+            "finding_id": a.finding_id, "detail": detail}
+
+
+def _enum(v: Any) -> Any:
+    return v.value if isinstance(v, Enum) else v
+
+
+def _time(t: datetime | None) -> str | None:
+    return None if t is None else t.astimezone(timezone.utc).isoformat()
+
+
+def deidentified(doc: dict, deid: Deidentifier) -> dict:
+    """The document with UIDs remapped (deid's table), no scan path and people as "reviewer N"."""
+    people: dict[str, str] = {}
+
+    def person(name: str) -> str:
+        if not name:
+            return name
+        return people.setdefault(name, f"reviewer {len(people) + 1}")
+
+    out = json.loads(json.dumps(doc))
+    s = out["study"]
+    for key in ("study_instance_uid", "series_instance_uid"):
+        if s[key]:
+            s[key] = deid.new_uid(s[key])
+            deid.report.entries.append(DeidEntry("JSON", f"study.{key}", "U"))
+    for key, action in (("scan_path", "X"), ("institution", "X")):
+        if s[key]:
+            s[key] = ""
+            deid.report.entries.append(DeidEntry("JSON", f"study.{key}", action))
+    for key in ("reviewer", "signed_off_by"):
+        s[key] = person(s[key])
+    for f in out["findings"]:
+        f["decided_by"] = person(f["decided_by"])
+        f["tracking_uid"] = deid.new_uid(f["tracking_uid"])
+        f["comment"] = "" if f["comment"] else f["comment"]
+    for d in out["decisions"]:
+        d["reviewer"] = person(d["reviewer"])
+        d["comment"] = ""
+    for a in out["audit"]:
+        a["actor"] = person(a["actor"])
+        a["detail"] = {}
+    if people:
+        deid.report.entries.append(DeidEntry("JSON", "reviewer names", "D"))
+    deid.report.entries.append(DeidEntry("JSON", "comments and audit details", "X"))
+    return out
