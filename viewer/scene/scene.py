@@ -157,6 +157,12 @@ class Scene:
             view.set_cursor(self.cursor)
         self.render(SLICE_NAMES)
 
+    def set_crosshair_visible(self, visible: bool) -> None:
+        for view in self.views.values():
+            view.crosshair.visible = visible
+            view.refresh_overlays()
+        self.render(SLICE_NAMES)
+
     def click(self, name: str, x: float, y: float) -> np.ndarray:
         """A click at display pixel (x, y) of view ``name``: the others move to that world point;
         the clicked view keeps its plane. Returns the world point."""

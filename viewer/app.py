@@ -1,0 +1,42 @@
+"""Starting the GUI: the QApplication, the style sheet, the main window."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+RESOURCES = Path(__file__).resolve().parents[1] / "resources"
+
+
+def make_app(argv: list[str] | None = None):
+    """The QApplication (created once), with the NoduleLens style sheet."""
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(argv if argv is not None else sys.argv[:1])
+        app.setApplicationName("NoduleLens")
+        style = RESOURCES / "styles" / "dark.qss"
+        if style.is_file():
+            app.setStyleSheet(style.read_text(encoding="utf-8"))
+    return app
+
+
+def run(path: str | None = None, series_uid: str | None = None, layout: str = "2x2") -> int:
+    """Show the main window on ``path`` (None: the demo phantom) and run the event loop."""
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY") and sys.platform.startswith("linux"):
+        print("nodulelens: no display (DISPLAY is unset). Run it in a desktop session, or use "
+              "`nodulelens snapshot PATH --out shot.png` to render offscreen.", file=sys.stderr)
+        return 2
+    app = make_app()
+    from viewer.main_window import MainWindow
+
+    win = MainWindow()
+    win.set_layout(layout)
+    win.show()
+    if path is None:
+        win.open_demo()
+    else:
+        win.open_path(path, series_uid)
+    return int(app.exec())
