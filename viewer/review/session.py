@@ -260,12 +260,16 @@ def default_measure(volume: Any) -> Measure | None:
     if volume is None:
         return None
     try:
-        from inference.nodules import analyze  # type: ignore[attr-defined]
+        from inference.nodules import AnalysisError, analyze  # type: ignore[attr-defined]
     except ImportError:
         return None
 
     def measure(center: Point, box: Box3D | None) -> tuple[Any, float | None]:
-        result = analyze(volume, center, box=box)
+        try:
+            result = analyze(volume, center, box=box)
+        except AnalysisError:
+            return None, None  # the reviewer's box stands; it is shown unmeasured
+        result = getattr(result, "analysis", result)
         m = getattr(result, "measurement", None)
         d = getattr(m, "mean_diameter_mm", None)
         return result, float(d) if d is not None else None

@@ -1,0 +1,245 @@
+"""Glue between the main window, the review panel, the worklist and a review session.
+
+Every handler calls one :class:`~viewer.review.session.ReviewSession` method and then shows the
+state re-read from the store, so the screen only says "done" for what is committed. A failed write
+(read-only or full disk) is shown as NOT SAVED with the pending actions, and retried every few
+seconds and on the next action.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer
+from PySide6.QtWidgets import QLabel
+
+from inference.detection.finding import Box3D
+from viewer.review.errors import ReviewError, StoreWriteError
+from viewer.review.model import StudyStatus
+from viewer.review.session import ReviewSession
+from viewer.review.settings import ReviewSettings
+from viewer.review.store import Store
+from viewer.review.views import worklist
+from viewer.widgets.review_dialogs import BoxDialog, CommentDialog, HelpOverlay, RejectDialog
+from viewer.widgets.review_panel import ReviewPanel
+from viewer.widgets.worklist_panel import WorklistPanel
+
+RETRY_MS = 5000
+
+
+class ReviewController(QObject):
+    def __init__(self, window: Any, store: Store, settings: ReviewSettings) -> None:
+        super().__init__(window)
+        self.window, self.store, self.settings = window, store, settings
+        self.session: ReviewSession | None = None
+        self.selected: str | None = None
+        self.add_tool_on = False
+        self.dialog: Any = None
+        self.panel = ReviewPanel()
+        self.worklist = WorklistPanel()
+        self.help = HelpOverlay(window)
+        self.status_label = QLabel()
+        self.retry_timer = QTimer(self)
+        self.retry_timer.setInterval(RETRY_MS)
+        self.retry_timer.timeout.connect(self.retry)
+        self.panel.retry.clicked.connect(self.retry)
+        self.panel.finding_clicked.connect(self._select)
+        self.worklist.open_requested.connect(lambda row: self.open_series(row.scan_path, row.series_uid))
+        window.volume_loaded.connect(self.on_volume)
+        window.finding_selected.connect(self.on_selected)
+        window.world_point_clicked.connect(self.on_click)
+        self.update_status()
+        self.refresh_worklist()
+
+    # -- studies -------------------------------------------------------------------------------
+    def refresh_worklist(self) -> None:
+        self.worklist.set_rows(worklist(self.store), self.session.series_uid if self.session else None)
+
+    def open_series(self, scan_path: str, series_uid: str | None) -> None:
+        """Load the scan; its stored findings are shown when it arrives (no re-inference)."""
+        self.window.open_path(scan_path, series_uid)
+
+    def on_volume(self, volume: Any) -> None:
+        info = volume.info
+        self.session, self.selected = None, None
+        if not info.series_instance_uid:
+            self.notice("This scan has no Series Instance UID: it cannot be reviewed or stored.")
+            return self.show()
+        try:
+            self.store.series_row(info.series_instance_uid)
+        except ReviewError:
+            source = info.source or (str(Path(info.source_files[0]).parent) if info.source_files else "")
+            if not self._guard(lambda: self.store.add_series(
+                    info.study_instance_uid, info.series_instance_uid, source, actor=self.reviewer,
+                    patient_id=info.patient_id, description=info.series_description,
+                    n_slices=volume.shape[0])):
+                return self.show()
+        self.session = ReviewSession(self.store, info.series_instance_uid, self.reviewer, volume=volume)
+        self._guard(self.session.open)
+        self.selected = self.session.next_undecided(None)
+        self.show()
+        self.refresh_worklist()
+        if self.selected:
+            self.window.select_finding(self.selected)
+
+    @property
+    def reviewer(self) -> str:
+        return self.settings.reviewer or "unknown reviewer"
+
+    # -- display -------------------------------------------------------------------------------
+    def show(self) -> None:
+        s = self.session
+        if s is None:
+            self.window.set_findings(())
+            self.panel.show_study(None)
+        else:
+            self.window.set_findings([fs.finding for fs in s.findings],
+                                     {fs.finding.finding_id: fs.status for fs in s.findings})
+            self.panel.show_study(s.study, self.selected)
+            self.panel.show_unsaved(s.pending, self.panel.unsaved.text().split(": ", 1)[-1])
+        self.update_status()
+
+    def update_status(self) -> None:
+        pending = len(self.session.pending) if self.session else 0
+        extra = f" · {pending} unsaved" if pending else ""
+        self.status_label.setText(f"Reviewer: {self.settings.reviewer or '(not set)'} · "
+                                  f"Store: {self.store.path}{extra}")
+
+    def notice(self, text: str) -> None:
+        self.panel.notice.setText(text)
+        self.window.statusBar().showMessage(text, 10000)
+
+    # -- selection -----------------------------------------------------------------------------
+    def _select(self, finding_id: str) -> None:
+        self.window.select_finding(finding_id)
+
+    def on_selected(self, finding_id: str) -> None:
+        self.selected = finding_id
+        if self.session is not None:
+            self._guard(lambda: self.session.show(finding_id))
+            self._show_saliency(finding_id)
+            self.panel.show_study(self.session.study, finding_id)
+
+    def _show_saliency(self, finding_id: str) -> None:
+        paths = {s.finding.finding_id: s.saliency_path for s in self.store.stored_findings(self.session.series_uid)}
+        path = paths.get(finding_id)
+        if path and Path(path).is_file():
+            from inference.service.findings_file import load_saliency
+            try:
+                self.window.set_saliency(load_saliency(path))
+            except Exception as exc:  # a missing/damaged map must not stop the review
+                self.notice(f"Saliency map {path} could not be read: {exc}")
+
+    def step_undecided(self, step: int) -> None:
+        if self.session is not None:
+            fid = self.session.next_undecided(self.selected, step)
+            if fid is not None:
+                self.window.select_finding(fid)
+            else:
+                self.notice("Every finding is decided: sign off with Ctrl+Return.")
+
+    # -- actions -------------------------------------------------------------------------------
+    def _act(self, fn: Callable[[ReviewSession], object], needs_finding: bool = True) -> None:
+        if self.session is None:
+            return self.notice("Open a study from the worklist first.")
+        if needs_finding and self.selected is None:
+            return self.notice("Select a finding first (N / P).")
+        self._guard(lambda: fn(self.session))
+        if self.selected and self.selected not in {fs.finding.finding_id for fs in self.session.findings}:
+            self.selected = self.session.next_undecided(None)
+        self.show()
+        self.refresh_worklist()
+
+    def _guard(self, fn: Callable[[], object]) -> bool:
+        try:
+            fn()
+        except StoreWriteError as exc:
+            self.panel.show_unsaved(self.session.pending if self.session else [None], str(exc))
+            self.notice(f"NOT SAVED: {exc}")
+            self.retry_timer.start()
+            return False
+        except ReviewError as exc:
+            self.notice(str(exc))
+            return False
+        self.panel.notice.setText("")
+        return True
+
+    def retry(self) -> None:
+        if self.session is None or not self.session.pending:
+            self.retry_timer.stop()
+            return
+        if self._guard(self.session.retry_pending):
+            self.retry_timer.stop()
+            self.panel.show_unsaved([])
+        self.show()
+
+    def accept(self) -> None:
+        self._act(lambda s: s.accept(self.selected))
+
+    def reject(self) -> None:
+        if self.session is None or self.selected is None:
+            return self._act(lambda s: None)
+        fid = self.selected
+        self.dialog = RejectDialog(fid, self.window)
+        self.dialog.chosen.connect(lambda reason, text: self._act(lambda s: s.reject(fid, reason, text)))
+        self.dialog.open()
+
+    def edit(self) -> None:
+        if self.session is None or self.selected is None:
+            return self._act(lambda s: None)
+        fid = self.selected
+        self.dialog = BoxDialog(f"Edit the box of {fid}", self.session.state(fid).finding.box, self.window)
+        self.dialog.chosen.connect(lambda box: self._act(lambda s: s.edit(fid, box)))
+        self.dialog.open()
+
+    def comment(self) -> None:
+        if self.session is None or self.selected is None:
+            return self._act(lambda s: None)
+        fid = self.selected
+        self.dialog = CommentDialog(fid, self.session.state(fid).comment, self.window)
+        self.dialog.chosen.connect(lambda text: self._act(lambda s: s.comment(fid, text)))
+        self.dialog.open()
+
+    def add_at(self, world: Any) -> None:
+        center = tuple(float(c) for c in world)
+        added: list[str] = []
+        self._act(lambda s: added.append(s.add(center=center)), needs_finding=False)
+        if added and self.session is not None:
+            self.window.select_finding(added[0])
+
+    def add_here(self) -> None:
+        self.add_at(self.window.scene.cursor)
+
+    def set_add_tool(self, on: bool) -> None:
+        self.add_tool_on = bool(on)
+        self.notice("Add-nodule tool: click the nodule's centre in any view." if on else "")
+
+    def on_click(self, world: Any) -> None:
+        if self.add_tool_on:
+            self.add_at(world)
+
+    def edit_box(self, finding_id: str, box: Box3D) -> None:
+        """For a box drawn or dragged in a view (the scene reports the new world box)."""
+        self._act(lambda s: s.edit(finding_id, box), needs_finding=False)
+
+    def undo(self) -> None:
+        self._act(lambda s: s.undo(), needs_finding=False)
+
+    def redo(self) -> None:
+        self._act(lambda s: s.redo(), needs_finding=False)
+
+    def sign_off(self) -> None:
+        self._act(lambda s: s.sign_off(), needs_finding=False)
+        if self.session is not None and self.session.status is StudyStatus.SIGNED_OFF:
+            self.notice(f"Signed off by {self.session.reviewer}. Next study: Ctrl+Shift+N.")
+
+    def reopen(self) -> None:
+        self._act(lambda s: s.reopen("reopened in the viewer"), needs_finding=False)
+
+    def next_study(self) -> None:
+        row = self.worklist.next_after(self.session.series_uid if self.session else None)
+        if row is None:
+            return self.notice("No other study waiting in the worklist.")
+        self.open_series(row.scan_path, row.series_uid)
