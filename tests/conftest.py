@@ -20,6 +20,16 @@ SHARED_DATA = Path(os.environ.get("NODULELENS_SHARED_DATA", REPO.parent / "share
 _xvfb: subprocess.Popen | None = None
 
 
+def _die_with_parent() -> None:  # runs in the Xvfb child before exec (Linux)
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
 def _start_xvfb() -> None:
     global _xvfb
     if os.environ.get("DISPLAY") or shutil.which("Xvfb") is None:
@@ -30,6 +40,9 @@ def _start_xvfb() -> None:
         proc = subprocess.Popen(
             ["Xvfb", f":{n}", "-screen", "0", "1920x1200x24", "-nolisten", "tcp", "+extension", "GLX"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            # Xvfb ends with the test process, after every X client in it (Qt, VTK) has closed;
+            # stopping it earlier, in pytest_unconfigure, makes Qt exit(1) on the broken connection
+            preexec_fn=_die_with_parent if os.name == "posix" else None,
         )
         for _ in range(100):
             if Path(f"/tmp/.X11-unix/X{n}").exists():
@@ -50,7 +63,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    if _xvfb is not None:
+    if _xvfb is not None and os.name != "posix":
         _xvfb.terminate()
 
 

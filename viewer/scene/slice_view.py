@@ -38,6 +38,7 @@ class SliceView:
         self.image = vtkImageActor()
         self.image.GetMapper().SetInputConnection(self.reslice.GetOutputPort())
         self.image.GetProperty().SetInterpolationTypeToLinear()
+        self.image.VisibilityOff()  # until a volume is set
         self.saliency = SaliencyLayer()
         self.boxes = BoxLayer()
         self.crosshair = CrosshairLayer()
@@ -66,6 +67,7 @@ class SliceView:
         """Show ``volume`` (its index-space ``image`` from :func:`convert.volume_image`)."""
         self.volume = volume
         self.reslice.SetInputData(image)
+        self.image.VisibilityOn()
         self.plane = Plane.standard(self.orientation, center)
         self._base = np.asarray(self.plane.origin)
         z, y, x = (s - 0.5 for s in volume.shape)

@@ -1,0 +1,155 @@
+"""The review workflow on a real X server: one whole study by keyboard alone, checked in the store."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from inference.detection.finding import Box3D, Finding, ModelInfo
+from viewer.review.model import Decision, FindingStatus, RejectReason, StudyStatus
+from viewer.review.settings import JsonBackend, ReviewSettings
+from viewer.review.store import Store
+from viewer.widgets.review_docks import install_review
+from viewer.widgets.reviewer_dialog import ReviewerDialog
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "review"))
+from review_phantom_dicom import small_phantom, write_ct_series  # noqa: E402
+
+pytestmark = pytest.mark.gui
+MODEL = ModelInfo("classical", "1.0", "cd" * 32, operating_threshold=0.5)
+
+
+@pytest.fixture()
+def screened_store(tmp_path):
+    """A phantom CT written as DICOM, registered with three stored AI findings (f1 on the nodule)."""
+    phantom = small_phantom()
+    study, series = write_ct_series(phantom.volume, tmp_path / "scan", "PGUI")
+    truth = phantom.nodules[0].center
+    other = (truth[0] + 30.0, truth[1], truth[2])
+    findings = [Finding("f1", truth, Box3D.around(truth, 16.0), 0.9),
+                Finding("f2", other, Box3D.around(other, 8.0), 0.7),
+                Finding("f3", (truth[0], truth[1] + 20.0, truth[2]), Box3D.around((truth[0], truth[1] + 20.0, truth[2]), 8.0), 0.6)]
+    store = Store(tmp_path / "store.db")
+    store.add_series(study, series, str(tmp_path / "scan"), actor="screening", patient_id="PGUI")
+    store.record_screening(series, findings, MODEL, flagged=True, highest_lung_rads="4A", highest_risk=0.2)
+    settings = ReviewSettings(JsonBackend(tmp_path / "settings.json"))
+    settings.set_reviewer("Dr Key")
+    yield store, series, settings
+    store.close()
+
+
+def _key(qtbot, window, key, modifier=Qt.KeyboardModifier.NoModifier):
+    qtbot.keyClick(window, key, modifier)
+    qtbot.wait(10)
+
+
+def _open_first_study(qtbot, window, c):
+    view = c.worklist.view
+    view.setFocus()
+    view.selectRow(0)
+    with qtbot.waitSignal(window.volume_loaded, timeout=60000):
+        qtbot.keyClick(view, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: c.session is not None)
+
+
+def test_whole_study_by_keyboard(window, qtbot, screened_store):
+    store, series, settings = screened_store
+    c = install_review(window, store, settings)
+    assert [r.series_uid for r in c.worklist.visible_rows()] == [series]
+    _open_first_study(qtbot, window, c)
+    assert c.selected == "f1" and window.scene.selected == "f1"  # stored findings, no inference
+    assert "Dr Key" in c.status_label.text() and str(store.path) in c.status_label.text()
+    window.activateWindow()
+    window.setFocus()
+
+    _key(qtbot, window, Qt.Key.Key_A)                       # accept f1
+    _key(qtbot, window, Qt.Key.Key_N)                       # → f2
+    assert c.selected == "f2"
+    _key(qtbot, window, Qt.Key.Key_R)                       # reject f2: reason 3, Enter
+    qtbot.waitUntil(lambda: c.dialog is not None and c.dialog.isVisible())
+    qtbot.keyClick(c.dialog, Qt.Key.Key_3)
+    qtbot.keyClick(c.dialog, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not c.dialog.isVisible())
+    assert c.session.state("f2").status is FindingStatus.REJECTED
+    assert c.panel.state_text("f2") == "rejected"
+    window.activateWindow()
+    _key(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)   # undo the rejection
+    assert c.session.state("f2").status is FindingStatus.PENDING
+    _key(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert c.session.state("f2").reason is RejectReason.CALCIFIED_GRANULOMA
+
+    _key(qtbot, window, Qt.Key.Key_I)                       # add a nodule at the crosshair (f2)
+    added = [fs for fs in c.session.findings if fs.finding.source.value == "reviewer"]
+    assert len(added) == 1 and c.selected == added[0].finding.finding_id
+    _key(qtbot, window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)  # sign-off refused: f3
+    assert c.session.status is StudyStatus.IN_REVIEW and "f3" in c.panel.notice.text()
+    _key(qtbot, window, Qt.Key.Key_N)                       # → f3, the only undecided one
+    assert c.selected == "f3"
+    _key(qtbot, window, Qt.Key.Key_A)
+    _key(qtbot, window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)  # sign off
+    assert c.session.status is StudyStatus.SIGNED_OFF
+
+    study = Store(store.path, read_only=True).reviewed_study(series)
+    assert study.status is StudyStatus.SIGNED_OFF and study.signed_off_by == "Dr Key"
+    states = {fs.finding.finding_id: fs.status for fs in study.findings}
+    assert states["f1"] is states["f3"] is FindingStatus.ACCEPTED
+    assert states["f2"] is FindingStatus.REJECTED and states[added[0].finding.finding_id] is FindingStatus.ACCEPTED
+    kinds = [d.decision for d in store.decisions(series)]
+    assert kinds == [Decision.ACCEPTED, Decision.REJECTED, Decision.RESET, Decision.REJECTED,
+                     Decision.ADDED, Decision.ACCEPTED]
+    assert {d.reviewer for d in store.decisions(series)} == {"Dr Key"}
+    shown = [a.finding_id for a in store.audit_log(series) if a.action == "shown"]
+    assert sorted(shown) == sorted(["f1", "f2", "f3", added[0].finding.finding_id])
+    assert c.worklist.visible_rows()[0].status is StudyStatus.SIGNED_OFF
+    assert c.worklist.visible_rows()[0].reviewer == "Dr Key"
+
+
+def test_help_overlay_lists_the_shortcuts(window, qtbot, screened_store):
+    store, _, settings = screened_store
+    c = install_review(window, store, settings)
+    window.activateWindow()
+    _key(qtbot, window, Qt.Key.Key_F1)
+    assert c.help.isVisible()
+    for key in ("A", "R", "E", "N / P", "Ctrl+Z / Ctrl+Shift+Z"):
+        assert f"<b>{key}</b>" in c.help.label.text()
+    qtbot.keyClick(c.help, Qt.Key.Key_Escape)
+    assert not c.help.isVisible()
+
+
+def test_unsaved_decision_is_shown_and_retried(window, qtbot, screened_store):
+    store, series, settings = screened_store
+    c = install_review(window, store, settings)
+    _open_first_study(qtbot, window, c)
+    for i in range(3):  # fill the store up to a page limit, as a full disk would
+        store.log("note", "test", series, detail={"pad": "x" * 3000, "i": i})
+    pages = store._conn.execute("PRAGMA page_count").fetchone()[0]
+    store._conn.execute(f"PRAGMA max_page_count = {pages}")
+    window.activateWindow()
+    for _ in range(40):
+        if c.session.pending:
+            break
+        c.session.comment("f1", "padding " * 200)  # until the store is full
+    if not c.session.pending:
+        pytest.fail("the page limit never filled up")
+    c.session._pending.clear()
+    _key(qtbot, window, Qt.Key.Key_A)
+    assert [p.decision for p in c.session.pending] == [Decision.ACCEPTED]
+    assert "NOT SAVED" in c.panel.unsaved.text() and c.panel.retry.isVisible()
+    assert c.session.state("f1").status is FindingStatus.PENDING  # not shown as done
+    store._conn.execute("PRAGMA max_page_count = 1073741823")
+    qtbot.mouseClick(c.panel.retry, Qt.MouseButton.LeftButton)
+    assert not c.session.pending and c.session.state("f1").status is FindingStatus.ACCEPTED
+    assert not c.panel.retry.isVisible()
+
+
+def test_reviewer_prompt_needs_a_name(qtbot):
+    d = ReviewerDialog("")
+    qtbot.addWidget(d)
+    ok = d.buttons.button(d.buttons.StandardButton.Ok)
+    assert not ok.isEnabled()
+    qtbot.keyClicks(d.name_edit, "  Dr  Who ")
+    assert ok.isEnabled() and d.name == "Dr Who"
