@@ -37,8 +37,11 @@ def segment_refs(seg: Dataset) -> dict[int, SegmentRef]:
     (``ReferencedSegment.from_segmentation`` of highdicom 0.28 fails on one-segment SEGs.)
     """
     found: dict[int, list[str]] = {}
+    shared = seg.SharedFunctionalGroupsSequence[0]
     for frame in seg.PerFrameFunctionalGroupsSequence:
-        number = int(frame.SegmentIdentificationSequence[0].ReferencedSegmentNumber)
+        # a one-segment SEG names its segment once, in the shared functional groups
+        ident = frame if "SegmentIdentificationSequence" in frame else shared
+        number = int(ident.SegmentIdentificationSequence[0].ReferencedSegmentNumber)
         for d in frame.DerivationImageSequence:
             for s in d.SourceImageSequence:
                 found.setdefault(number, []).append(str(s.ReferencedSOPInstanceUID))

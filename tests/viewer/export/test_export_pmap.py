@@ -1,0 +1,66 @@
+"""Saliency as Parametric Maps: valid (with Frame Anatomy), float values on the source grid."""
+
+from __future__ import annotations
+
+import numpy as np
+import pydicom
+import pytest
+from conftest import NODULE_CENTER, dciodvfy_errors
+
+
+def test_every_map_passes_dciodvfy_without_errors(exported) -> None:
+    maps = [p for name, p in exported.items() if name.startswith("pm_")]
+    assert sorted(p.stem for p in maps) == ["pm_f1", "pm_f2", "pm_r1"]
+    for path in maps:
+        assert dciodvfy_errors(path) == [], path.name
+
+
+def test_map_values_round_trip_and_peak_at_the_finding(exported, saliency, lidc1_volume) -> None:
+    ds = pydicom.dcmread(exported["pm_f1"])
+    values = ds.pixel_array.astype(np.float32)
+    crop = saliency["f1"]
+    assert values.shape == crop.shape
+    for i, frame in enumerate(ds.PerFrameFunctionalGroupsSequence):  # frames located by position
+        pos = [float(v) for v in frame.PlanePositionSequence[0].ImagePositionPatient]
+        z, y, x = np.rint(crop.world_to_index(pos)).astype(int)
+        assert (y, x) == (0, 0)
+        assert np.allclose(values[i], crop.voxels[z], atol=1e-6)
+    k, r, c = np.unravel_index(np.argmax(values), values.shape)
+    frame = ds.PerFrameFunctionalGroupsSequence[k]
+    origin = np.array([float(v) for v in frame.PlanePositionSequence[0].ImagePositionPatient])
+    spacing = [float(v) for v in ds.SharedFunctionalGroupsSequence[0].PixelMeasuresSequence[0].PixelSpacing]
+    peak = origin + np.array([c * spacing[1], r * spacing[0], 0.0])
+    assert np.linalg.norm(peak - np.asarray(NODULE_CENTER)) < 2.0  # within a voxel or so
+
+
+def test_map_declares_saliency_and_frame_anatomy(exported, lidc1_volume) -> None:
+    ds = pydicom.dcmread(exported["pm_f1"], stop_before_pixels=True)
+    shared = ds.SharedFunctionalGroupsSequence[0]
+    rwvm = shared.RealWorldValueMappingSequence[0]
+    assert rwvm.QuantityDefinitionSequence[0].ConceptCodeSequence[0].CodeValue == "130404"  # Saliency
+    assert (rwvm.DoubleFloatRealWorldValueFirstValueMapped, rwvm.DoubleFloatRealWorldValueLastValueMapped) == (0.0, 1.0)
+    anatomy = shared.FrameAnatomySequence[0]
+    assert anatomy.FrameLaterality == "L"  # the nodule is in the left lung
+    assert anatomy.AnatomicRegionSequence[0].CodeValue == "816094009"
+    sources = {s.ReferencedSOPInstanceUID for f in ds.PerFrameFunctionalGroupsSequence
+               for d in f.DerivationImageSequence for s in d.SourceImageSequence}
+    assert sources <= set(lidc1_volume.info.sop_instance_uids) and sources
+    assert ds.FrameOfReferenceUID == lidc1_volume.info.frame_of_reference_uid
+
+
+def test_maps_of_one_export_share_one_series(exported) -> None:
+    series = {pydicom.dcmread(p, stop_before_pixels=True).SeriesInstanceUID
+              for n, p in exported.items() if n.startswith("pm_")}
+    assert len(series) == 1
+
+
+def test_a_map_off_the_scan_grid_is_refused(study, lidc1_volume, saliency) -> None:
+    from viewer.export.errors import MissingAnalysis
+    from viewer.export.pmap import build_parametric_maps
+    from viewer.export.source import load_source
+
+    crop = saliency["f1"]
+    shifted = crop.affine.copy()
+    shifted[0, 3] += 0.3  # a third of a voxel
+    with pytest.raises(MissingAnalysis, match="saliency of finding f1.*fraction of a voxel"):
+        build_parametric_maps(study, load_source(lidc1_volume), {"f1": crop.with_voxels(crop.voxels, shifted)})
