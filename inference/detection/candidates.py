@@ -4,7 +4,7 @@ local maxima, non-maximum suppression. Torch-free; also the baseline detector.
 Each scale sigma (mm) is computed on the coarsest grid of a 1/2/4 mm isotropic pyramid whose
 spacing is at most 0.7 sigma, so the small scales see 1 mm detail and the large ones stay cheap.
 Dot enhancement (eigenvalues |l1| >= |l2| >= |l3| of the scale-normalised Hessian of the HU
-image, all negative for a bright blob): response = l3^2 / |l1|, 0 elsewhere.
+image, all negative for a bright blob): response = l3^2 / |l1|; 0 elsewhere.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from inference.imaging.volume import Volume
 DEFAULT_SIGMAS = (1.0, 1.5, 2.2, 3.3, 5.0, 7.5)
 #: blob radius / sigma for a solid sphere at the scale of maximal normalised response
 RADIUS_PER_SIGMA = 3 ** 0.5
+#: HU/1000 written outside the lung region before filtering
+OUTSIDE_VALUE = -0.85
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,11 +76,17 @@ def dot_response(img: np.ndarray, sigma_vox: float, sigma_mm: float, valid: np.n
     return out
 
 
-def _pyramid(hu: np.ndarray, spacing_zyx: tuple[float, float, float]) -> list[np.ndarray]:
-    """(HU/1000) on 1, 2 and 4 mm isotropic grids."""
+def _pyramid(hu: np.ndarray, spacing_zyx: tuple[float, float, float], region: LungRegion,
+             origin_idx: np.ndarray, fill_outside: bool = False) -> list[np.ndarray]:
+    """(HU/1000) on 1, 2 and 4 mm isotropic grids; outside the closed lung region the image is
+    set to lung density, so the chest wall does not mask juxta-pleural nodules."""
     img = np.clip(hu.astype(np.float32), -1000, 200) / 1000.0
     zoom = np.asarray(spacing_zyx) / 1.0
     lvl1 = ndimage.zoom(img, zoom, order=1, mode="nearest", prefilter=False)
+    axes = [origin_idx[k] + np.arange(lvl1.shape[k]) / spacing_zyx[k] for k in range(3)]
+    lung = region.on_native_grid(*axes)
+    if fill_outside:
+        lvl1[~lung] = OUTSIDE_VALUE
     out = [lvl1]
     for _ in range(2):
         a = out[-1]
@@ -88,8 +96,8 @@ def _pyramid(hu: np.ndarray, spacing_zyx: tuple[float, float, float]) -> list[np
     return out
 
 
-def generate_candidates(volume: Volume, sigmas_mm=DEFAULT_SIGMAS, min_response: float = 0.02,
-                        max_candidates: int = 300, region: LungRegion | None = None,
+def generate_candidates(volume: Volume, sigmas_mm=DEFAULT_SIGMAS, min_response: float = 0.005,
+                        max_candidates: int = 600, region: LungRegion | None = None,
                         progress=None, cancelled=None) -> list[Candidate]:
     """Candidates inside the lungs, strongest first, after NMS."""
     if region is None:
@@ -98,7 +106,7 @@ def generate_candidates(volume: Volume, sigmas_mm=DEFAULT_SIGMAS, min_response: 
     hu = volume.voxels[crop]
     origin_idx = np.array([c.start for c in crop], float)
     spacing = volume.spacing_zyx
-    pyr = _pyramid(hu, spacing)
+    pyr = _pyramid(hu, spacing, region, origin_idx)
     found: list[Candidate] = []
     for n, sigma in enumerate(sigmas_mm):
         if cancelled is not None and cancelled():
@@ -126,8 +134,8 @@ def generate_candidates(volume: Volume, sigmas_mm=DEFAULT_SIGMAS, min_response: 
 
 
 def nms(cands: list[Candidate], max_candidates: int) -> list[Candidate]:
-    """Keep the strongest; drop any candidate whose centre lies within the radius of a kept one
-    (or the kept one's centre within its own radius)."""
+    """Keep the strongest; drop any candidate whose centre lies within the radius (>= 2 mm) of a
+    stronger kept one."""
     cands = sorted(cands, key=lambda c: -c.response)
     kept: list[Candidate] = []
     centres = np.zeros((0, 3))
@@ -138,7 +146,7 @@ def nms(cands: list[Candidate], max_candidates: int) -> list[Candidate]:
         r = max(c.diameter_mm / 2, 2.0)
         if len(kept):
             d = np.linalg.norm(centres - np.asarray(c.center), axis=1)
-            if np.any(d < np.maximum(radii, r)):
+            if np.any(d < radii):
                 continue
         kept.append(c)
         centres = np.vstack([centres, c.center])

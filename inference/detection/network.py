@@ -1,8 +1,9 @@
 """The candidate CNN: scores one candidate from a two-scale patch (fine 1 mm + coarse 2 mm).
 
-Layout (``candidate-cnn-v1``): three conv blocks (conv-BN-ReLU x2, max-pool after the first two),
-global average pooling, a linear head giving the nodule logit. ``features.block3`` — the last conv
-block, 4 mm feature grid on the fine patch — is the documented Grad-CAM layer.
+Layout (``candidate-cnn-v1``, sized for CPU training): a stem (one conv-BN-ReLU), then two blocks
+(conv-BN-ReLU x2), max-pooling after the stem and block 2, global average pooling and a linear
+head giving the nodule logit. ``features.block3`` — the last conv block, a 4 mm feature grid on
+the fine patch — is the documented Grad-CAM layer.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ class CandidateNet(nn.Module):
         super().__init__()
         w = width
         self.features = nn.Sequential()
-        self.features.add_module("block1", _block(in_channels, w))
+        self.features.add_module("stem", nn.Sequential(
+            nn.Conv3d(in_channels, w, 3, padding=1, bias=False), nn.BatchNorm3d(w),
+            nn.ReLU(inplace=True)))
         self.features.add_module("pool1", nn.MaxPool3d(2))
         self.features.add_module("block2", _block(w, 2 * w))
         self.features.add_module("pool2", nn.MaxPool3d(2))
