@@ -73,11 +73,17 @@ class Deidentifier:
     def __init__(self, patient_pseudonym: str = "") -> None:
         self.patient_pseudonym = patient_pseudonym
         self.uid_map: dict[str, str] = {}
+        self._issued: set[str] = set()
         self.report = DeidReport()
 
     def new_uid(self, old: str) -> str:
+        """The replacement of ``old``; a UID this table issued is its own replacement (an item
+        shared by two places of one dataset is visited twice and must not be remapped again)."""
+        if old in self._issued:
+            return old
         if old not in self.uid_map:
             self.uid_map[old] = str(hd.UID())
+            self._issued.add(self.uid_map[old])
         return self.uid_map[old]
 
     def apply(self, ds: Dataset, label: str) -> Dataset:
@@ -139,7 +145,7 @@ class Deidentifier:
         changed = False
         for v in values:
             v = str(v)
-            if not v or v in UID_dictionary:
+            if not v or v in UID_dictionary or v in self._issued:
                 new.append(v)
             else:
                 new.append(self.new_uid(v))
