@@ -10,6 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from inference.detection.finding import Box3D, Finding, ModelInfo
+from viewer.review.errors import StoreFull
 from viewer.review.model import Decision, FindingStatus, RejectReason, StudyStatus
 from viewer.review.settings import JsonBackend, ReviewSettings
 from viewer.review.store import Store
@@ -42,6 +43,12 @@ def screened_store(tmp_path):
     store.close()
 
 
+def _activate(qtbot, window):
+    """Xvfb has no window manager to hand the focus back after a dialog: do it by hand."""
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+
+
 def _key(qtbot, window, key, modifier=Qt.KeyboardModifier.NoModifier):
     qtbot.keyClick(window, key, modifier)
     qtbot.wait(10)
@@ -58,15 +65,24 @@ def _open_first_study(qtbot, window, c):
 
 def test_whole_study_by_keyboard(window, qtbot, screened_store):
     store, series, settings = screened_store
+    phantom_diameter = 14.0
     c = install_review(window, store, settings)
     assert [r.series_uid for r in c.worklist.visible_rows()] == [series]
     _open_first_study(qtbot, window, c)
     assert c.selected == "f1" and window.scene.selected == "f1"  # stored findings, no inference
     assert "Dr Key" in c.status_label.text() and str(store.path) in c.status_label.text()
-    window.activateWindow()
-    window.setFocus()
+    _activate(qtbot, window)
 
     _key(qtbot, window, Qt.Key.Key_A)                       # accept f1
+    _key(qtbot, window, Qt.Key.Key_E)                       # edit f1: box 1 mm wider, Enter
+    qtbot.waitUntil(lambda: c.dialog is not None and c.dialog.isVisible())
+    qtbot.keyClick(c.dialog.spins[3], Qt.Key.Key_Up)
+    qtbot.keyClick(c.dialog.spins[3], Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not c.dialog.isVisible())
+    f1 = c.session.state("f1").finding
+    assert f1.box.size[0] == pytest.approx(17.0) and f1.box.size[1] == pytest.approx(16.0)
+    assert f1.diameter_mm == pytest.approx(phantom_diameter, abs=3.0)  # re-measured on the scan
+    _activate(qtbot, window)
     _key(qtbot, window, Qt.Key.Key_N)                       # → f2
     assert c.selected == "f2"
     _key(qtbot, window, Qt.Key.Key_R)                       # reject f2: reason 3, Enter
@@ -76,7 +92,7 @@ def test_whole_study_by_keyboard(window, qtbot, screened_store):
     qtbot.waitUntil(lambda: not c.dialog.isVisible())
     assert c.session.state("f2").status is FindingStatus.REJECTED
     assert c.panel.state_text("f2") == "rejected"
-    window.activateWindow()
+    _activate(qtbot, window)
     _key(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)   # undo the rejection
     assert c.session.state("f2").status is FindingStatus.PENDING
     _key(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
@@ -99,7 +115,7 @@ def test_whole_study_by_keyboard(window, qtbot, screened_store):
     assert states["f1"] is states["f3"] is FindingStatus.ACCEPTED
     assert states["f2"] is FindingStatus.REJECTED and states[added[0].finding.finding_id] is FindingStatus.ACCEPTED
     kinds = [d.decision for d in store.decisions(series)]
-    assert kinds == [Decision.ACCEPTED, Decision.REJECTED, Decision.RESET, Decision.REJECTED,
+    assert kinds == [Decision.ACCEPTED, Decision.EDITED, Decision.REJECTED, Decision.RESET, Decision.REJECTED,
                      Decision.ADDED, Decision.ACCEPTED]
     assert {d.reviewer for d in store.decisions(series)} == {"Dr Key"}
     shown = [a.finding_id for a in store.audit_log(series) if a.action == "shown"]
@@ -111,7 +127,7 @@ def test_whole_study_by_keyboard(window, qtbot, screened_store):
 def test_help_overlay_lists_the_shortcuts(window, qtbot, screened_store):
     store, _, settings = screened_store
     c = install_review(window, store, settings)
-    window.activateWindow()
+    _activate(qtbot, window)
     _key(qtbot, window, Qt.Key.Key_F1)
     assert c.help.isVisible()
     for key in ("A", "R", "E", "N / P", "Ctrl+Z / Ctrl+Shift+Z"):
@@ -128,14 +144,12 @@ def test_unsaved_decision_is_shown_and_retried(window, qtbot, screened_store):
         store.log("note", "test", series, detail={"pad": "x" * 3000, "i": i})
     pages = store._conn.execute("PRAGMA page_count").fetchone()[0]
     store._conn.execute(f"PRAGMA max_page_count = {pages}")
-    window.activateWindow()
-    for _ in range(40):
-        if c.session.pending:
-            break
-        c.session.comment("f1", "padding " * 200)  # until the store is full
-    if not c.session.pending:
-        pytest.fail("the page limit never filled up")
-    c.session._pending.clear()
+    with pytest.raises(StoreFull):
+        for _ in range(40):
+            c.session.comment("f1", "padding " * 200)  # until the store is full
+    c.session.undo()  # drops the unsaved comment
+    assert not c.session.pending
+    _activate(qtbot, window)
     _key(qtbot, window, Qt.Key.Key_A)
     assert [p.decision for p in c.session.pending] == [Decision.ACCEPTED]
     assert "NOT SAVED" in c.panel.unsaved.text() and c.panel.retry.isVisible()
