@@ -82,15 +82,30 @@ def _optional(module: str, attr: str) -> Any:
         raise
 
 
+def load_detector(model: str | None, device: str) -> Any:
+    """The detector for a model id or folder: user-installed models first, then the repository's.
+    Architectures with their own runtime (the MONAI bundle) are dispatched here."""
+    from inference.detection.pipeline import Detector
+    from inference.detection.registry import load_manifest
+    from inference.service.installed import resolve_model
+
+    resolved = resolve_model(model)
+    if resolved is not None:
+        manifest = load_manifest(resolved)
+        from inference.detection import monai_bundle
+
+        if manifest.architecture == monai_bundle.ARCHITECTURE:
+            return monai_bundle.BundleDetector.from_manifest(manifest, device)
+    return Detector.from_model(resolved, device=device)
+
+
 class Runtime:
     """The loaded model and the per-request pipeline: scan → findings (+ analysis, + saliency)."""
 
     def __init__(self, model: str | None, device: str) -> None:
         t0 = time.perf_counter()
-        from inference.detection.pipeline import Detector
-
         self.device = resolve_device(device)
-        self.detector = Detector.from_model(model, device=self.device)
+        self.detector = load_detector(model, self.device)
         self.load_seconds = time.perf_counter() - t0
 
     # -- one request ---------------------------------------------------------------------------
@@ -188,8 +203,16 @@ class Runtime:
             return []
         from inference.service.findings_file import save_saliency
 
-        maps = explain(self.detector, volume, findings, progress=progress,
-                       cancelled=self._cancelled_flag)
+        try:
+            maps = explain(self.detector, volume, findings, progress=progress,
+                           cancelled=self._cancelled_flag)
+        except _CancelledHere:
+            raise
+        except Exception as exc:  # findings stay useful without their maps
+            if _is_out_of_memory(exc) or self._cancelled_flag():
+                raise
+            warnings.append(f"no saliency maps for this model ({type(exc).__name__}: {exc})")
+            return []
         os.makedirs(out_dir, exist_ok=True)
         files = []
         for f in findings:
