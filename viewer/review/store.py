@@ -111,11 +111,15 @@ class Store:
             rows = self._rows(sql, (key,))
             if rows:
                 return rows[0]
-        if Path(key).exists():
-            resolved = str(Path(key).expanduser().absolute())
-            rows = self._rows("SELECT * FROM series WHERE scan_path=?", (resolved,))
-            if rows:
+        if Path(key).exists():  # a relative path, or a folder above one stored series
+            resolved = str(Path(key).expanduser().resolve())
+            rows = self._rows("SELECT * FROM series WHERE scan_path=? OR scan_path LIKE ? ESCAPE '\\'",
+                              (resolved, _like_prefix(resolved)))
+            if len(rows) == 1:
                 return rows[0]
+            if len(rows) > 1:
+                raise UnknownStudy(key, f"holds {len(rows)} stored series",
+                                   "Give the series folder or its Series Instance UID")
         raise UnknownStudy(key, "is not in the review store " + str(self.path),
                            "Screen or open the scan first")
 
@@ -249,6 +253,11 @@ class Store:
     def query(self, sql: str, args: Iterable[Any] = ()) -> list[dict]:
         """Read-only SQL for the derived views (worklist, reader-study log)."""
         return self._rows(sql, args)
+
+
+def _like_prefix(folder: str) -> str:
+    escaped = folder.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped.rstrip("/") + "/%"
 
 
 def _model_cols(model: ModelInfo | None) -> tuple:

@@ -10,7 +10,7 @@ from review_phantom_dicom import small_phantom, write_ct_series
 
 from inference.detection.finding import Box3D, Finding
 from viewer.cli import main
-from viewer.review.errors import ScreeningError
+from viewer.review.errors import ScreeningError, UnknownStudy
 from viewer.review.screening import Eta, find_series, is_flagged, screen_folder
 from viewer.review.store import Store
 from viewer.review.views import worklist
@@ -72,6 +72,9 @@ def test_screen_cli_flags_the_nodule_skips_the_broken_series_and_resumes(
         assert len(study_.model.manifest_sha256) == 64
         assert hits[0].finding.analysis is not None and good.highest_lung_rads is not None
         n_findings = len(study_.findings)
+        assert store.reviewed_study(scans / "patient-a").series_instance_uid == series
+        with pytest.raises(UnknownStudy, match="holds 2 stored series"):
+            store.reviewed_study(scans)
     assert main(args) == 1  # resumed: the good one skipped, the broken one tried again
     out = capsys.readouterr().out
     assert "2 scan(s): 0 screened, 1 already screened (skipped), 1 flagged, 1 failed" in out
