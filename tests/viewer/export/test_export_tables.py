@@ -106,3 +106,19 @@ def test_unknown_format_is_a_typed_error(tmp_path, study) -> None:
     with pytest.raises(UnknownFormat, match="pdf.*sr, seg, pmap, csv, json"):
         export_study(ExportInputs(study), "pdf", tmp_path / "x")
     assert ExportFormat.parse("SR") is ExportFormat.SR
+
+
+def test_both_csv_files_load_in_the_evaluation_code(tmp_path, study, luna_annotations) -> None:
+    froc = pytest.importorskip("inference.training.froc")
+    export_study(ExportInputs(study), "csv", tmp_path / "c.csv")
+    export_study(ExportInputs(study), "csv", tmp_path / "r.csv", reviewed_csv=True)
+    reviewed = froc.read_annotations(tmp_path / "r.csv")  # usable as reference annotations
+    assert [r.diameter_mm for r in reviewed[study.series_instance_uid]] == pytest.approx([21.0, 5.9])
+    detections = [froc.Detection(r["seriesuid"], (float(r["coordX"]), float(r["coordY"]),
+                                                  float(r["coordZ"])), float(r["probability"]))
+                  for r in _rows(tmp_path / "c.csv")]
+    luna = {k: v for k, v in froc.read_annotations(luna_annotations).items() if k == study.series_instance_uid}
+    result = froc.froc(detections, luna, [study.series_instance_uid])
+    assert result.n_nodules == 1
+    assert result.sensitivity_at_threshold(0.9) == 1.0  # the accepted AI finding hits the LUNA16 nodule
+    assert result.fps_at_threshold(0.4) == 1.0  # the rejected one is a false positive
