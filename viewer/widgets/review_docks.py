@@ -76,3 +76,21 @@ def _change_reviewer(c: ReviewController) -> None:
         if c.session is not None:
             c.session.reviewer = c.settings.reviewer
         c.update_status()
+
+
+def setup_review(window: Any, db: str | None = None) -> ReviewController | None:
+    """For the app: settings from QSettings, the first-run reviewer prompt, the store (``--db``,
+    NODULELENS_DB, settings, user data folder) and :func:`install_review`. A store that cannot be
+    opened is shown as an error and the viewer runs without the review (returns None)."""
+    from viewer.review.errors import ReviewError
+    from viewer.review.settings import default_store_path
+    from viewer.widgets.reviewer_dialog import ensure_reviewer, qt_settings
+
+    settings = qt_settings()
+    ensure_reviewer(settings, window)
+    try:
+        store = Store(default_store_path(db, settings))
+    except ReviewError as exc:
+        window.show_error(exc)
+        return None
+    return install_review(window, store, settings)

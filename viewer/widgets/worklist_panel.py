@@ -90,6 +90,8 @@ class WorklistPanel(QWidget):
         self.view = QTableView()
         self.view.setModel(self.proxy)
         self.view.setSortingEnabled(True)
+        self.view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        self.proxy.sort(-1)  # the store's order (flagged, most suspicious first) until a header click
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -120,10 +122,16 @@ class WorklistPanel(QWidget):
             self.select(current)
 
     def _filter(self, *_: object) -> None:
+        begin = getattr(self.proxy, "beginFilterChange", None)  # Qt >= 6.9
+        if begin is not None:
+            begin()
         self.proxy.text = self.search.text()
         self.proxy.flagged_only = self.flagged.isChecked()
         self.proxy.state = self.state.currentData()
-        self.proxy.invalidateFilter()
+        if begin is not None:
+            self.proxy.endFilterChange()
+        else:
+            self.proxy.invalidateFilter()
 
     def visible_rows(self) -> list[WorklistRow]:
         return [self.row_at(i) for i in range(self.proxy.rowCount())]
