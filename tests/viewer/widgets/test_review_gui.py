@@ -167,3 +167,44 @@ def test_reviewer_prompt_needs_a_name(qtbot):
     assert not ok.isEnabled()
     qtbot.keyClicks(d.name_edit, "  Dr  Who ")
     assert ok.isEnabled() and d.name == "Dr Who"
+
+
+@pytest.mark.slow
+def test_folder_screened_then_reviewed_by_keyboard(window, qtbot, tmp_path):
+    """Done-when path: screen a folder with the real worker, open it from the worklist, decide every
+    finding by keyboard, sign off; the store holds it all."""
+    from inference.service.client import InferenceClient
+    from viewer.review.screening import Detection, screen_folder
+
+    phantom = small_phantom(seed=11)
+    _, series = write_ct_series(phantom.volume, tmp_path / "scans" / "a", "PE2E")
+    store = Store(tmp_path / "store.db")
+    with InferenceClient(model="classical", device="cpu", torch_threads=1) as client:
+        def detect(job, progress):
+            r = client.detect(job.folder, series_uid=job.series_uid, saliency=False, progress=progress)
+            return Detection(r.findings, r.model, r.threshold, r.saliency, r.info.study_instance_uid)
+        summary = screen_folder(tmp_path / "scans", store, detect)
+    assert summary.count("screened") == 1
+    settings = ReviewSettings(JsonBackend(tmp_path / "settings.json"))
+    settings.set_reviewer("Dr End")
+    c = install_review(window, store, settings)
+    _open_first_study(qtbot, window, c)
+    n = len(c.session.findings)
+    assert n == store.series_row(series)["n_findings"] >= 1
+    _activate(qtbot, window)
+    for i in range(n):
+        if i % 2 == 0:
+            _key(qtbot, window, Qt.Key.Key_A)
+        else:
+            _key(qtbot, window, Qt.Key.Key_R)
+            qtbot.waitUntil(lambda: c.dialog is not None and c.dialog.isVisible())
+            qtbot.keyClick(c.dialog, Qt.Key.Key_1)
+            qtbot.keyClick(c.dialog, Qt.Key.Key_Return)
+            _activate(qtbot, window)
+        _key(qtbot, window, Qt.Key.Key_N)
+    _key(qtbot, window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    study = store.reviewed_study(series)
+    assert study.status is StudyStatus.SIGNED_OFF and study.signed_off_by == "Dr End"
+    assert sum(fs.status is FindingStatus.ACCEPTED for fs in study.findings) == (n + 1) // 2
+    assert sum(fs.reason is RejectReason.VESSEL for fs in study.findings) == n // 2
+    store.close()
