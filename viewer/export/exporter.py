@@ -33,7 +33,7 @@ from viewer.export.pmap import build_parametric_maps
 from viewer.export.seg import build_seg
 from viewer.export.source import load_source
 from viewer.export.sr import UnsignedExportWarning, build_sr
-from viewer.review.model import AuditEntry, DecisionRecord, ReviewedStudy
+from viewer.review.model import AuditEntry, Decision, DecisionRecord, ReviewedStudy
 
 
 class ExportFormat(Enum):
@@ -113,7 +113,7 @@ def _dicom(inputs: ExportInputs, fmt: ExportFormat, out: Path, deid: Deidentifie
         raise ExportError(study.study_instance_uid, "no finding has a saliency map",
                           "Run detection with saliency (Grad-CAM) and export again")
     if fmt is ExportFormat.SR:
-        objects.append(("sr", build_sr(study, source, seg, maps)))
+        objects.append(("sr", build_sr(study, source, seg, maps, _edited(inputs.decisions))))
     if seg is not None:
         objects.append(("seg", seg))
     objects += [(f"pm_{_safe(fid)}", ds) for fid, ds in maps.items()]
@@ -127,6 +127,13 @@ def _dicom(inputs: ExportInputs, fmt: ExportFormat, out: Path, deid: Deidentifie
         ds.save_as(path, enforce_file_format=True)
         files.append(path)
     return files
+
+
+def _edited(decisions: Sequence[DecisionRecord]) -> set[str]:
+    """Findings with an EDITED decision that still holds (not taken back by a RESET)."""
+    from viewer.review.derive import effective
+
+    return {d.finding_id for d in effective(list(decisions)) if d.decision is Decision.EDITED}
 
 
 def _csv(study: ReviewedStudy, out: Path, reviewed: bool, deid: Deidentifier | None) -> Path:

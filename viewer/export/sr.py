@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import warnings
 from datetime import timezone
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 import highdicom as hd
 from pydicom.dataset import Dataset
@@ -46,9 +46,11 @@ def is_signed(study: ReviewedStudy) -> bool:
 
 
 def build_sr(study: ReviewedStudy, source: SourceSeries, seg: Dataset | None = None,
-             saliency_maps: Mapping[str, Dataset] | None = None) -> Dataset:
+             saliency_maps: Mapping[str, Dataset] | None = None,
+             edited: Collection[str] = ()) -> Dataset:
     """The SR dataset. ``seg`` (from :func:`viewer.export.seg.build_seg`) and ``saliency_maps``
-    (finding id → Parametric Map) are referenced and put into the evidence when given."""
+    (finding id → Parametric Map) are referenced and put into the evidence when given;
+    ``edited`` names the AI findings whose box the reviewer changed before accepting."""
     saliency_maps = dict(saliency_maps or {})
     signed = is_signed(study)
     if not signed:
@@ -56,7 +58,7 @@ def build_sr(study: ReviewedStudy, source: SourceSeries, seg: Dataset | None = N
                       "PARTIAL, PRELIMINARY and UNVERIFIED", UnsignedExportWarning, stacklevel=2)
     refs = segment_refs(seg) if seg is not None else {}
     groups = [measurement_group(study, source, r, refs.get(r.number),
-                                saliency_maps.get(r.finding_id))
+                                saliency_maps.get(r.finding_id), r.finding_id in edited)
               for r in identity.reported_findings(study)]
     report = hd.sr.MeasurementReport(
         observation_context=_observation_context(study),

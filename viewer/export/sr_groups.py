@@ -49,7 +49,7 @@ def segment_refs(seg: Dataset) -> dict[int, SegmentRef]:
 
 
 def measurement_group(study: ReviewedStudy, source: SourceSeries, reported: identity.Reported,
-                      segment: SegmentRef | None, saliency_map: Dataset | None
+                      segment: SegmentRef | None, saliency_map: Dataset | None, edited: bool = False
                       ) -> hd.sr.VolumetricROIMeasurementsAndQualitativeEvaluations:
     state = reported.state
     finding = state.finding
@@ -81,7 +81,7 @@ def measurement_group(study: ReviewedStudy, source: SourceSeries, reported: iden
         algorithm_id=algorithm,
         finding_sites=[_site(analysis)],
         measurements=_measurements(reported, analysis, saliency_map),
-        qualitative_evaluations=_evaluations(reported, analysis),
+        qualitative_evaluations=_evaluations(reported, analysis, edited),
         **region,
     )
 
@@ -131,7 +131,8 @@ def _measurements(reported: identity.Reported, analysis: Any, saliency_map: Data
     return out
 
 
-def _evaluations(reported: identity.Reported, analysis: Any) -> list[hd.sr.QualitativeEvaluation]:
+def _evaluations(reported: identity.Reported, analysis: Any, edited: bool
+                 ) -> list[hd.sr.QualitativeEvaluation]:
     out = []
     kind = getattr(analysis, "nodule_type", None)
     if kind is not None:
@@ -141,7 +142,7 @@ def _evaluations(reported: identity.Reported, analysis: Any) -> list[hd.sr.Quali
         out.append(hd.sr.QualitativeEvaluation(nl.LUNG_RADS, nl.LUNG_RADS_VALUE[rads]))
     if reported.added_by_reviewer:
         decision = nl.DECISION_ADDED
-    elif reported.state.finding.extra.get("edited"):
+    elif edited:
         decision = nl.DECISION_EDITED
     else:
         decision = nl.DECISION_ACCEPTED

@@ -171,3 +171,17 @@ def test_without_masks_the_region_is_an_scoord3d_ellipsoid(tmp_path, study, lidc
     assert centre == pytest.approx(study.findings[0].finding.center, abs=0.01)
     major = float(((pts[0] - pts[1]) ** 2).sum() ** 0.5)
     assert major == pytest.approx(NODULE_DIAMETER, abs=0.01)
+
+
+def test_an_edited_then_accepted_finding_says_so_unless_the_edit_was_undone(tmp_path, study, lidc1_volume) -> None:
+    from viewer.review.model import Decision, DecisionRecord
+
+    t = study.signed_off_at
+    edit = DecisionRecord("f1", Decision.EDITED, "Doe^Jane", t, seq=5)
+    accept = DecisionRecord("f1", Decision.ACCEPTED, "Doe^Jane", t, seq=6)
+    undo = DecisionRecord("f1", Decision.RESET, "Doe^Jane", t, seq=7, undoes=5)
+    for decisions, expected in (([edit, accept], "EDITED"), ([edit, accept, undo], "ACCEPTED")):
+        out = tmp_path / expected
+        export_study(ExportInputs(study, lidc1_volume, decisions=decisions), "sr", out)
+        _, groups = _groups(out / "sr.dcm")
+        assert _qual(groups["Nodule 1 (f1)"], nl.REVIEW_DECISION) == expected
