@@ -17,6 +17,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--synthetic", type=int, default=30, help="synthetic training chests (seeds 1000+)")
     p.add_argument("--epochs", type=int, default=8)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--cache", type=Path, default=None,
+                   help="patch cache (.npz, outside the repository): reused when it exists")
     a = p.parse_args(argv)
     from inference.training.train import train
 
@@ -24,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     if data is None:
         print(f"warning: {a.data} not found; training on synthetic chests only", file=sys.stderr)
     info = train(a.out, seed=a.seed, data_root=data, n_synth=a.synthetic, epochs=a.epochs,
-                 threads=a.threads, log=lambda m: print(m, flush=True))
+                 threads=a.threads, cache=a.cache, log=lambda m: print(m, flush=True))
     print(f"wrote {a.out}/weights.pt and manifest.json in {info['seconds']:.0f} s")
     return 0
 

@@ -143,8 +143,8 @@ def build_dataset(seed: int, real_scans: list[tuple[str, Volume, tuple]], n_synt
         backgrounds.append(Background(f"synthetic-chest:seed={1000 + k}", s.volume, s.nodules))
     for bg in backgrounds:
         real = not bg.name.startswith("synthetic")
-        xs, ys, ts = scan_patches(bg, rng, n_inserted=400 if real else 60,
-                                  n_hard=400 if real else 90, n_random=100 if real else 20,
+        xs, ys, ts = scan_patches(bg, rng, n_inserted=300 if real else 60,
+                                  n_hard=300 if real else 90, n_random=80 if real else 20,
                                   per_true=6)
         X += xs
         y += ys

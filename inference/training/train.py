@@ -47,20 +47,27 @@ def _auc(scores: np.ndarray, labels: np.ndarray) -> float:
 
 def train(out: Path, seed: int = 0, data_root: Path | None = None, n_synth: int = 30,
           epochs: int = 8, batch: int = 32, lr: float = 2e-3, threads: int = 2,
-          log=print) -> dict:
+          cache: Path | None = None, log=print) -> dict:
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
     real = []
     used_scans = []
-    if data_root is not None:
+    if data_root is not None and not (cache is not None and cache.exists()):
         for rel in DEFAULT_SCANS:
             p = data_root / rel
             if p.exists():
                 real.append((rel, read_scan(p), tuple(reserved_for(p))))
-                used_scans.append(rel)
-    X, y, tags, names = build_dataset(seed, real, n_synth, log=log)
+    used_scans = [r for r in DEFAULT_SCANS if data_root is not None and (data_root / r).exists()]
+    if cache is not None and cache.exists():
+        z = np.load(cache, allow_pickle=False)
+        X, y, tags, names = z["X"], z["y"], list(z["tags"]), list(z["names"])
+        log(f"dataset read from {cache}")
+    else:
+        X, y, tags, names = build_dataset(seed, real, n_synth, log=log)
+        if cache is not None:
+            np.savez(cache, X=X, y=y, tags=np.asarray(tags), names=np.asarray(names))
     log(f"dataset: {len(y)} patches, {int(y.sum())} positive, {time.time() - t0:.0f} s")
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(y))
