@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import highdicom as hd
@@ -70,10 +71,12 @@ class DeidReport:
 class Deidentifier:
     """Applies the profile to datasets; keeps one UID table for all of them."""
 
-    def __init__(self, patient_pseudonym: str = "") -> None:
+    def __init__(self, patient_pseudonym: str = "", uid_map: Mapping[str, str] | None = None) -> None:
+        """``uid_map`` continues the table of an earlier export (e.g. to de-identify the source
+        CT so that it matches the de-identified SR/SEG/Parametric Maps)."""
         self.patient_pseudonym = patient_pseudonym
-        self.uid_map: dict[str, str] = {}
-        self._issued: set[str] = set()
+        self.uid_map: dict[str, str] = dict(uid_map or {})
+        self._issued: set[str] = set(self.uid_map.values())
         self.report = DeidReport()
 
     def new_uid(self, old: str) -> str:

@@ -40,6 +40,9 @@ ACTIONS: dict[str, str] = {
     "PlacerOrderNumberImagingServiceRequest": "X", "FillerOrderNumberImagingServiceRequest": "X",
     "ImageComments": "X", "TextComments": "X", "DerivationDescription": "X",
     "ContentCreatorName": "Z", "ContentDate": "D", "ContentTime": "D",
+    "OverlayDate": "X", "OverlayTime": "X", "CurveDate": "X", "CurveTime": "X",
+    "PerformedProcedureStepEndDate": "X", "PerformedProcedureStepEndTime": "X",
+    "RequestedProcedureID": "X", "ScheduledProcedureStepID": "X", "StudyComments": "X",
     # equipment and place (device identity is retained: it names the software, not a person)
     "InstitutionName": "X", "InstitutionAddress": "X", "InstitutionalDepartmentName": "X",
     "StationName": "X",

@@ -69,6 +69,8 @@ class ExportResult:
     files: tuple[Path, ...]
     warnings: tuple[str, ...] = ()
     deid_report: DeidReport | None = None
+    #: de-identified exports: old → new UIDs (kept in memory only; never written by the exporter)
+    uid_map: Mapping[str, str] = field(default_factory=dict)
 
 
 def export_study(inputs: ExportInputs, fmt: ExportFormat | str, out: str | Path, *,
@@ -92,7 +94,8 @@ def export_study(inputs: ExportInputs, fmt: ExportFormat | str, out: str | Path,
         report_path.parent.mkdir(parents=True, exist_ok=True)
         deid.report.write(report_path)
         files.append(report_path)
-    return ExportResult(tuple(files), notes, deid.report if deid else None)
+    return ExportResult(tuple(files), notes, deid.report if deid else None,
+                        dict(deid.uid_map) if deid else {})
 
 
 def _dicom(inputs: ExportInputs, fmt: ExportFormat, out: Path, deid: Deidentifier | None

@@ -86,3 +86,21 @@ def test_a_deidentified_json_and_csv_carry_no_names_or_paths(tmp_path, study) ->
     assert res.files[-1].name == "deidentification.json"
     export_study(ExportInputs(study), "csv", tmp_path / "c.csv", deidentify=True)
     assert study.series_instance_uid not in (tmp_path / "c.csv").read_text()
+
+
+def test_the_uid_table_de_identifies_the_source_ct_to_match(deidentified, lidc1_volume) -> None:
+    from viewer.export.deid import Deidentifier
+
+    result, files = deidentified
+    ct = pydicom.dcmread(lidc1_volume.info.source_files[60])
+    anon = Deidentifier(uid_map=result.uid_map).apply(ct, "CT")
+    sr = pydicom.dcmread(files["sr"], stop_before_pixels=True)
+    seg = pydicom.dcmread(files["seg"], stop_before_pixels=True)
+    evidence = {s.ReferencedSOPInstanceUID: se.SeriesInstanceUID
+                for st in sr.CurrentRequestedProcedureEvidenceSequence
+                for se in st.ReferencedSeriesSequence for s in se.ReferencedSOPSequence}
+    assert evidence[anon.SOPInstanceUID] == anon.SeriesInstanceUID
+    assert anon.StudyInstanceUID == sr.StudyInstanceUID
+    assert anon.FrameOfReferenceUID == seg.FrameOfReferenceUID
+    assert anon.PatientID == "" and "CTP" not in str(anon)  # private tags gone
+    assert ct.SOPInstanceUID == lidc1_volume.info.sop_instance_uids[60]  # input left as it was
