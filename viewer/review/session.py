@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,7 +30,8 @@ from viewer.review.store import Store, utcnow
 #: size of the box put around a clicked centre before the nodule is measured (mm)
 DEFAULT_ADD_SIZE_MM = 10.0
 
-Measure = Callable[[Point, Box3D | None], tuple[Any, float | None]]
+Measured = tuple[Any, "float | None"]  # (analysis, mean diameter mm)
+Measure = Callable[[Point, Box3D | None], Measured]
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,19 +145,26 @@ class ReviewSession:
         self.state(finding_id)
         self._do(PendingAction(finding_id, Decision.COMMENTED, utcnow(), comment=text.strip()))
 
-    def edit(self, finding_id: str, box: Box3D) -> None:
-        """Move/resize a finding's box; the nodule is re-measured inside it."""
+    def measure(self, center: Point, box: Box3D | None) -> Measured:
+        """Measure the nodule at ``center`` in ``box`` (slow: seconds on a full scan). Safe to call
+        from a worker thread; pass the result to :meth:`edit` / :meth:`add` on the GUI thread."""
+        measure = self._measure or default_measure(self.volume)
+        self._measure = measure
+        return (None, None) if measure is None else measure(center, box)
+
+    def edit(self, finding_id: str, box: Box3D, measured: Measured | None = None) -> None:
+        """Move/resize a finding's box; the nodule is re-measured inside it (or ``measured``
+        is the :meth:`measure` result computed beforehand)."""
         old = self.state(finding_id).finding
-        moved = self._measured(old.evolve(center=box.center, box=box), box)
+        moved = self._measured(old.evolve(center=box.center, box=box), box, measured)
         self._do(PendingAction(finding_id, Decision.EDITED, utcnow(), new=derive.geometry_value(moved)))
 
-    def add(self, *, box: Box3D | None = None, center: Point | None = None) -> str:
+    def add(self, *, box: Box3D | None = None, center: Point | None = None,
+            measured: Measured | None = None) -> str:
         """Add a nodule the AI missed (a drawn box or a clicked centre); returns its id."""
-        if (box is None) == (center is None):
-            raise ValueError("add() needs either a box or a centre")
-        box = box or Box3D.around(center, DEFAULT_ADD_SIZE_MM)  # type: ignore[arg-type]
+        box = add_box(box, center)
         fid = self._new_id()
-        f = self._measured(Finding(fid, box.center, box, 1.0, FindingSource.REVIEWER), box)
+        f = self._measured(Finding(fid, box.center, box, 1.0, FindingSource.REVIEWER), box, measured)
         self._do(PendingAction(fid, Decision.ADDED, utcnow(), new=derive.geometry_value(f), added=f))
         return fid
 
@@ -247,12 +256,16 @@ class ReviewSession:
             n += 1
         return f"reviewer-{n}"
 
-    def _measured(self, finding: Finding, box: Box3D) -> Finding:
-        measure = self._measure or default_measure(self.volume)
-        if measure is None:
-            return finding.evolve(analysis=None, diameter_mm=None)
-        analysis, diameter = measure(finding.center, box)
+    def _measured(self, finding: Finding, box: Box3D, measured: Measured | None) -> Finding:
+        analysis, diameter = measured if measured is not None else self.measure(finding.center, box)
         return finding.evolve(analysis=analysis, diameter_mm=diameter)
+
+
+def add_box(box: Box3D | None, center: Point | None) -> Box3D:
+    """The box of an added nodule: the drawn one, or a default box around a clicked centre."""
+    if (box is None) == (center is None):
+        raise ValueError("add() needs either a box or a centre")
+    return box or Box3D.around(center, DEFAULT_ADD_SIZE_MM)  # type: ignore[arg-type]
 
 
 def default_measure(volume: Any) -> Measure | None:
@@ -264,9 +277,16 @@ def default_measure(volume: Any) -> Measure | None:
     except ImportError:
         return None
 
+    lungs: list = []
+    lock = threading.Lock()
+
     def measure(center: Point, box: Box3D | None) -> tuple[Any, float | None]:
+        with lock:  # one lung mask per scan (seconds on a full scan), then reused
+            if not lungs:
+                from inference.nodules.location import lung_mask_for
+                lungs.append(lung_mask_for(volume)[0])
         try:
-            result = analyze(volume, center, box=box)
+            result = analyze(volume, center, box=box, lung_mask=lungs[0])
         except AnalysisError:
             return None, None  # the reviewer's box stands; it is shown unmeasured
         result = getattr(result, "analysis", result)

@@ -8,17 +8,18 @@ seconds and on the next action.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QLabel
 
 from inference.detection.finding import Box3D
 from viewer.review.errors import ReviewError, StoreWriteError
 from viewer.review.model import StudyStatus
-from viewer.review.session import ReviewSession
+from viewer.review.session import ReviewSession, add_box
 from viewer.review.settings import ReviewSettings
 from viewer.review.store import Store
 from viewer.review.views import worklist
@@ -27,6 +28,35 @@ from viewer.widgets.review_panel import ReviewPanel
 from viewer.widgets.worklist_panel import WorklistPanel
 
 RETRY_MS = 5000
+
+
+class _Measurer(QObject):
+    """Measures off the GUI thread; ``done`` is delivered on the GUI thread (queued)."""
+
+    done = Signal(object, object)  # continuation, (analysis, diameter) or an exception
+
+    def __init__(self, parent: QObject) -> None:
+        super().__init__(parent)
+        self.busy = False
+        self.done.connect(self._finish)
+
+    def start(self, session: ReviewSession, center: Any, box: Box3D, then: Callable[[Any], None]) -> bool:
+        if self.busy:
+            return False
+        self.busy = True
+
+        def work() -> None:
+            try:
+                result: Any = session.measure(center, box)
+            except Exception as exc:  # shown to the user on the GUI thread
+                result = exc
+            self.done.emit(then, result)
+        threading.Thread(target=work, name="nodulelens-measure", daemon=True).start()
+        return True
+
+    def _finish(self, then: Callable[[Any], None], result: Any) -> None:
+        self.busy = False
+        then(result)
 
 
 class ReviewController(QObject):
@@ -41,6 +71,7 @@ class ReviewController(QObject):
         self.worklist = WorklistPanel()
         self.help = HelpOverlay(window)
         self.status_label = QLabel()
+        self.measurer = _Measurer(self)
         self.retry_timer = QTimer(self)
         self.retry_timer.setInterval(RETRY_MS)
         self.retry_timer.timeout.connect(self.retry)
@@ -191,8 +222,11 @@ class ReviewController(QObject):
             return self._act(lambda s: None)
         fid = self.selected
         self.dialog = BoxDialog(f"Edit the box of {fid}", self.session.state(fid).finding.box, self.window)
-        self.dialog.chosen.connect(lambda box: self._act(lambda s: s.edit(fid, box)))
+        self.dialog.chosen.connect(lambda box: self._measured(box, lambda m: s_edit(fid, box, m)))
         self.dialog.open()
+
+        def s_edit(f: str, box: Box3D, m: Any) -> None:
+            self._act(lambda s: s.edit(f, box, measured=m), needs_finding=False)
 
     def comment(self) -> None:
         if self.session is None or self.selected is None:
@@ -202,12 +236,35 @@ class ReviewController(QObject):
         self.dialog.chosen.connect(lambda text: self._act(lambda s: s.comment(fid, text)))
         self.dialog.open()
 
+    def _measured(self, box: Box3D, then: Callable[[Any], None]) -> None:
+        """Measure in the background, then ``then(measured)`` on the GUI thread."""
+        if self.session is None:
+            return
+        session = self.session
+
+        def finish(result: Any) -> None:
+            if self.session is not session:
+                return  # another study was opened meanwhile
+            if isinstance(result, Exception):
+                self.notice(f"Measuring failed ({result}); the box is kept unmeasured.")
+                result = (None, None)
+            then(result)
+        if self.measurer.start(session, box.center, box, finish):
+            self.notice("Measuring the nodule…")
+        else:
+            self.notice("Still measuring the previous nodule; try again in a moment.")
+
     def add_at(self, world: Any) -> None:
-        center = tuple(float(c) for c in world)
-        added: list[str] = []
-        self._act(lambda s: added.append(s.add(center=center)), needs_finding=False)
-        if added and self.session is not None:
-            self.window.select_finding(added[0])
+        if self.session is None:
+            return self.notice("Open a study from the worklist first.")
+        box = add_box(None, tuple(float(c) for c in world))
+
+        def add(m: Any) -> None:
+            added: list[str] = []
+            self._act(lambda s: added.append(s.add(box=box, measured=m)), needs_finding=False)
+            if added and self.session is not None:
+                self.window.select_finding(added[0])
+        self._measured(box, add)
 
     def add_here(self) -> None:
         self.add_at(self.window.scene.cursor)
@@ -222,7 +279,8 @@ class ReviewController(QObject):
 
     def edit_box(self, finding_id: str, box: Box3D) -> None:
         """For a box drawn or dragged in a view (the scene reports the new world box)."""
-        self._act(lambda s: s.edit(finding_id, box), needs_finding=False)
+        self._measured(box, lambda m: self._act(lambda s: s.edit(finding_id, box, measured=m),
+                                                needs_finding=False))
 
     def undo(self) -> None:
         self._act(lambda s: s.undo(), needs_finding=False)

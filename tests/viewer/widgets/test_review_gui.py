@@ -79,6 +79,7 @@ def test_whole_study_by_keyboard(window, qtbot, screened_store):
     qtbot.keyClick(c.dialog.spins[3], Qt.Key.Key_Up)
     qtbot.keyClick(c.dialog.spins[3], Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: not c.dialog.isVisible())
+    qtbot.waitUntil(lambda: len(store.decisions(series)) == 2, timeout=30000)  # measured off-thread
     f1 = c.session.state("f1").finding
     assert f1.box.size[0] == pytest.approx(17.0) and f1.box.size[1] == pytest.approx(16.0)
     assert f1.diameter_mm == pytest.approx(phantom_diameter, abs=3.0)  # re-measured on the scan
@@ -99,6 +100,8 @@ def test_whole_study_by_keyboard(window, qtbot, screened_store):
     assert c.session.state("f2").reason is RejectReason.CALCIFIED_GRANULOMA
 
     _key(qtbot, window, Qt.Key.Key_I)                       # add a nodule at the crosshair (f2)
+    qtbot.waitUntil(lambda: any(fs.finding.source.value == "reviewer" for fs in c.session.findings),
+                    timeout=30000)                          # measured off the GUI thread
     added = [fs for fs in c.session.findings if fs.finding.source.value == "reviewer"]
     assert len(added) == 1 and c.selected == added[0].finding.finding_id
     _key(qtbot, window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)  # sign-off refused: f3
