@@ -117,7 +117,7 @@ def _to_hu(raw: np.ndarray, h: SliceHeader, out: np.ndarray) -> int:
     if h.padding is not None:
         lo, hi = h.padding
         pad_mask = (raw >= lo) & (raw <= hi) if lo != hi else raw == lo
-    if h.slope == 1.0 and float(h.intercept).is_integer():
+    if h.slope == 1.0 and float(h.intercept).is_integer() and abs(h.intercept) < 65536:
         wide = raw.astype(np.int32)
         wide += int(h.intercept)
     else:
