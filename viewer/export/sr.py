@@ -3,7 +3,9 @@
 - Observer context: the person (the reviewer who signed off, else the reviewer) and the device
   (the model: name, id and version as model name, manifest sha256 as serial number).
 - Procedure reported: LOINC 24627-2 "CT Chest" and 99NDLNS LDCT "Low dose CT of chest".
-- One measurement group per accepted AI finding and per reviewer-added finding (sr_groups.py).
+- An exam summary group (TID 1501): nodules reported, AI findings reviewed and rejected, the
+  exam's Lung-RADS category; then one TID 1411 group per accepted AI finding and per
+  reviewer-added finding (sr_groups.py).
 - Evidence: every source CT instance of the reviewed series, plus the SEG and the Parametric Maps
   the SR references.
 - Flags follow sign-off: a signed-off study gives COMPLETE / FINAL / VERIFIED with the verifying
@@ -13,8 +15,9 @@
 Rejected AI findings are not written as measurement groups. A TID 1500 measurement group states
 that a finding is present, and PACS viewers, registries and research pipelines that read SRs show
 or count every group as a nodule: a rejected false positive written there would be read as a
-nodule. The rejection (reason, reviewer, time) is part of the JSON export and the store's audit
-trail, which keep the AI's full output for audit and evaluation without asserting it clinically.
+nodule. The SR counts them (exam summary: AI findings reviewed / rejected); each rejection with its
+reason, reviewer and time is in the JSON export and the store's audit trail, which keep the AI's
+full output for audit and evaluation without asserting it clinically.
 Pending (undecided) AI findings are left out for the same reason.
 """
 
@@ -31,7 +34,7 @@ from pydicom.sr.codedict import codes
 
 from viewer.export import codes as nl
 from viewer.export import identity
-from viewer.export.sr_groups import measurement_group, segment_refs
+from viewer.export.sr_groups import exam_group, measurement_group, segment_refs
 from viewer.export.source import SourceSeries
 from viewer.review.model import ReviewedStudy, StudyStatus
 
@@ -57,7 +60,7 @@ def build_sr(study: ReviewedStudy, source: SourceSeries, seg: Dataset | None = N
         warnings.warn(f"study {study.study_instance_uid} is not signed off: the SR is marked "
                       "PARTIAL, PRELIMINARY and UNVERIFIED", UnsignedExportWarning, stacklevel=2)
     refs = segment_refs(seg) if seg is not None else {}
-    groups = [measurement_group(study, source, r, refs.get(r.number),
+    groups: list = [exam_group(study)] + [measurement_group(study, source, r, refs.get(r.number),
                                 saliency_maps.get(r.finding_id), r.finding_id in edited)
               for r in identity.reported_findings(study)]
     report = hd.sr.MeasurementReport(

@@ -86,6 +86,37 @@ def measurement_group(study: ReviewedStudy, source: SourceSeries, reported: iden
     )
 
 
+def exam_group(study: ReviewedStudy) -> hd.sr.MeasurementsAndQualitativeEvaluations:
+    """The exam summary (TID 1501): nodules reported, AI findings reviewed and rejected, and the
+    exam's Lung-RADS category (its most suspicious reported nodule; 1 when none is reported).
+    It also makes a report with no nodule a valid TID 1500 document."""
+    from inference.detection.finding import FindingSource
+    from inference.nodules.lungrads import exam_lung_rads
+    from viewer.review.model import FindingStatus
+
+    reported = identity.reported_findings(study)
+    ai = [s for s in study.findings if s.finding.source is FindingSource.AI]
+    rejected = [s for s in ai if s.status is FindingStatus.REJECTED]
+    measurements = [
+        hd.sr.Measurement(nl.NODULES_REPORTED, len(reported), nl.COUNT_NODULES),
+        hd.sr.Measurement(nl.AI_FINDINGS_REVIEWED, len(ai), nl.COUNT_FINDINGS),
+        hd.sr.Measurement(nl.AI_FINDINGS_REJECTED, len(rejected), nl.COUNT_FINDINGS),
+    ]
+    evaluations = []
+    analyses = [r.state.finding.analysis for r in reported]
+    if all(getattr(a, "lung_rads", None) is not None for a in analyses):
+        category, _ = exam_lung_rads(analyses)
+        evaluations.append(hd.sr.QualitativeEvaluation(nl.LUNG_RADS, nl.LUNG_RADS_VALUE[category]))
+    return hd.sr.MeasurementsAndQualitativeEvaluations(
+        tracking_identifier=hd.sr.TrackingIdentifier(
+            uid=identity.tracking_uid(study, "exam summary"), identifier="Exam summary"),
+        finding_sites=[hd.sr.FindingSite(anatomic_location=nl.LUNG)],
+        algorithm_id=_algorithm(study),
+        measurements=measurements,
+        qualitative_evaluations=evaluations or None,
+    )
+
+
 def _algorithm(study: ReviewedStudy) -> hd.sr.AlgorithmIdentification | None:
     m = study.model
     if m is None:

@@ -94,3 +94,31 @@ def test_cli_unknown_study_is_a_one_line_error(tmp_path, capsys) -> None:
     rc = main(["export", "9.9.9", "--db", str(tmp_path / "empty.db"), "--format", "json",
                "--out", str(tmp_path / "x.json")])
     assert rc == 2 and "9.9.9" in capsys.readouterr().err
+
+
+def test_cli_export_of_an_unsigned_study_warns_once(tmp_path, lidc1, lidc1_volume, study, capsys) -> None:
+    from viewer.review.session import ReviewSession
+    from viewer.review.store import Store
+
+    db = tmp_path / "r.db"
+    info = lidc1_volume.info
+    with Store(db) as store:
+        store.add_series(info.study_instance_uid, info.series_instance_uid, str(lidc1), actor="test")
+        store.record_screening(info.series_instance_uid, [study.findings[1].finding], study.model,
+                               flagged=False, highest_lung_rads=None, highest_risk=None)
+        ReviewSession(store, info.series_instance_uid, "Doe^Jane").reject("f2", RejectReason.ARTEFACT)
+    rc = main(["export", info.study_instance_uid, "--db", str(db), "--format", "sr", "--out",
+               str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert rc == 0 and err.count("not signed off") == 1, err
+    sr = pydicom.dcmread(tmp_path / "o" / "sr.dcm")
+    assert (sr.VerificationFlag, sr.CompletionFlag) == ("UNVERIFIED", "PARTIAL")
+    report = hd.sr.srread(tmp_path / "o" / "sr.dcm").content
+    assert report.get_volumetric_roi_measurement_groups() == []  # the rejected finding is no nodule
+    (exam,) = report.get_image_measurement_groups()
+    counts = {m.name.value: float(m.value) for m in exam.get_measurements()}
+    assert counts == {"NODCOUNT": 0.0, "AICOUNT": 1.0, "AIREJECT": 1.0}
+    assert [q.value.value for q in exam.get_qualitative_evaluations()] == ["LR1"]
+    assert dciodvfy_errors(tmp_path / "o" / "sr.dcm") == []
+    with Store(db) as store:
+        assert [a.action for a in store.audit_log(info.series_instance_uid)][-1] == "export"

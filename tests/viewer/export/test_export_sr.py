@@ -185,3 +185,13 @@ def test_an_edited_then_accepted_finding_says_so_unless_the_edit_was_undone(tmp_
         export_study(ExportInputs(study, lidc1_volume, decisions=decisions), "sr", out)
         _, groups = _groups(out / "sr.dcm")
         assert _qual(groups["Nodule 1 (f1)"], nl.REVIEW_DECISION) == expected
+
+
+def test_exam_summary_counts_and_exam_category(exported) -> None:
+    sr = hd.sr.srread(exported["sr"])
+    (exam,) = sr.content.get_image_measurement_groups()
+    assert exam.tracking_identifier == "Exam summary"
+    assert _num(exam, nl.NODULES_REPORTED) == (2.0, "{nodules}")
+    assert _num(exam, nl.AI_FINDINGS_REVIEWED) == (2.0, "{findings}")
+    assert _num(exam, nl.AI_FINDINGS_REJECTED) == (1.0, "{findings}")
+    assert _qual(exam, nl.LUNG_RADS) == "LR4B"  # the most suspicious reported nodule
