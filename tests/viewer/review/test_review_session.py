@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import SERIES, STUDY
+from review_fixtures import SERIES, STUDY
 
 from inference.detection.finding import Box3D, FindingSource
 from viewer.review.errors import NoReviewer, SignOffBlocked, UnknownFinding

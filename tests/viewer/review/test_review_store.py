@@ -7,7 +7,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from conftest import MODEL, SERIES, STUDY, add_screened_series
+from review_fixtures import MODEL, SERIES, STUDY, add_screened_series
 
 from viewer.review import schema
 from viewer.review.errors import StoreCorrupt, StoreFull, StoreTooNew, UnknownFinding, UnknownStudy

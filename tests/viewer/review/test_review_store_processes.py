@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import SERIES, add_screened_series
+from review_fixtures import SERIES, add_screened_series
 
 from viewer.review.store import Store
 
