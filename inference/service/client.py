@@ -62,7 +62,7 @@ def _rebuild_error(reply: ErrorReply, during: str) -> BaseException:
                            "programs", reply.error_type, reply.traceback)
     if reply.request_id is None:
         return WorkerStartFailed(f"the inference worker could not start: {reply.message} "
-                                 f"({reply.error_type}); check the model with `nodulelens models list`")
+                                 f"({reply.error_type.split(':')[-1]})")
     return WorkerFailed(f"detection failed in the inference worker: {reply.message} "
                         f"({reply.error_type.split(':')[-1]})", reply.error_type, reply.traceback)
 

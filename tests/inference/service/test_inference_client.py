@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import SimpleITK as sitk
 
-from inference.imaging import ImagingError
+from inference.imaging import ImagingError, Volume
 from inference.detection.registry import ModelError
 from inference.service.client import InferenceClient
 from inference.service.errors import Cancelled, ServiceError, WorkerDied
@@ -113,6 +113,17 @@ def test_bad_scan_path_is_a_typed_imaging_error_naming_the_file(client, tmp_path
         client.detect(junk, saliency=False)
     assert str(junk) in str(err.value)
     assert client.worker_pid == pid  # a bad request does not cost the warm worker
+
+
+def test_an_exception_in_the_worker_is_a_typed_error_and_the_worker_stays_up(client, scan):
+    volume, centre = scan
+    pid = client.start().pid
+    too_small = Volume(np.zeros((1, 1, 1), np.int16), np.eye(4))  # the detector cannot filter it
+    with pytest.raises((ServiceError, ImagingError, ModelError)) as err:
+        client.detect(too_small, saliency=False)
+    assert str(err.value)
+    assert client.worker_pid == pid
+    assert _hit(client.detect(volume, saliency=False), centre)
 
 
 def test_unknown_model_is_a_typed_error_at_start():
