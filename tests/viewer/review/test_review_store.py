@@ -16,8 +16,10 @@ from viewer.review.session import ReviewSession
 from viewer.review.store import Store
 
 
-def test_new_store_is_private_wal_and_current(store: Store, store_path: Path) -> None:
+def test_new_store_is_private_wal_and_current(store: Store, store_path: Path, screened: str) -> None:
     assert stat.S_IMODE(store_path.stat().st_mode) == 0o600
+    for side in ("-wal", "-shm"):  # SQLite's side files hold patient data too
+        assert stat.S_IMODE(Path(f"{store_path}{side}").stat().st_mode) == 0o600
     assert stat.S_IMODE(store_path.parent.stat().st_mode) == 0o700
     conn = sqlite3.connect(store_path)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
