@@ -175,8 +175,15 @@ class Runtime:
         if analyze is None:
             warnings.append("nodule analysis is not available in this build; findings are not measured")
             return findings
+        mask = None  # one lung mask per scan, shared by every finding's analysis
         lung_mask_fn = _optional("inference.imaging.lung_mask", "lung_mask")
-        mask = lung_mask_fn(volume) if lung_mask_fn is not None else None
+        if lung_mask_fn is not None:
+            mask = lung_mask_fn(volume)
+        else:
+            lung_mask_for = _optional("inference.nodules.location", "lung_mask_for")
+            if lung_mask_for is not None:
+                mask = lung_mask_for(volume)[0]
+        self._check_cancel()
         clinical_fn = _optional("inference.nodules", "clinical_from_series")
         clinical = clinical_fn(volume.info) if clinical_fn is not None else None
         out = []

@@ -39,6 +39,9 @@ def test_detect_writes_a_valid_findings_file_that_finds_the_nodule(phantom_file,
     assert {"load_model", "read", "detect"} <= set(dict(scan.timings))
     dists = [np.linalg.norm(np.subtract(f.center, truth.center)) for f in scan.findings]
     assert dists and min(dists) <= truth.diameter_mm / 2, (truth.center, scan.findings[:3])
+    found = scan.findings[int(np.argmin(dists))]
+    assert found.analysis is not None  # measurement, type, risk, Lung-RADS came back and were read
+    assert abs(found.analysis.measurement.mean_diameter_mm - truth.diameter_mm) < truth.diameter_mm / 2
     assert all(f.score >= scan.threshold for f in scan.findings)
     assert json.loads(out.read_text())["schema"] == "nodulelens.findings"
     assert f"{len(scan.findings)} finding(s)" in captured.out
