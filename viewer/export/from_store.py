@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from viewer.export.errors import MissingAnalysis, SourceFilesMissing
+from viewer.export.errors import MissingAnalysis, SourceFilesMissing, SourceMismatch
 from viewer.export.exporter import ExportFormat, ExportInputs
+from viewer.export.grid import crop_offset
 
 
 def inputs_from_store(store, study_key: str, fmt: ExportFormat) -> tuple[ExportInputs, list[str]]:
@@ -27,6 +28,10 @@ def inputs_from_store(store, study_key: str, fmt: ExportFormat) -> tuple[ExportI
     from inference.imaging import load
 
     volume = load(scan, series_uid=uid)
+    expected = int(store.series_row(uid).get("n_slices") or 0)
+    if expected and volume.shape[0] != expected:
+        raise SourceMismatch(scan, f"holds {volume.shape[0]} slices of the series, but {expected} "
+                             "were reviewed", "Restore the missing files and export again")
     masks = {}
     if fmt in (ExportFormat.SR, ExportFormat.SEG):
         from viewer.export.masks import analysis_masks
@@ -44,5 +49,11 @@ def inputs_from_store(store, study_key: str, fmt: ExportFormat) -> tuple[ExportI
         missing = [fid for fid, p in paths.items() if not Path(p).is_file()]
         for fid in missing:
             notes.append(f"saliency file of finding {fid} is missing ({paths.pop(fid)}): no map for it")
-        saliency = saliency_crops(paths)
+        for fid, crop in saliency_crops(paths).items():
+            try:
+                crop_offset(crop, volume, f"saliency of finding {fid}")
+            except MissingAnalysis as exc:
+                notes.append(f"no map for finding {fid}: {exc}")
+                continue
+            saliency[fid] = crop
     return ExportInputs(study, volume, masks, saliency, decisions, audit), notes

@@ -122,3 +122,45 @@ def test_cli_export_of_an_unsigned_study_warns_once(tmp_path, lidc1, lidc1_volum
     assert dciodvfy_errors(tmp_path / "o" / "sr.dcm") == []
     with Store(db) as store:
         assert [a.action for a in store.audit_log(info.series_instance_uid)][-1] == "export"
+
+
+def test_cli_refuses_a_folder_that_lost_slices(tmp_path, lidc1, lidc1_volume, capsys) -> None:
+    from viewer.review.store import Store
+
+    db = tmp_path / "r.db"
+    info = lidc1_volume.info
+    with Store(db) as store:  # reviewed when the series had 140 slices
+        store.add_series(info.study_instance_uid, info.series_instance_uid, str(lidc1), actor="test",
+                         n_slices=140)
+    rc = main(["export", info.series_instance_uid, "--db", str(db), "--format", "seg", "--out",
+               str(tmp_path / "s.dcm")])
+    err = capsys.readouterr().err
+    assert rc == 2 and "holds 133 slices of the series, but 140 were reviewed" in err
+    assert str(lidc1) in err and not (tmp_path / "s.dcm").exists()
+
+
+def test_cli_leaves_out_a_saliency_map_off_the_scan_grid(tmp_path, lidc1, lidc1_volume, study, saliency,
+                                                         capsys) -> None:
+    from inference.service.findings_file import save_saliency
+    from viewer.review.session import ReviewSession
+    from viewer.review.store import Store
+
+    crop = saliency["f1"]
+    off = crop.affine.copy()
+    off[2, 3] += 1.0  # 0.4 of a slice
+    path = save_saliency(crop.with_voxels(crop.voxels, off), tmp_path / "f1.npz")
+    db = tmp_path / "r.db"
+    info = lidc1_volume.info
+    with Store(db) as store:
+        store.add_series(info.study_instance_uid, info.series_instance_uid, str(lidc1), actor="test")
+        store.record_screening(info.series_instance_uid, [study.findings[0].finding], study.model,
+                               flagged=True, highest_lung_rads="4B", highest_risk=0.42,
+                               saliency_paths={"f1": str(path)})
+        session = ReviewSession(store, info.series_instance_uid, "Doe^Jane")
+        session.accept("f1")
+        session.sign_off()
+    rc = main(["export", info.series_instance_uid, "--db", str(db), "--format", "sr", "--out",
+               str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert rc == 0 and "no map for finding f1" in err and "fraction of a voxel" in err
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["seg.dcm", "sr.dcm"]
