@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QGridLayout, QMainWindow, QMessageBox, QProgressBar, QWidget
 
@@ -133,7 +133,8 @@ class MainWindow(QMainWindow):
         self.controls.demo_box.setEnabled(False)
         self.findings, self.statuses = (), {}
         self.findings_table.set_findings(())
-        self.scene.set_volume(volume)
+        self.scene.set_volume(volume, with_3d=False)  # slices first: on screen at the next frame
+        QTimer.singleShot(0, lambda: self._show_3d(volume))
         info = volume.info
         title = info.series_description or info.source or "scan"
         self.setWindowTitle(f"NoduleLens — {title}")
@@ -222,6 +223,14 @@ class MainWindow(QMainWindow):
     def _activate(self, name: str) -> None:
         self.active_view = name
 
+    def _show_3d(self, volume: Volume) -> None:
+        """The 3D copy is built after the first slices are on screen."""
+        if self.scene.volume is volume and self.scene.view3d is not None and not self.scheduler.stopped:
+            self.scene.view3d.set_volume(volume)
+            self.scene.view3d.set_boxes(self.scene.view3d_boxes())
+            self.scene.render([VIEW_3D])  # a fast first frame at interactive quality ...
+            self._views[VIEW_3D].refine_later()  # ... and full quality right after
+
     def _clicked(self, world: np.ndarray) -> None:
         self.world_point_clicked.emit(np.asarray(world, float))
 
@@ -284,6 +293,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, ev) -> None:  # noqa: N802
         self.loader.wait(10000)
+        self.scheduler.stop()
         for w in self._views.values():
             w.Finalize()
         super().closeEvent(ev)

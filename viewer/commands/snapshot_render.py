@@ -41,6 +41,8 @@ def render_snapshot(path: str, out: str | Path, findings_path: str | Path | None
     windows = {n: offscreen_window(size, size) for n in names}
     scene = Scene(windows, ImmediateRenderer())
     scene.set_volume(volume, with_3d="3d" in names)
+    if scene.view3d is not None:
+        scene.view3d.set_interactive(False)  # a key image: full quality
     findings, saliency = [], {}
     if findings_path is not None:
         from inference.service.findings_file import load_saliency, read_findings

@@ -23,7 +23,7 @@ VIEW_NAMES = (*SLICE_NAMES, VIEW_3D)
 
 
 class Scheduler(Protocol):
-    def request_render(self, render_window: object) -> None: ...
+    def request_render(self, render_window: object, lazy: bool = False) -> None: ...
 
 
 class Scene:
@@ -47,21 +47,22 @@ class Scene:
         self.cursor: Point = (0.0, 0.0, 0.0)
 
     # -- helpers -------------------------------------------------------------------------------
-    def render(self, names: Iterable[str] | None = None) -> None:
-        """Ask the scheduler for one render of each named view (all by default)."""
+    def render(self, names: Iterable[str] | None = None, lazy: bool = False) -> None:
+        """Ask the scheduler for one render of each named view (all by default); ``lazy`` for
+        views that only follow the one the user is working in."""
         for name in names if names is not None else VIEW_NAMES:
             if name in self.views:
-                self.scheduler.request_render(self.views[name].render_window)
+                self.scheduler.request_render(self.views[name].render_window, lazy)
             elif name == VIEW_3D and self.view3d is not None:
-                self.scheduler.request_render(self.view3d.render_window)
+                self.scheduler.request_render(self.view3d.render_window, lazy)
 
     # -- data ----------------------------------------------------------------------------------
     def set_volume(self, volume: Volume, with_3d: bool = True) -> None:
         """Show a new scan: planes through its centre, overlays cleared."""
         self.volume = volume
         image = volume_image(volume)
-        lo, hi = volume.world_bounds()
-        self.cursor = tuple(float(c) for c in (lo + hi) / 2)  # type: ignore[assignment]
+        middle = np.floor((np.asarray(volume.shape) - 1) / 2)  # a voxel centre near the middle
+        self.cursor = tuple(float(c) for c in volume.index_to_world(middle))  # type: ignore[assignment]
         self.boxes, self.selected, self.saliency = (), None, None
         for view in self.views.values():
             view.saliency.set_volume(None)
@@ -88,10 +89,12 @@ class Scene:
         if box is not None:
             self.set_cursor(tuple((np.asarray(box.lo) + box.hi) / 2))
 
+    def view3d_boxes(self) -> tuple[BoxOverlay, ...]:
+        """The boxes with the selection marked."""
+        return tuple(BoxOverlay(b.key, b.lo, b.hi, b.status, b.key == self.selected) for b in self.boxes)
+
     def _push_boxes(self) -> None:
-        marked = tuple(
-            BoxOverlay(b.key, b.lo, b.hi, b.status, b.key == self.selected) for b in self.boxes
-        )
+        marked = self.view3d_boxes()
         for view in self.views.values():
             view.boxes.boxes = marked
             view.refresh_overlays()
@@ -177,10 +180,11 @@ class Scene:
         view = self.views[name]
         view.scroll(steps)
         self.cursor = view.cursor
-        for other, v in self.views.items():
-            if other != name:
-                v.set_cursor(self.cursor, move_plane=False)
-        self.render(SLICE_NAMES)
+        others = [n for n in self.views if n != name]
+        for other in others:
+            self.views[other].set_cursor(self.cursor, move_plane=False)
+        self.render([name])
+        self.render(others, lazy=True)
 
     def readout(self, name: str, x: float, y: float) -> str:
         """Cursor readout text: world mm, voxel index (z, y, x), HU."""

@@ -59,6 +59,8 @@ class SliceView:
         self.hi = np.ones(2)
         self._w_range = (0.0, 0.0)
         self._base = np.zeros(3)
+        self._w0 = 0.0
+        self._snap = False
         self.cursor: Point = (0.0, 0.0, 0.0)
         self.set_window(self.window)
 
@@ -80,6 +82,13 @@ class SliceView:
         axes = volume.affine[:3, :3]
         k = int(np.argmax(np.abs(self.plane.normal @ (axes / np.linalg.norm(axes, axis=0)))))
         self.step_mm = float(np.linalg.norm(axes[:, k]))
+        # sample on voxel centres where the grid allows it: exact slices, and VTK's fast path
+        c0 = self.plane.to_plane(volume.index_to_world((0, 0, 0)))
+        self.lo = c0[:2] + np.floor((self.lo - c0[:2]) / self.pixel_mm) * self.pixel_mm
+        self._w0 = float(c0[2])
+        self._snap = bool(np.max(np.abs(self.plane.normal @ (axes / np.linalg.norm(axes, axis=0)))) > 0.9999)
+        self.plane = self._plane_at(self._snapped(0.0))
+        center = tuple(float(v) for v in self.plane.to_world(self.plane.to_plane(center)[:2]))
         n = np.ceil((self.hi - self.lo) / self.pixel_mm).astype(int)
         self.reslice.SetOutputOrigin(float(self.lo[0]), float(self.lo[1]), 0.0)
         self.reslice.SetOutputExtent(0, int(n[0]), 0, int(n[1]), 0, 0)
@@ -93,8 +102,20 @@ class SliceView:
         """Move the crosshair to ``world``; with ``move_plane`` the view shows the plane through it."""
         self.cursor = tuple(float(c) for c in world)  # type: ignore[assignment]
         if move_plane:
-            self.plane = self.plane.moved_to(self.cursor)
+            self.plane = self._plane_at(self._snapped(float((np.asarray(self.cursor) - self._base) @ self.plane.normal)))
         self._update_plane()
+
+    def _plane_at(self, w: float) -> Plane:
+        return Plane(self.plane.right, self.plane.up, tuple(self._base + w * self.plane.normal))
+
+    def _snapped(self, w: float) -> float:
+        """The nearest slice centre along the normal when the normal follows a voxel axis
+        (an acquired slice rather than a blend of two), clamped inside the scan."""
+        lo, hi = self._w_range[0] + self.step_mm / 2, self._w_range[1] - self.step_mm / 2
+        w = float(np.clip(w, min(lo, hi), max(lo, hi)))
+        if self._snap:
+            w = self._w0 + round((w - self._w0) / self.step_mm) * self.step_mm
+        return w
 
     @property
     def offset_mm(self) -> float:
@@ -104,11 +125,7 @@ class SliceView:
     def scroll(self, steps: int) -> None:
         """Move the plane ``steps`` slices along the normal (towards the viewer when positive),
         stopping at the scan's edges; the crosshair moves with it."""
-        lo, hi = self._w_range[0] + self.step_mm / 2, self._w_range[1] - self.step_mm / 2
-        w = self.offset_mm
-        target = float(np.clip(w + steps * self.step_mm, min(lo, hi), max(lo, hi)))
-        new_origin = np.asarray(self.plane.origin) + (target - w) * self.plane.normal
-        self.plane = Plane(self.plane.right, self.plane.up, tuple(new_origin))
+        self.plane = self._plane_at(self._snapped(self.offset_mm + steps * self.step_mm))
         cur = self.plane.to_plane(self.cursor)
         self.cursor = tuple(self.plane.to_world((cur[0], cur[1], 0.0)))  # type: ignore[assignment]
         self._update_plane()

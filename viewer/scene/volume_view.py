@@ -17,6 +17,7 @@ from vtkmodules.vtkRenderingCore import (
     vtkVolume,
     vtkVolumeProperty,
 )
+from vtkmodules.vtkRenderingVolume import vtkFixedPointVolumeRayCastMapper
 from vtkmodules.vtkRenderingVolumeOpenGL2 import vtkOpenGLGPUVolumeRayCastMapper
 
 import vtkmodules.vtkRenderingOpenGL2  # noqa: F401
@@ -50,12 +51,27 @@ def lung_volume_property() -> vtkVolumeProperty:
     return prop
 
 
-class VolumeView:
-    """3D rendering of one scan; ``set_interactive(True)`` while the user moves the camera."""
+def is_software_gl(render_window: vtkRenderWindow) -> bool:
+    """True on a software OpenGL (Mesa llvmpipe/softpipe); initialises the window if needed."""
+    caps = render_window.ReportCapabilities() or ""
+    if "renderer string" not in caps:
+        render_window.Initialize()
+        caps = render_window.ReportCapabilities() or ""
+    caps = caps.lower()
+    return any(k in caps for k in ("llvmpipe", "softpipe", "software rasterizer", "swrast"))
 
-    #: (image sample distance, ray sample distance in mm) for still and interactive frames
-    STILL = (1.0, 0.7)
-    INTERACTIVE = (2.5, 2.5)
+
+class VolumeView:
+    """3D rendering of one scan; ``set_interactive(True)`` while the user moves the camera.
+
+    On a GPU the OpenGL ray caster renders; on software OpenGL (Mesa llvmpipe) the multi-threaded
+    CPU ray caster is faster and is used instead. The first frame after ``set_volume`` is drawn at
+    interactive quality; ``set_interactive(False)`` asks for full quality.
+    """
+
+    #: (image sample distance in pixels, ray sample distance in downsampled voxels)
+    STILL = (1.0, 0.5)
+    INTERACTIVE = (3.0, 1.5)
 
     def __init__(self, render_window: vtkRenderWindow, max_dim: int = 128) -> None:
         self.render_window = render_window
@@ -63,11 +79,8 @@ class VolumeView:
         self.renderer = vtkRenderer()
         self.renderer.SetBackground(0.05, 0.05, 0.08)
         render_window.AddRenderer(self.renderer)
-        self.mapper = vtkOpenGLGPUVolumeRayCastMapper()
-        self.mapper.AutoAdjustSampleDistancesOff()
-        self.mapper.SetBlendModeToComposite()
+        self.mapper: vtkOpenGLGPUVolumeRayCastMapper | vtkFixedPointVolumeRayCastMapper | None = None
         self.actor = vtkVolume()
-        self.actor.SetMapper(self.mapper)
         self.actor.SetProperty(lung_volume_property())
         self.actor.VisibilityOff()
         self.renderer.AddVolume(self.actor)
@@ -81,16 +94,28 @@ class VolumeView:
         self.renderer.AddActor(self.box_actor)
         self.volume: Volume | None = None
         self.interactive = False
-        self._apply_quality()
+        self.voxel_mm = 1.0
 
     def set_volume(self, volume: Volume) -> None:
         """Downsample to at most ``max_dim`` voxels per axis and show it in world mm."""
         self.volume = volume
         small, strides = downsample(volume, self.max_dim)
         self._small = small
+        if self.mapper is None:
+            if is_software_gl(self.render_window):
+                self.mapper = vtkFixedPointVolumeRayCastMapper()
+            else:
+                self.mapper = vtkOpenGLGPUVolumeRayCastMapper()
+            self.mapper.AutoAdjustSampleDistancesOff()
+            self.mapper.SetBlendModeToComposite()
+            self.actor.SetMapper(self.mapper)
         self.mapper.SetInputData(image_data(small))
-        self.actor.SetUserMatrix(vtk_matrix(downsampled_affine(volume.affine, strides)))
+        affine = downsampled_affine(volume.affine, strides)
+        self.voxel_mm = float(np.linalg.norm(affine[:3, :3], axis=0).min())
+        self.actor.SetUserMatrix(vtk_matrix(affine))
         self.actor.VisibilityOn()
+        self.interactive = True  # the first frame comes fast; full quality follows
+        self._apply_quality()
         self.reset_camera()
 
     def reset_camera(self) -> None:
@@ -134,9 +159,11 @@ class VolumeView:
             self._apply_quality()
 
     def _apply_quality(self) -> None:
-        image_sd, ray_mm = self.INTERACTIVE if self.interactive else self.STILL
+        if self.mapper is None:
+            return
+        image_sd, ray_voxels = self.INTERACTIVE if self.interactive else self.STILL
         self.mapper.SetImageSampleDistance(image_sd)
-        self.mapper.SetSampleDistance(ray_mm)
+        self.mapper.SetSampleDistance(ray_voxels * self.voxel_mm)
 
     def rotate(self, azimuth_deg: float, elevation_deg: float = 0.0) -> None:
         cam = self.renderer.GetActiveCamera()

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtWidgets import QLabel
 
 from inference.detection.finding import Box3D
@@ -78,11 +78,27 @@ class ReviewController(QObject):
         self.panel.retry.clicked.connect(self.retry)
         self.panel.finding_clicked.connect(self._select)
         self.worklist.open_requested.connect(lambda row: self.open_series(row.scan_path, row.series_uid))
+        self._close_warned = False
+        window.installEventFilter(self)
         window.volume_loaded.connect(self.on_volume)
         window.finding_selected.connect(self.on_selected)
         window.world_point_clicked.connect(self.on_click)
         self.update_status()
         self.refresh_worklist()
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt)
+        """Closing with unsaved actions: retry once; if they still fail, warn and stay open
+        (closing again quits and loses them)."""
+        if obj is self.window and event.type() == QEvent.Type.Close and self.session is not None \
+                and self.session.pending:
+            self.retry()
+            if self.session.pending and not self._close_warned:
+                self._close_warned = True
+                self.notice(f"{len(self.session.pending)} action(s) are NOT SAVED. Free disk space or "
+                            "fix the store's permissions; close again to quit and lose them.")
+                event.ignore()
+                return True
+        return False
 
     # -- studies -------------------------------------------------------------------------------
     def refresh_worklist(self) -> None:

@@ -20,6 +20,8 @@ class VtkView(QVTKRenderWindowInteractor):
     def __init__(self, name: str, parent=None) -> None:
         super().__init__(parent)
         self.name = name
+        # no multisampling: it multiplies the fragment work, and software GL pays for it in full
+        self.GetRenderWindow().SetMultiSamples(0)
         self.setMinimumSize(120, 120)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAcceptDrops(False)  # the main window takes drops
@@ -131,6 +133,10 @@ class VolumeWidget(VtkView):
             scene.view3d.set_interactive(True)
 
     def _end(self, *_args) -> None:
+        self._still.start()
+
+    def refine_later(self) -> None:
+        """One full-quality frame after ``still_delay_ms`` unless the camera moves again."""
         self._still.start()
 
     def _full_quality(self) -> None:
