@@ -79,9 +79,9 @@ def _region_points(bg: Background, rng):
 
 
 def scan_patches(bg: Background, rng: np.random.Generator, n_inserted: int, n_hard: int,
-                 n_random: int, per_true: int) -> tuple[list, list, list]:
-    """(patches, labels, tags) from one background."""
-    X, y, tags = [], [], []
+                 n_random: int, per_true: int) -> tuple[list, list, list, list]:
+    """(patches, labels, tags, patch centres in world mm) from one background."""
+    X, y, tags, centres = [], [], [], []
     region, pts_all, pts_pleura, pts_vessel = _region_points(bg, rng)
     truth = [(n.center, n.diameter_mm / 2 + 5.0) for n in bg.nodules]
     banned = list(bg.reserved) + truth
@@ -93,19 +93,23 @@ def scan_patches(bg: Background, rng: np.random.Generator, n_inserted: int, n_ha
     if rest:
         take += [rest[i] for i in rng.choice(len(rest), min(len(rest), n_hard - len(take)), False)]
     for c in take:
-        X.append(_patch(bg.volume, np.asarray(c) + rng.normal(0, 0.7, 3), None, rng))
+        c = np.asarray(c) + rng.normal(0, 0.7, 3)
+        centres.append(c)
+        X.append(_patch(bg.volume, c, None, rng))
         y.append(0)
         tags.append("hard-negative")
     for _ in range(n_random):
         p = pts_all[rng.integers(len(pts_all))] + rng.uniform(-1, 1, 3)
         if _far(p, banned):
+            centres.append(p)
             X.append(_patch(bg.volume, p, None, rng))
             y.append(0)
             tags.append("random-negative")
     # the scan's own nodules
     for n in bg.nodules:
         for _ in range(per_true):
-            X.append(_patch(bg.volume, np.asarray(n.center) + _jitter(rng, n.diameter_mm), None, rng))
+            centres.append(np.asarray(n.center) + _jitter(rng, n.diameter_mm))
+            X.append(_patch(bg.volume, centres[-1], None, rng))
             y.append(1)
             tags.append(f"true-{n.kind.value}-{n.placement.value}")
     # inserted nodules
@@ -124,11 +128,12 @@ def scan_patches(bg: Background, rng: np.random.Generator, n_inserted: int, n_ha
         if not _far(p, list(bg.reserved), nod.diameter_mm / 2 + 24):
             continue
         centre = p + _jitter(rng, nod.diameter_mm)
+        centres.append(centre)
         X.append(_patch(bg.volume, centre, nod, rng))
         y.append(1)
         tags.append(f"inserted-{nod.kind.value}-{placement.value}")
         made += 1
-    return X, y, tags
+    return X, y, tags, centres
 
 
 def build_dataset(seed: int, real_scans: list[tuple[str, Volume, tuple]], n_synth: int,
@@ -143,7 +148,7 @@ def build_dataset(seed: int, real_scans: list[tuple[str, Volume, tuple]], n_synt
         backgrounds.append(Background(f"synthetic-chest:seed={1000 + k}", s.volume, s.nodules))
     for bg in backgrounds:
         real = not bg.name.startswith("synthetic")
-        xs, ys, ts = scan_patches(bg, rng, n_inserted=300 if real else 60,
+        xs, ys, ts, _ = scan_patches(bg, rng, n_inserted=300 if real else 60,
                                   n_hard=300 if real else 90, n_random=80 if real else 20,
                                   per_true=6)
         X += xs
