@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import signal
 import time
 import traceback as tb
 from multiprocessing import shared_memory
@@ -236,6 +237,8 @@ class Runtime:
 def main(conn: Any, cancel_event: Any, model: str | None, device: str,
          torch_threads: int | None = None) -> None:
     """Worker entry point (runs in the spawned process)."""
+    # Ctrl-C in a terminal reaches the whole process group: the client decides when we stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if torch_threads:
         import torch
         torch.set_num_threads(int(torch_threads))
