@@ -40,6 +40,11 @@ def test_segments_match_the_sr_tracking_uids(exported, study) -> None:
     got = {seg.get_segment_description(n).tracking_id: seg.get_segment_description(n).tracking_uid
            for n in (1, 2)}
     assert got == {"Nodule 1 (f1)": tracking_uid(study, "f1"), "Nodule 2 (r1)": tracking_uid(study, "r1")}
+    first = seg.get_segment_description(1)
+    assert first.segmented_property_type.value == "27925004"  # SCT Nodule
+    assert first.algorithm_type == hd.seg.SegmentAlgorithmTypeValues.AUTOMATIC
+    assert first.algorithm_identification[0].AlgorithmName == "NoduleLens detector"
+    assert seg.get_segment_description(2).algorithm_type == hd.seg.SegmentAlgorithmTypeValues.SEMIAUTOMATIC
     sr = hd.sr.srread(exported["sr"])
     sr_uids = {g.tracking_uid for g in sr.content.get_volumetric_roi_measurement_groups()}
     assert sr_uids == set(got.values())

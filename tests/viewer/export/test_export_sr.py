@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import subprocess
 import warnings
@@ -195,3 +196,14 @@ def test_exam_summary_counts_and_exam_category(exported) -> None:
     assert _num(exam, nl.AI_FINDINGS_REVIEWED) == (2.0, "{findings}")
     assert _num(exam, nl.AI_FINDINGS_REJECTED) == (1.0, "{findings}")
     assert _qual(exam, nl.LUNG_RADS) == "LR4B"  # the most suspicious reported nodule
+
+
+def test_a_study_without_model_information_still_validates(tmp_path, study, lidc1_volume, masks) -> None:
+    no_model = dataclasses.replace(study, model=None, institution="")
+    result = export_study(ExportInputs(no_model, lidc1_volume, masks), "sr", tmp_path / "o")
+    for path in result.files:
+        assert dciodvfy_errors(path) == [], path.name
+    ds = pydicom.dcmread(tmp_path / "o" / "sr.dcm")
+    meanings = [i.ConceptNameCodeSequence[0].CodeMeaning for i in ds.ContentSequence]
+    assert "Device Observer UID" not in meanings and "Person Observer Name" in meanings
+    assert ds.VerifyingObserverSequence[0].VerifyingOrganization == "Unknown"
