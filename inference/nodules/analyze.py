@@ -99,6 +99,12 @@ def analyze(volume, center, box=None, *, clinical: ClinicalInputs | None = None,
     else:
         lung, how = np.asarray(lung_mask, bool), "lung mask"
     side, zone, note = locate(volume, center, lung)
+    juxta = seg.juxta_pleural
+    if juxta and lung_mask is not None and seg.wall_contact is not None:
+        # with a real lung mask: the dense tissue the nodule touches must lie outside the lungs
+        o, sh = seg.crop.origin_zyx, seg.mask.shape
+        lung_crop = lung[o[0]:o[0] + sh[0], o[1]:o[1] + sh[1], o[2]:o[2] + sh[2]]
+        juxta = bool((seg.wall_contact & ~lung_crop).sum() >= 3)
     if how != "lung mask":
         note += f" ({how})"
     if clinical is None:
@@ -114,12 +120,12 @@ def analyze(volume, center, box=None, *, clinical: ClinicalInputs | None = None,
     cat, reason = classify_nodule(
         nodule_type=seg.nodule_type, mean_diameter_mm=m.mean_diameter_mm,
         solid_component_mm=m.solid_component_mm, growth=growth, calcified=calcified,
-        juxta_pleural=seg.juxta_pleural, smooth_margins=not values.spiculation,
+        juxta_pleural=juxta, smooth_margins=not values.spiculation,
         suspicious_features=bool(clinical.spiculation),
         prior_category=prior.category if prior is not None else None)
     analysis = NoduleAnalysis(
         measurement=m, nodule_type=seg.nodule_type, calcified=calcified,
-        juxta_pleural=seg.juxta_pleural, side=side, zone=zone, location_note=note,
+        juxta_pleural=juxta, side=side, zone=zone, location_note=note,
         malignancy_risk=round(risk, 4), risk_defaults_used=defaults_used, lung_rads=cat,
         lung_rads_reason=reason, management=MANAGEMENT[cat], nodule_count=nodule_count,
         growth=growth)

@@ -39,6 +39,20 @@ def estimate_lung_mask(volume) -> np.ndarray:
     return full[:vox.shape[0], :vox.shape[1], :vox.shape[2]]
 
 
+_last: list = [None, None, None]  # (lung array, affine bytes, world points) of the last call
+
+
+def _lung_points(volume, lung: np.ndarray) -> np.ndarray:
+    """World points of a coarse sample of the lung mask (cached for the last mask used)."""
+    key = volume.affine.tobytes()
+    if _last[0] is lung and _last[1] == key:
+        return _last[2]
+    zz, yy, xx = np.nonzero(lung[:, ::4, ::4])
+    w = volume.index_to_world(np.stack([zz, yy * 4, xx * 4], 1))
+    _last[:] = [lung, key, w]
+    return w
+
+
 def locate(volume, center_xyz, lung: np.ndarray | None) -> tuple[Side | None, Zone | None, str]:
     """Side (LPS +x = patient's left) and zone of a world point, and how they were found."""
     x, _, z = (float(v) for v in center_xyz)
@@ -48,9 +62,7 @@ def locate(volume, center_xyz, lung: np.ndarray | None) -> tuple[Side | None, Zo
         side = Side.LEFT if x > mid else Side.RIGHT
         return side, None, ("side from the scan's centre line (no lungs found); "
                             "zone unknown")
-    zz, yy, xx = np.nonzero(lung[:, ::4, ::4])
-    idx = np.stack([zz, yy * 4, xx * 4], 1)
-    w = volume.index_to_world(idx)
+    w = _lung_points(volume, lung)
     mid = float(np.median(w[:, 0]))
     side = Side.LEFT if x > mid else Side.RIGHT
     own = w[(w[:, 0] > mid) == (side is Side.LEFT)]

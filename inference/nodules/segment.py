@@ -32,7 +32,10 @@ SMOOTH_MM = 0.6
 SMALL_MM, SMALL_SOLID_PEAK_HU = 5.0, -520.0
 SOLID_CORE_HU = -300.0  # a core denser than this is solid (part-solid when a halo surrounds it)
 GGN_REFERENCE_HU = -600.0  # typical ground-glass density, used to probe for a halo
-HALO_MIN_MM = 2.3  # in-plane diameter difference (halo vs core) that makes a nodule part-solid
+COMPACT_FACTOR, COMPACT_MARGIN_MM = 2.2, 2.5  # reach of a nodule from its seed: 2.2 r + 2.5 mm
+MAX_VESSEL_CUT_MM = 2.5  # largest opening radius: cuts vessels up to ~5 mm, keeps lobulation
+HALO_MIN_FRACTION = 0.4  # share of the halo that must be a broad ground-glass ring
+HALO_MIN_MM = 1.0  # in-plane diameter difference (halo vs core) that makes a nodule part-solid
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +60,7 @@ class Segmentation:
     juxta_pleural: bool
     seed: tuple[int, int, int]  # refined local seed
     other_structures: np.ndarray  # bool: dense voxels that are not nodule (wall, vessels)
+    wall_contact: np.ndarray | None = None  # bool: chest-wall voxels touching the nodule
 
 
 def make_crop(voxels: np.ndarray, spacing_zyx, seed_zyx, half_mm: float) -> Crop:
@@ -111,46 +115,69 @@ def _touches_border(mask: np.ndarray) -> bool:
                 or mask[:, :, 0].any() or mask[:, :, -1].any())
 
 
-def _open(mask: np.ndarray, sp: np.ndarray, radius_mm: float, outside: bool = False) -> np.ndarray:
+def _open(mask: np.ndarray, sp: np.ndarray, radius_mm: float, outside: bool = False,
+          pad_mm: float = 0.0) -> np.ndarray:
     """Morphological opening by a ball of ``radius_mm`` (anisotropic), via distance transforms.
-    With ``outside`` the space beyond the array counts as inside the mask."""
-    m = np.pad(mask, 1, constant_values=outside)
+    With ``outside`` the space beyond the array counts as inside the mask (``pad_mm`` of it is
+    added so that balls can sit beyond the array's edge)."""
+    pad = [(int(np.ceil(pad_mm / s)) + 1,) * 2 for s in sp]
+    m = np.pad(mask, pad, constant_values=outside)
     eroded = ndi.distance_transform_edt(m, sampling=sp) > radius_mm
     if not eroded.any():
         return np.zeros_like(mask)
     opened = ndi.distance_transform_edt(~eroded, sampling=sp) <= radius_mm
-    return opened[1:-1, 1:-1, 1:-1] & mask
+    inner = tuple(slice(p[0], p[0] + n) for p, n in zip(pad, mask.shape))
+    return opened[inner] & mask
 
 
 def _nodule_at(smooth: np.ndarray, threshold: float, seed, sp: np.ndarray
-               ) -> tuple[np.ndarray, bool, np.ndarray]:
+               ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
     """Mask of the nodule at one threshold: pleura removed, vessels cut. Returns
-    (mask, juxta_pleural, dense structures that are not the nodule)."""
+    (mask, chest-wall voxels touching it or None, dense structures that are not the nodule)."""
     dense = smooth > threshold
     comp = _component_at(dense, seed, sp)
     if not comp.any():
-        return comp, False, dense
+        return comp, None, dense
     # nodule radius from the distance to the nearest non-dense voxel at the seed's neighbourhood
     dist = ndi.distance_transform_edt(comp, sampling=sp)
     vals, _ = _ball_values(dist, seed, 2.0, sp)
     r_seed = float(vals.max()) if vals.size else float(sp.min())
-    juxta = False
+    juxta = None
     room = float(min(min(seed[i], dense.shape[i] - 1 - seed[i]) * sp[i] for i in range(3)))
     if _touches_border(comp):
         # the chest wall continues beyond the crop: what a ball bigger than the nodule fits into
-        wall = _open(dense, sp, float(np.clip(2.0 * r_seed + 2.0, 5.0, 0.85 * room)), outside=True)
+        radius = float(np.clip(2.0 * r_seed + 2.0, 5.0, 40.0))
+        wall = _open(dense, sp, radius, outside=True, pad_mm=max(0.0, radius - (room - r_seed)))
+        if wall.any() and wall[tuple(seed)]:  # the seed sits in the sliver the ball reaches
+            vals, pts = _ball_values((dense & ~wall).astype(np.uint8), seed, 3.0, sp)
+            if vals.any():
+                d = (((pts - np.asarray(seed)) * sp) ** 2).sum(1)
+                d[vals == 0] = np.inf
+                seed = tuple(int(v) for v in pts[int(d.argmin())])
         if wall.any() and not wall[tuple(seed)]:
             near_wall = ndi.binary_dilation(wall, _struct_ball(1.5 * float(sp.max()), sp))
             comp = _component_at(dense & ~wall, seed, sp)
-            juxta = bool((comp & near_wall).any())
+            touching = wall & ndi.binary_dilation(comp, _struct_ball(1.5 * float(sp.max()), sp))
+            juxta = touching if (comp & near_wall).any() else None
     # vessel separation: opening with a radius that follows the nodule, then regrow the border
-    r_open = float(np.clip(0.65 * r_seed, 0.0, 4.0))
+    r_open = float(np.clip(0.65 * r_seed, 0.0, MAX_VESSEL_CUT_MM))
     if r_open >= float(sp.min()):
         opened = _open(comp, sp, r_open)
         core = _component_at(opened, seed, sp)
         if core.any():
             # an opening keeps convex shapes; one voxel of regrowth restores discretisation losses
             comp = _component_at(ndi.binary_dilation(core) & comp, seed, sp)
+    # a nodule is compact: nothing of it lies much farther from the seed than its own radius
+    # allows (this stops leaks along vessels, airways walls and noise at low thresholds)
+    reach_mm = COMPACT_FACTOR * r_seed + COMPACT_MARGIN_MM
+    grid = np.ogrid[tuple(slice(0, n) for n in comp.shape)]
+    d2 = sum(((g - seed[i]) * sp[i]) ** 2 for i, g in enumerate(grid))
+    if (comp & (d2 > reach_mm ** 2)).any():
+        comp = _component_at(comp & (d2 <= reach_mm ** 2), seed, sp)
+        if r_open >= float(sp.min()):  # cut what the sphere left of the leak
+            core = _component_at(_open(comp, sp, r_open), seed, sp)
+            if core.any():
+                comp = _component_at(ndi.binary_dilation(core) & comp, seed, sp)
     comp = ndi.binary_fill_holes(comp)
     return comp, juxta, dense & ~comp
 
@@ -164,16 +191,25 @@ def _inplane_diameter(mask: np.ndarray, sp: np.ndarray, k: int | None = None) ->
     return 2.0 * np.sqrt(area / np.pi)
 
 
+def _broad_ring(halo: np.ndarray, ring: np.ndarray, k: int) -> float:
+    """Share of the halo's area (slices k-1..k+1) in a ring broad enough to survive an in-plane
+    opening: a ground-glass halo does, a blurred or spiculated margin of a solid nodule does not."""
+    ks = [j for j in (k - 1, k, k + 1) if 0 <= j < halo.shape[0]]
+    broad = ndi.binary_opening(ring[ks], np.ones((1, 2, 2), bool))
+    return float(broad.sum()) / max(float(halo[ks].sum()), 1.0)
+
+
 def segment(crop: Crop) -> Segmentation:
     """Segment the nodule at ``crop.seed``; raises ValueError when there is none."""
     sp = np.asarray(crop.spacing_zyx)
     sm, hu = crop.smooth, crop.hu
     parenchyma = sm[sm < -600]
     background = float(np.median(parenchyma)) if parenchyma.size > 50 else -850.0
-    # refine the seed: the densest point near the click (a click can land just off a small nodule)
-    reach = 2.0 if sm[crop.seed] > background + 150 else 4.0
-    vals, pts = _ball_values(sm, crop.seed, reach, sp)
-    seed = tuple(int(v) for v in pts[int(vals.argmax())])
+    # refine the seed only when the click is not on dense tissue (e.g. just off a small nodule)
+    seed = tuple(int(v) for v in crop.seed)
+    if sm[seed] < background + 300:
+        vals, pts = _ball_values(sm, seed, 4.0, sp)
+        seed = tuple(int(v) for v in pts[int(vals.argmax())])
     vals, _ = _ball_values(sm, seed, 2.0, sp)
     peak = float(np.percentile(vals, 90))
     if peak < background + 100:
@@ -185,7 +221,7 @@ def segment(crop: Crop) -> Segmentation:
         small = _inplane_diameter(mask, sp) < SMALL_MM if mask.any() else True
         if not (small and peak > SMALL_SOLID_PEAK_HU):
                 return Segmentation(crop, mask, None, t, None, background, peak,
-                                NoduleType.GROUND_GLASS, juxta, seed, other)
+                                NoduleType.GROUND_GLASS, juxta is not None, seed, other, juxta)
     p_eff = min(peak, 50.0)  # calcium must not push the solid threshold up
     t_solid = 0.5 * (background + p_eff)
     solid, juxta, other = _nodule_at(sm, t_solid, seed, sp)
@@ -193,20 +229,22 @@ def segment(crop: Crop) -> Segmentation:
     halo, juxta_h, _ = _nodule_at(sm, t_halo, seed, sp)
     k = int(halo.sum(axis=(1, 2)).argmax()) if halo.any() else 0
     d_halo, d_solid = _inplane_diameter(halo, sp, k), _inplane_diameter(solid, sp, k)
-    ring = halo & ~ndi.binary_dilation(solid, iterations=1)
-    if halo.any() and d_halo - d_solid > max(HALO_MIN_MM, 0.1 * d_solid) and ring.sum() > 10:
+    ring = halo & ~solid
+    if halo.any() and d_halo - d_solid > HALO_MIN_MM and \
+            _broad_ring(halo, ring, k) >= HALO_MIN_FRACTION:
         ggn = float(np.median(sm[ring]))
         t_whole = 0.5 * (background + ggn)
         whole, juxta_w, other_w = _nodule_at(sm, t_whole, seed, sp)
         t_core = 0.5 * (ggn + p_eff)
         core = whole & (sm > t_core)
         core = _component_at(core, seed, sp) if core[seed] else core
+        contact = juxta_w if juxta_w is not None else juxta
         return Segmentation(crop, whole, core, t_whole, t_core, background, ggn,
-                            NoduleType.PART_SOLID, juxta_w or juxta, seed, other_w)
+                            NoduleType.PART_SOLID, contact is not None, seed, other_w, contact)
     core_vals = hu[solid & (ndi.distance_transform_edt(solid, sampling=sp) > 1.0)]
     core_hu = min(float(np.median(core_vals)), 100.0) if core_vals.size >= 8 else p_eff
     return Segmentation(crop, solid, None, t_solid, None, background, core_hu, NoduleType.SOLID,
-                        juxta, seed, other)
+                        juxta is not None, seed, other, juxta)
 
 
 def touches_crop_border(seg: Segmentation) -> bool:
