@@ -64,3 +64,16 @@ def test_a_map_off_the_scan_grid_is_refused(study, lidc1_volume, saliency) -> No
     shifted[0, 3] += 0.3  # a third of a voxel
     with pytest.raises(MissingAnalysis, match="saliency of finding f1.*fraction of a voxel"):
         build_parametric_maps(study, load_source(lidc1_volume), {"f1": crop.with_voxels(crop.voxels, shifted)})
+
+
+def test_highdicom_reads_the_map_back_as_the_same_volume(exported, saliency) -> None:
+    from highdicom.pm.sop import pmread
+
+    volume = pmread(exported["pm_f1"]).get_volume()
+    crop = saliency["f1"]
+    assert volume.array.shape == crop.shape
+    idx = np.stack(np.indices(volume.array.shape), -1).reshape(-1, 3).astype(float)
+    world = idx @ volume.affine[:3, :3].T + volume.affine[:3, 3]
+    ours = np.rint(crop.world_to_index(world)).astype(int)
+    assert np.allclose(crop.world_to_index(world), ours, atol=1e-3)  # same grid
+    assert np.allclose(volume.array.reshape(-1), crop.voxels[tuple(ours.T)], atol=1e-6)
