@@ -28,6 +28,7 @@ from viewer.widgets.review_panel import ReviewPanel
 from viewer.widgets.worklist_panel import WorklistPanel
 
 RETRY_MS = 5000
+WORKLIST_REFRESH_MS = 15000
 
 
 class _Measurer(QObject):
@@ -75,6 +76,10 @@ class ReviewController(QObject):
         self.retry_timer = QTimer(self)
         self.retry_timer.setInterval(RETRY_MS)
         self.retry_timer.timeout.connect(self.retry)
+        self.worklist_timer = QTimer(self)  # screening may be filling the store from another process
+        self.worklist_timer.setInterval(WORKLIST_REFRESH_MS)
+        self.worklist_timer.timeout.connect(self.refresh_worklist)
+        self.worklist_timer.start()
         self.panel.retry.clicked.connect(self.retry)
         self.panel.finding_clicked.connect(self._select)
         self.worklist.open_requested.connect(lambda row: self.open_series(row.scan_path, row.series_uid))

@@ -117,9 +117,12 @@ class WorklistPanel(QWidget):
         lay.addWidget(self.view, 1)
 
     def set_rows(self, rows: Sequence[WorklistRow], current: str | None = None) -> None:
+        """New rows; the selection stays on ``current`` (or on the row that was selected)."""
+        picked = self.view.selectionModel().selectedRows()
+        keep = current or (self.row_at(picked[0].row()).series_uid if picked else None)
         self.model.set_rows(rows)
-        if current is not None:
-            self.select(current)
+        if keep is not None:
+            self.select(keep)
 
     def _filter(self, *_: object) -> None:
         begin = getattr(self.proxy, "beginFilterChange", None)  # Qt >= 6.9

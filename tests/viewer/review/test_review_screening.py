@@ -45,6 +45,13 @@ def test_screening_a_missing_folder_is_a_typed_error(tmp_path: Path) -> None:
         screen_folder(tmp_path / "empty", Store(tmp_path / "s.db"), detect=lambda j, p: None)
 
 
+def test_screen_cli_reports_a_bad_folder_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["screen", str(tmp_path / "missing"), "--db", str(tmp_path / "s.db")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("nodulelens screen: ") and "missing: does not exist" in err
+    assert len(err.splitlines()) == 1
+
+
 @pytest.mark.slow
 def test_screen_cli_flags_the_nodule_skips_the_broken_series_and_resumes(
         tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
