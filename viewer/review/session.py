@@ -191,12 +191,16 @@ class ReviewSession:
 
     def retry_pending(self) -> None:
         """Write the pending actions in order; raises the store's error if it still fails."""
-        while self._pending:
-            rec = self._commit(self._pending[0])
-            self._pending.pop(0)
-            if rec.decision is not Decision.RESET:
-                self._undo.append(rec)
-        self.refresh()
+        try:
+            while self._pending:
+                rec = self._commit(self._pending[0])
+                self._pending.pop(0)
+                if rec.decision is not Decision.RESET:
+                    self._undo.append(rec)
+                if self._pending:
+                    self.refresh()  # the next action's "previous value" is the state after this one
+        finally:
+            self.refresh()  # show exactly what is on disk, also when a later write failed
 
     # -- navigation -----------------------------------------------------------------------------
     def next_undecided(self, current: str | None = None, step: int = 1) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import stat
 from pathlib import Path
@@ -11,7 +12,7 @@ from review_fixtures import MODEL, SERIES, STUDY, add_screened_series
 
 from viewer.review import schema
 from viewer.review.errors import StoreCorrupt, StoreFull, StoreTooNew, UnknownFinding, UnknownStudy
-from viewer.review.model import Decision, FindingStatus, StudyStatus
+from viewer.review.model import Decision, FindingStatus, RejectReason, StudyStatus
 from viewer.review.session import ReviewSession
 from viewer.review.store import Store
 
@@ -135,8 +136,17 @@ def test_full_disk_keeps_the_decision_pending_and_retries(store: Store, screened
     with pytest.raises(StoreFull):
         session.retry_pending()
     assert len(store.decisions(SERIES)) == n_before  # nothing half-written
+    with pytest.raises(StoreFull):
+        session.accept("f3")  # queued behind the first, in order
+    with pytest.raises(StoreFull):
+        session.reject("f3", RejectReason.LYMPH_NODE)
+    assert [p.decision for p in session.pending] == [Decision.COMMENTED, Decision.ACCEPTED,
+                                                     Decision.REJECTED]
+    assert session.state("f3").status is FindingStatus.PENDING  # nothing shown as done
     store._conn.execute("PRAGMA max_page_count = 1073741823")
     session.retry_pending()
     assert not session.pending
-    last = store.decisions(SERIES)[-1]
-    assert last.comment == kept.comment.strip() and last.at == kept.at
+    last3 = store.decisions(SERIES)[-3:]
+    assert last3[0].comment == kept.comment.strip() and last3[0].at == kept.at
+    assert json.loads(last3[2].previous_value)["status"] == "accepted"  # after the accept before it
+    assert session.state("f3").status is FindingStatus.REJECTED
