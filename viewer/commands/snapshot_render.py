@@ -29,11 +29,15 @@ def render_snapshot(path: str, out: str | Path, findings_path: str | Path | None
     from viewer.scene.scene import Scene
     from viewer.scene.scheduler import ImmediateRenderer
 
+    from viewer.scene.errors import OutputNotWritable, UnknownLayout
+
     out = Path(out)
     if not out.parent.is_dir():
-        raise FileNotFoundError(f"{out}: the folder {out.parent} does not exist; create it or choose another --out")
+        raise OutputNotWritable(out, f"the folder {out.parent} does not exist", "Create it or choose another --out")
+    if out.suffix.lower() != ".png":
+        raise OutputNotWritable(out, "a snapshot is a PNG image", "Give --out a name ending in .png")
     if layout not in LAYOUTS:
-        raise ValueError(f"unknown layout {layout!r}; choose one of {', '.join(LAYOUTS)}")
+        raise UnknownLayout(layout, "no such layout", f"Choose one of {', '.join(LAYOUTS)}")
     nodules: tuple = ()
     if volume is None:
         volume, nodules = _load(path, series_uid)

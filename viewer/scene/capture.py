@@ -72,5 +72,7 @@ def write_png(pixels: np.ndarray, path: str | Path) -> Path:
     writer.SetInputData(img)
     writer.Write()
     if not path.exists():
-        raise OSError(f"{path}: could not write the PNG; check that the folder exists and is writable")
+        from viewer.scene.errors import OutputNotWritable
+
+        raise OutputNotWritable(path, "the PNG could not be written", "Check that the folder is writable")
     return path

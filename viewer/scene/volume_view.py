@@ -26,11 +26,14 @@ from viewer.scene.convert import downsample, downsampled_affine, image_data, vtk
 from viewer.scene.overlays2d import BoxOverlay
 from viewer.scene.presets import STATUS_COLORS
 
-#: (HU, opacity) and (HU, rgb) of the lung preset: air clear, lung parenchyma faint,
-#: vessels / nodules / soft tissue warm and more opaque, bone white.
-LUNG_OPACITY = ((-1024, 0.0), (-900, 0.0), (-700, 0.015), (-450, 0.06), (-150, 0.25), (150, 0.35), (700, 0.7), (3000, 0.8))
-LUNG_COLORS = ((-1024, (0.0, 0.0, 0.0)), (-700, (0.55, 0.3, 0.25)), (-300, (0.85, 0.45, 0.35)),
-               (100, (0.95, 0.75, 0.6)), (700, (1.0, 1.0, 0.95)), (3000, (1.0, 1.0, 1.0)))
+#: (HU, opacity per 5 mm) and (HU, rgb) of the lung preset: air outside clear, lung parenchyma a
+#: faint red haze, soft tissue nearly clear (the chest wall would hide the lungs), bone and
+#: contrast-filled vessels bright.
+LUNG_OPACITY = ((-1024, 0.0), (-950, 0.0), (-850, 0.05), (-650, 0.09), (-500, 0.0), (-250, 0.0), (0, 0.012),
+                (200, 0.03), (350, 0.25), (1200, 0.7), (3000, 0.8))
+LUNG_COLORS = ((-1024, (0.0, 0.0, 0.0)), (-900, (0.75, 0.35, 0.3)), (-600, (0.95, 0.55, 0.45)),
+               (-200, (0.8, 0.5, 0.4)), (100, (0.9, 0.7, 0.6)), (350, (1.0, 0.95, 0.85)), (3000, (1.0, 1.0, 1.0)))
+OPACITY_UNIT_MM = 5.0
 
 
 def lung_volume_property() -> vtkVolumeProperty:
@@ -44,15 +47,17 @@ def lung_volume_property() -> vtkVolumeProperty:
     prop.SetScalarOpacity(otf)
     prop.SetColor(ctf)
     prop.SetInterpolationTypeToLinear()
-    prop.ShadeOn()
-    prop.SetAmbient(0.35)
-    prop.SetDiffuse(0.7)
-    prop.SetSpecular(0.15)
+    prop.SetScalarOpacityUnitDistance(OPACITY_UNIT_MM)
+    prop.ShadeOff()  # an emissive haze reads better than shaded noise on low-dose CT
     return prop
 
 
 def is_software_gl(render_window: vtkRenderWindow) -> bool:
     """True on a software OpenGL (Mesa llvmpipe/softpipe); initialises the window if needed."""
+    if "OSOpenGL" in render_window.GetClassName():
+        return True  # OSMesa renders in software by construction
+    if render_window.GetOffScreenRendering() and not render_window.GetMapped():
+        render_window.Initialize()
     caps = render_window.ReportCapabilities() or ""
     if "renderer string" not in caps:
         render_window.Initialize()
