@@ -20,6 +20,11 @@ def make_app(argv: list[str] | None = None):
         style = RESOURCES / "styles" / "dark.qss"
         if style.is_file():
             app.setStyleSheet(style.read_text(encoding="utf-8"))
+        icon = RESOURCES / "icons" / "nodulelens.svg"
+        if icon.is_file():
+            from PySide6.QtGui import QIcon
+
+            app.setWindowIcon(QIcon(str(icon)))
     return app
 
 

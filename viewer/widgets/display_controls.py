@@ -64,6 +64,7 @@ class DisplayControls(QWidget):
         sal.addWidget(self.opacity)
         form.addRow("Overlay", sal)
         self.demo_box = QCheckBox("Demo: phantom truth")
+        self.demo_box.setProperty("demo", True)
         self.demo_box.setToolTip("Show the demo phantom's true nodules as findings with a "
                                  "Gaussian-blob saliency. Not a detector output.")
         self.demo_box.toggled.connect(self.demo_toggled)
