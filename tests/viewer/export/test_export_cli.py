@@ -9,7 +9,7 @@ import highdicom as hd
 import numpy as np
 import pydicom
 import pytest
-from conftest import NODULE_CENTER, dciodvfy_errors
+from export_helpers import NODULE_CENTER, dciodvfy_errors
 
 from viewer.cli import main
 from viewer.review.model import RejectReason

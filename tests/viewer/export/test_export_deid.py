@@ -8,7 +8,7 @@ import json
 import highdicom as hd
 import pydicom
 import pytest
-from conftest import dciodvfy_errors
+from export_helpers import dciodvfy_errors
 
 from viewer.export.exporter import ExportInputs, export_study
 

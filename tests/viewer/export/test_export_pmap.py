@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pydicom
 import pytest
-from conftest import NODULE_CENTER, dciodvfy_errors
+from export_helpers import NODULE_CENTER, dciodvfy_errors
 
 
 def test_every_map_passes_dciodvfy_without_errors(exported) -> None:

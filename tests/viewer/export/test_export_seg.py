@@ -6,7 +6,7 @@ import highdicom as hd
 import numpy as np
 import pydicom
 import pytest
-from conftest import ADDED_CENTER, NODULE_CENTER, dciodvfy_errors
+from export_helpers import ADDED_CENTER, NODULE_CENTER, dciodvfy_errors
 
 from viewer.export.errors import MissingAnalysis
 from viewer.export.exporter import ExportInputs, export_study

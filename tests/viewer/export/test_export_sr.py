@@ -10,7 +10,7 @@ import warnings
 import highdicom as hd
 import pydicom
 import pytest
-from conftest import NODULE_DIAMETER, dciodvfy_errors, make_study
+from export_helpers import NODULE_DIAMETER, dciodvfy_errors, make_study
 
 from viewer.export import codes as nl
 from viewer.export.exporter import ExportInputs, export_study
