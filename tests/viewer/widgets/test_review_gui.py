@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
@@ -212,3 +213,30 @@ def test_folder_screened_then_reviewed_by_keyboard(window, qtbot, tmp_path):
     assert sum(fs.status is FindingStatus.ACCEPTED for fs in study.findings) == (n + 1) // 2
     assert sum(fs.reason is RejectReason.VESSEL for fs in study.findings) == n // 2
     store.close()
+
+
+def test_add_nodule_tool_adds_where_clicked_and_measures_it(window, qtbot, screened_store, tmp_path):
+    from PySide6.QtCore import QPoint
+
+    store, series, settings = screened_store
+    c = install_review(window, store, settings)
+    _open_first_study(qtbot, window, c)
+    target = store.reviewed_study(series).findings[0].finding.center  # f1 sits on the phantom nodule
+    window.scene.views["axial"].set_cursor(target)
+    qtbot.wait(50)
+    widget = window.view_widget("axial")
+    x, y = window.scene.views["axial"].world_to_display(target)
+    ratio = widget._getPixelRatio()
+    pos = QPoint(int(round(x / ratio)), int(round(widget.height() - 1 - y / ratio)))
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=pos)  # tool off: only navigates
+    qtbot.wait(100)
+    assert len(c.session.findings) == 3
+    _activate(qtbot, window)
+    _key(qtbot, window, Qt.Key.Key_D)
+    assert c.add_tool_on and c.actions["add_tool"].isChecked()
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=pos)
+    qtbot.waitUntil(lambda: len(c.session.findings) == 4, timeout=30000)
+    added = next(fs.finding for fs in c.session.findings if fs.finding.source.value == "reviewer")
+    assert np.allclose(added.center[:2], target[:2], atol=3.0)
+    assert added.diameter_mm == pytest.approx(14.0, abs=3.0)  # measured like an AI finding
+    assert store.decisions(series)[-1].decision is Decision.ADDED
