@@ -23,6 +23,11 @@ from inference.imaging.errors import MultipleSeries, NoDicomFound, UnsupportedSe
 from inference.imaging.volume import Volume
 
 
+#: modalities and SOP classes of objects with pixels that are not scans to review
+NOT_SCANS = frozenset({"SEG", "RTDOSE", "RTSTRUCT", "RTPLAN", "REG", "SR", "PR", "KO"})
+NOT_SCAN_CLASSES = frozenset({"1.2.840.10008.5.1.4.1.1.66.4", "1.2.840.10008.5.1.4.1.1.30"})
+
+
 class Orientation(enum.Enum):
     AXIAL = "axial"
     CORONAL = "coronal"
@@ -106,6 +111,8 @@ def scan_series(path: str | Path, recursive: bool = True) -> list[SeriesCandidat
                            "or open a NIfTI (.nii, .nii.gz) or MetaImage (.mhd) file")
     groups: dict[str, list[SliceHeader]] = {}
     for h in _read_all(dicom):
+        if h.modality in NOT_SCANS or h.sop_class_uid in NOT_SCAN_CLASSES:
+            continue  # derived objects (segmentations, dose, parametric maps) next to the scan
         groups.setdefault(h.series_instance_uid, []).append(h)
     if not groups:
         raise NoDicomFound(root, f"its {len(dicom)} DICOM files hold no images (reports or other objects only)",

@@ -196,3 +196,24 @@ def test_duplicate_with_different_pixels(series):
     with pytest.raises(DuplicateSlices, match="different pixels") as e:
         load(series[0].parent)
     assert "other_version.dcm" in str(e.value) or "slice003.dcm" in str(e.value)
+
+
+def test_segmentation_next_to_the_series_is_not_a_second_series(series):
+    import highdicom as hd
+
+    sources = [pydicom.dcmread(f) for f in series[:3]]
+    mask = np.zeros((3, 512, 512), dtype=bool)
+    mask[1, 200:240, 200:240] = True
+    desc = hd.seg.SegmentDescription(
+        segment_number=1, segment_label="nodule",
+        segmented_property_category=hd.sr.CodedConcept("49755003", "SCT", "Morphologically Altered Structure"),
+        segmented_property_type=hd.sr.CodedConcept("27925004", "SCT", "Nodule"),
+        algorithm_type=hd.seg.SegmentAlgorithmTypeValues.MANUAL)
+    seg = hd.seg.Segmentation(
+        source_images=sources, pixel_array=mask, segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
+        segment_descriptions=[desc], series_instance_uid=generate_uid(), series_number=99,
+        sop_instance_uid=generate_uid(), instance_number=1, manufacturer="test", manufacturer_model_name="test",
+        software_versions="1", device_serial_number="1")
+    seg.save_as(series[0].parent / "seg.dcm")
+    vol = load(series[0].parent)
+    assert vol.shape == (N, 512, 512)
