@@ -78,17 +78,19 @@ def export_study(inputs: ExportInputs, fmt: ExportFormat | str, out: str | Path,
     fmt = fmt if isinstance(fmt, ExportFormat) else ExportFormat.parse(fmt)
     out = Path(out)
     deid = Deidentifier() if deidentify else None
+    left_out: list[str] = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UnsignedExportWarning)
         if fmt in (ExportFormat.SR, ExportFormat.SEG, ExportFormat.PMAP):
-            files = _dicom(inputs, fmt, out, deid)
+            files = _dicom(inputs, fmt, out, deid, left_out)
         elif fmt is ExportFormat.CSV:
             files = [_csv(inputs.study, out, reviewed_csv, deid)]
         else:
             files = [_json(inputs, out, deid)]
-    notes = tuple(str(w.message) for w in caught if issubclass(w.category, UnsignedExportWarning))
-    for note in notes:  # re-issue for callers that watch warnings
+    unsigned = [str(w.message) for w in caught if issubclass(w.category, UnsignedExportWarning)]
+    for note in unsigned:  # re-issue for callers that watch warnings
         warnings.warn(note, UnsignedExportWarning, stacklevel=2)
+    notes = tuple(unsigned + left_out)
     if deid is not None:
         report_path = (out if out.suffix == "" else out.parent) / "deidentification.json"
         report_path.parent.mkdir(parents=True, exist_ok=True)
@@ -98,8 +100,8 @@ def export_study(inputs: ExportInputs, fmt: ExportFormat | str, out: str | Path,
                         dict(deid.uid_map) if deid else {})
 
 
-def _dicom(inputs: ExportInputs, fmt: ExportFormat, out: Path, deid: Deidentifier | None
-           ) -> list[Path]:
+def _dicom(inputs: ExportInputs, fmt: ExportFormat, out: Path, deid: Deidentifier | None,
+           left_out: list[str]) -> list[Path]:
     study = inputs.study
     if inputs.volume is None:
         raise ExportError(study.study_instance_uid, "DICOM export needs the source scan",
@@ -108,6 +110,9 @@ def _dicom(inputs: ExportInputs, fmt: ExportFormat, out: Path, deid: Deidentifie
     objects: list[tuple[str, Dataset]] = []
     ids = {r.finding_id for r in reported_findings(study)}
     have_all_masks = bool(ids) and ids <= set(inputs.masks)
+    if fmt is ExportFormat.SR and ids and not have_all_masks:
+        left_out.append("no SEG: no nodule mask for finding(s) " + ", ".join(sorted(ids - set(inputs.masks)))
+                        + "; the SR gives each nodule's region as 3D coordinates")
     seg = build_seg(study, source, inputs.masks) if fmt is ExportFormat.SEG or (
         fmt is ExportFormat.SR and have_all_masks) else None
     maps = build_parametric_maps(study, source, inputs.saliency) if fmt is not ExportFormat.SEG \

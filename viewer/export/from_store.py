@@ -40,7 +40,7 @@ def inputs_from_store(store, study_key: str, fmt: ExportFormat) -> tuple[ExportI
         except MissingAnalysis as exc:
             if fmt is ExportFormat.SEG:
                 raise
-            notes.append(f"no SEG: {exc}; the SR gives each nodule's region as 3D coordinates")
+            notes.append(f"nodule segmentation failed: {exc}")
     saliency = {}
     if fmt in (ExportFormat.SR, ExportFormat.PMAP):
         from viewer.export.masks import saliency_crops

@@ -152,7 +152,7 @@ def deidentified(doc: dict, deid: Deidentifier) -> dict:
     for f in out["findings"]:
         f["decided_by"] = person(f["decided_by"])
         f["tracking_uid"] = deid.new_uid(f["tracking_uid"])
-        f["comment"] = "" if f["comment"] else f["comment"]
+        f["comment"] = ""
     for d in out["decisions"]:
         d["reviewer"] = person(d["reviewer"])
         d["comment"] = ""

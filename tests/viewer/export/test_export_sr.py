@@ -162,6 +162,8 @@ def test_without_masks_the_region_is_an_scoord3d_ellipsoid(tmp_path, study, lidc
         warnings.simplefilter("error")  # signed study: no warning expected
         result = export_study(ExportInputs(study, lidc1_volume), "sr", tmp_path / "out")
     assert [p.name for p in result.files] == ["sr.dcm"]
+    assert result.warnings == ("no SEG: no nodule mask for finding(s) f1, r1; the SR gives each "
+                               "nodule's region as 3D coordinates",)
     path = result.files[0]
     assert dciodvfy_errors(path) == []
     _, groups = _groups(path)
