@@ -98,7 +98,7 @@ def _grow_vessels_and_airways(comp: SliceComposer, lungfrac: np.ndarray,
                                  spread=(0.3, 0.6), decay=(0.72, 0.9))
         # bronchi: from the carina to the hilum, then a few generations into the lung
         tc, yc, xc = lay.carina
-        carina = grid_mm(tc, yc, xc)
+        carina = grid_mm(tc, yc, xc) + np.array([6.0, 0.0, 0.0])  # start inside the trachea
         hil = grid_mm(th + 0.02, yh + 0.03 * h, xh * 0.9)
         rb = min(6.0, 0.036 * h)
         airways.append(Tube(tuple(carina), tuple(hil), rb, rb * 0.85, 0))
