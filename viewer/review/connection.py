@@ -76,23 +76,52 @@ def _create_private(path: Path) -> None:
 
 
 def _connect(path: Path, read_only: bool) -> sqlite3.Connection:
-    uri = f"{path.as_uri()}?mode={'ro' if read_only else 'rw'}"
     try:
-        conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000,
-                               check_same_thread=False)
+        return _open(path, read_only, immutable=False)
+    except sqlite3.DatabaseError as exc:
+        error = exc
+    folder_ro = not os.access(path.parent, os.W_OK | os.X_OK)
+    if read_only and folder_ro and not Path(f"{path}-wal").exists():
+        # WAL needs a -shm file next to the store; in a read-only folder, and with no -wal left
+        # behind (a clean close), the file alone is the whole database: read it as immutable.
+        try:
+            return _open(path, True, immutable=True)
+        except sqlite3.DatabaseError as exc:
+            error = exc
+    text = str(error).lower()
+    if getattr(error, "sqlite_errorname", "") in ("SQLITE_NOTADB", "SQLITE_CORRUPT") \
+            or "not a database" in text or "malformed" in text:
+        raise _refuse(path, f"SQLite cannot read it ({error})") from error
+    raise ReviewError(path, f"SQLite cannot open it ({error})",
+                      "Check the permissions of the file, its -wal/-shm files and its folder, "
+                      "or use --db for another store") from error
+
+
+def _open(path: Path, read_only: bool, immutable: bool) -> sqlite3.Connection:
+    uri = f"{path.as_uri()}?mode={'ro' if read_only else 'rw'}{'&immutable=1' if immutable else ''}"
+    conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000,
+                           check_same_thread=False)
+    try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         if not read_only:
             conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA foreign_keys = ON")
-    except sqlite3.DatabaseError as exc:
-        raise _refuse(path, f"SQLite cannot open it ({exc})") from exc
+        conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()  # opens the file for real
+    except BaseException:
+        conn.close()
+        raise
     return conn
 
 
 def _check_header(path: Path) -> None:
-    with open(path, "rb") as f:
-        head = f.read(len(SQLITE_HEADER))
+    try:
+        with open(path, "rb") as f:
+            head = f.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise ReviewError(path, f"cannot be read ({exc.strerror})",
+                          "Check the file's permissions (it should belong to you, mode 600), "
+                          "or use --db for another store") from exc
     if head != SQLITE_HEADER:
         raise _refuse(path, "is not an SQLite database (damaged or another kind of file)")
 

@@ -3,6 +3,7 @@
     python review_store_child.py decide DB N      accept/comment N times, print each committed seq
     python review_store_child.py readonly DB      open a read-only store, try a decision, print JSON
     python review_store_child.py forced-readonly DB   the same with Store(DB, read_only=True)
+    python review_store_child.py open DB          try to open, print the error type and message
 """
 
 from __future__ import annotations
@@ -46,8 +47,18 @@ def readonly(db: str, force: bool) -> None:
                       "status": session.state("f1").status.value}))
 
 
+def try_open(db: str) -> None:
+    try:
+        Store(db)
+        print(json.dumps({"error": ""}))
+    except Exception as exc:
+        print(json.dumps({"error": type(exc).__name__, "message": str(exc)}))
+
+
 if __name__ == "__main__":
-    if sys.argv[1] == "decide":
+    if sys.argv[1] == "open":
+        try_open(sys.argv[2])
+    elif sys.argv[1] == "decide":
         decide(sys.argv[2], int(sys.argv[3]), sys.argv[4] if len(sys.argv) > 4 else "a")
     else:
         readonly(sys.argv[2], force=sys.argv[1] == "forced-readonly")

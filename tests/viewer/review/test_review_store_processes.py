@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -63,8 +64,15 @@ def test_two_processes_writing_at_once(store_path: Path) -> None:
         assert s._conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
-def _check_read_only(mode: str, db: Path) -> None:
-    proc = _child(mode, str(db))
+#: root ignores file permissions; without CAP_DAC_OVERRIDE it obeys them like any user
+NO_DAC = ["setpriv", "--inh-caps=-dac_override,-dac_read_search",
+          "--bounding-set=-dac_override,-dac_read_search"]
+CAN_DROP = os.geteuid() != 0 or shutil.which("setpriv") is not None
+
+
+def _check_read_only(mode: str, db: Path, prefix: list[str] | None = None) -> None:
+    proc = subprocess.Popen([*(prefix or []), sys.executable, str(CHILD), mode, str(db)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     result = json.loads(out)
@@ -77,7 +85,7 @@ def _check_read_only(mode: str, db: Path) -> None:
     conn.close()
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes to read-only files: run as a normal user")
+@pytest.mark.skipif(not CAN_DROP, reason="running as root without setpriv: permissions are not enforced")
 def test_read_only_file_and_folder_open_for_reading_and_keep_decisions_pending(tmp_path: Path) -> None:
     db = tmp_path / "ro" / "store.db"
     with Store(db) as s:
@@ -85,9 +93,26 @@ def test_read_only_file_and_folder_open_for_reading_and_keep_decisions_pending(t
     os.chmod(db, 0o444)  # a clean close leaves no -wal/-shm
     os.chmod(db.parent, 0o555)
     try:
-        _check_read_only("readonly", db)
+        _check_read_only("readonly", db, NO_DAC if os.geteuid() == 0 else None)
     finally:
         os.chmod(db.parent, 0o755)
+
+
+@pytest.mark.skipif(not CAN_DROP, reason="running as root without setpriv: permissions are not enforced")
+def test_unreadable_store_is_a_permission_error_not_corruption(tmp_path: Path) -> None:
+    db = tmp_path / "store.db"
+    Store(db).close()
+    before = db.read_bytes()
+    os.chmod(db, 0o000)
+    try:
+        proc = subprocess.run([*(NO_DAC if os.geteuid() == 0 else []), sys.executable, str(CHILD), "open",
+                               str(db)], capture_output=True, text=True, cwd=REPO, timeout=60)
+    finally:
+        os.chmod(db, 0o600)
+    result = json.loads(proc.stdout)
+    assert result["error"] == "ReviewError" and "permissions" in result["message"]
+    assert str(db) in result["message"]
+    assert db.read_bytes() == before and not list(tmp_path.glob("*.bak"))
 
 
 def test_store_opened_read_only_keeps_decisions_pending(store_path: Path) -> None:
