@@ -3,7 +3,7 @@
 ``export_study(inputs, fmt, out, deidentify=...)`` writes:
 
 - ``sr``: a folder with ``sr.dcm`` and the objects it references: ``seg.dcm`` (when every reported
-  nodule has a mask) and ``pm_<finding>.dcm`` (per finding with saliency);
+  nodule has a mask) and ``pm_<finding>.dcm`` (per accepted AI finding with saliency);
 - ``seg``: ``seg.dcm`` (``out`` is a folder, or a file name ending in .dcm);
 - ``pmap``: a folder with ``pm_<finding>.dcm`` per finding with saliency;
 - ``csv``: LUNA16 candidates (``reviewed_csv=True``: the reviewed nodules as annotations);
@@ -115,8 +115,11 @@ def _dicom(inputs: ExportInputs, fmt: ExportFormat, out: Path, deid: Deidentifie
                         + "; the SR gives each nodule's region as 3D coordinates")
     seg = build_seg(study, source, inputs.masks) if fmt is ExportFormat.SEG or (
         fmt is ExportFormat.SR and have_all_masks) else None
-    maps = build_parametric_maps(study, source, inputs.saliency) if fmt is not ExportFormat.SEG \
-        else {}
+    saliency = inputs.saliency
+    if fmt is ExportFormat.SR:  # only the maps the SR references: its AI findings' scores
+        ai_reported = {r.finding_id for r in reported_findings(study) if not r.added_by_reviewer}
+        saliency = {fid: v for fid, v in saliency.items() if fid in ai_reported}
+    maps = build_parametric_maps(study, source, saliency) if fmt is not ExportFormat.SEG else {}
     if fmt is ExportFormat.PMAP and not maps:
         raise ExportError(study.study_instance_uid, "no finding has a saliency map",
                           "Run detection with saliency (Grad-CAM) and export again")

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pydicom
 import pytest
 from export_helpers import NODULE_CENTER, dciodvfy_errors
 
+from viewer.export.exporter import ExportInputs, export_study
 
-def test_every_map_passes_dciodvfy_without_errors(exported) -> None:
-    maps = [p for name, p in exported.items() if name.startswith("pm_")]
-    assert sorted(p.stem for p in maps) == ["pm_f1", "pm_f2", "pm_r1"]
-    for path in maps:
+
+@pytest.fixture(scope="module")
+def maps(tmp_path_factory, study, lidc1_volume, saliency) -> dict[str, Path]:
+    """``--format pmap``: a map for every finding with saliency, whatever its decision."""
+    out = tmp_path_factory.mktemp("pmap") / "maps"
+    result = export_study(ExportInputs(study, lidc1_volume, saliency=saliency), "pmap", out)
+    return {p.stem: p for p in result.files}
+
+
+def test_every_map_passes_dciodvfy_without_errors(maps) -> None:
+    assert sorted(maps) == ["pm_f1", "pm_f2", "pm_r1"]
+    for path in maps.values():
         assert dciodvfy_errors(path) == [], path.name
 
 
@@ -48,10 +59,10 @@ def test_map_declares_saliency_and_frame_anatomy(exported, lidc1_volume) -> None
     assert ds.FrameOfReferenceUID == lidc1_volume.info.frame_of_reference_uid
 
 
-def test_maps_of_one_export_share_one_series(exported) -> None:
-    series = {pydicom.dcmread(p, stop_before_pixels=True).SeriesInstanceUID
-              for n, p in exported.items() if n.startswith("pm_")}
-    assert len(series) == 1
+def test_maps_of_one_export_share_one_series(maps) -> None:
+    series = {pydicom.dcmread(p, stop_before_pixels=True).SeriesInstanceUID for p in maps.values()}
+    numbers = sorted(int(pydicom.dcmread(p, stop_before_pixels=True).InstanceNumber) for p in maps.values())
+    assert len(series) == 1 and numbers == [1, 2, 3]
 
 
 def test_a_map_off_the_scan_grid_is_refused(study, lidc1_volume, saliency) -> None:
