@@ -10,8 +10,9 @@ from review_phantom_dicom import small_phantom, write_ct_series
 
 from inference.detection.finding import Box3D, Finding
 from viewer.cli import main
-from viewer.review.errors import ScreeningError, UnknownStudy
+from viewer.review.errors import ReviewError, ScreeningError, UnknownStudy
 from viewer.review.screening import Eta, find_series, is_flagged, screen_folder
+from viewer.review.session import ReviewSession
 from viewer.review.store import Store
 from viewer.review.views import worklist
 
@@ -89,3 +90,24 @@ def test_screen_cli_flags_the_nodule_skips_the_broken_series_and_resumes(
         assert len(store.reviewed_study(series).findings) == n_findings
         screens = [a for a in store.audit_log(study) if a.action == "screen"]
         assert len(screens) == 1
+        ReviewSession(store, series, "Dr Force").accept(study_.findings[0].finding.finding_id)
+    assert main(args + ["--force"]) == 1  # a reviewed series is never screened again
+    out = capsys.readouterr().out
+    assert "already reviewed; not screened again" in out and "1 failed" in out
+    with Store(db) as store:
+        assert len([a for a in store.audit_log(study) if a.action == "screen"]) == 1
+
+
+def test_rescreening_replaces_unreviewed_findings_only(tmp_path: Path) -> None:
+    from review_fixtures import MODEL, SERIES, add_screened_series
+
+    with Store(tmp_path / "s.db") as store:
+        add_screened_series(store)
+        new = [Finding("g1", (1.0, 2.0, 3.0), Box3D.around((1.0, 2.0, 3.0), 6.0), 0.8)]
+        store.record_screening(SERIES, new, MODEL, flagged=True, highest_lung_rads=None, highest_risk=None)
+        assert [fs.finding.finding_id for fs in store.reviewed_study(SERIES).findings] == ["g1"]
+        ReviewSession(store, SERIES, "Dr A").accept("g1")
+        with pytest.raises(ReviewError, match="already has reviewer decisions"):
+            store.record_screening(SERIES, [], MODEL, flagged=False, highest_lung_rads=None,
+                                   highest_risk=None)
+        assert [fs.finding.finding_id for fs in store.reviewed_study(SERIES).findings] == ["g1"]
