@@ -107,6 +107,11 @@ class InferenceClient:
         if self._proc is not None and self._proc.is_alive() and self._ready is not None:
             return self._ready
         self._discard_worker()
+        if self.model is not None:  # a missing or broken model card fails here, before a spawn
+            from inference.detection.registry import load_manifest
+            from inference.service.installed import resolve_model
+
+            load_manifest(resolve_model(self.model) or self.model)
         parent, child = self._ctx.Pipe(duplex=True)
         self._cancel_event.clear()
         proc = self._ctx.Process(target=run_worker, name="nodulelens-inference",

@@ -33,11 +33,17 @@ def cnn_model(tmp_path_factory):
     return folder
 
 
-def test_saliency_files_come_back_for_the_top_findings(cnn_model, tmp_path):
+@pytest.fixture(scope="module")
+def client(cnn_model):
+    c = InferenceClient(model=str(cnn_model), device="cpu", torch_threads=1)
+    yield c
+    c.close()
+
+
+def test_saliency_files_come_back_for_the_top_findings(client, tmp_path):
     volume, _ = small_chest()
     out = tmp_path / "saliency"
-    with InferenceClient(model=str(cnn_model), device="cpu", torch_threads=1) as client:
-        reply = client.detect(volume, saliency_dir=out, saliency_top=3, analyze=False)
+    reply = client.detect(volume, saliency_dir=out, saliency_top=3, analyze=False)
     assert reply.model.model_id == "random-cnn" and len(reply.findings) >= 3
     files = reply.saliency
     assert list(files) == [f.finding_id for f in reply.findings[:3]]
@@ -52,13 +58,10 @@ def test_saliency_files_come_back_for_the_top_findings(cnn_model, tmp_path):
     assert "saliency" in reply.timing
 
 
-def test_temporary_saliency_files_are_removed_on_close(cnn_model):
+def test_temporary_saliency_files_are_removed_on_close(client):
     volume, _ = small_chest()
-    client = InferenceClient(model=str(cnn_model), device="cpu", torch_threads=1)
-    try:
-        reply = client.detect(volume, saliency_top=2, analyze=False)
-        paths = list(reply.saliency.values())
-        assert paths and all(np.load(p)["voxels"].dtype == np.uint8 for p in paths)
-    finally:
-        client.close()
+    reply = client.detect(volume, saliency_top=2, analyze=False)
+    paths = list(reply.saliency.values())
+    assert paths and all(np.load(p)["voxels"].dtype == np.uint8 for p in paths)
+    client.close()
     assert not any(os.path.exists(p) for p in paths)
