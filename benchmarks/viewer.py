@@ -37,14 +37,24 @@ def _make_phantom(out_dir: str) -> None:
     (Path(out_dir) / "nodules.json").write_text(json.dumps(nodules))
 
 
+def _die_with_parent() -> None:
+    """Xvfb (the child) ends when this process does, after its X clients (Qt, VTK) are gone."""
+    import ctypes
+    import signal
+
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def _start_xvfb() -> subprocess.Popen | None:
+    """An Xvfb of our own when there is no display (it dies with this process)."""
     if os.environ.get("DISPLAY") or shutil.which("Xvfb") is None:
         return None
     for n in range(150, 200):
         if Path(f"/tmp/.X11-unix/X{n}").exists():
             continue
         proc = subprocess.Popen(["Xvfb", f":{n}", "-screen", "0", "1920x1200x24", "-nolisten", "tcp"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                preexec_fn=_die_with_parent if os.name == "posix" else None)
         for _ in range(100):
             if Path(f"/tmp/.X11-unix/X{n}").exists():
                 os.environ["DISPLAY"] = f":{n}"
@@ -68,13 +78,11 @@ def main() -> int:
     t = time.perf_counter()
     subprocess.run([sys.executable, __file__, "--make-phantom", tmp], check=True)
     build_s = time.perf_counter() - t
-    xvfb = _start_xvfb()
+    _start_xvfb()
     try:
         return _run(tmp, args, build_s)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-        if xvfb is not None:
-            xvfb.terminate()
 
 
 def _run(tmp: str, args, build_s: float) -> int:

@@ -68,6 +68,8 @@ class Loader(QObject):
 
     def start_job(self, job: Callable[[Callable[[float, str], None]], object]) -> None:
         """Run ``job(progress)`` off the GUI thread; its result comes back as ``loaded``."""
+        if self._thread is not None and self._thread.isFinished():
+            self._done()  # its `finished` signal is still queued
         if self._thread is not None:
             raise RuntimeError("a scan is already loading")
         thread = QThread()
@@ -87,6 +89,7 @@ class Loader(QObject):
     def _done(self) -> None:
         thread, self._thread, self._worker = self._thread, None, None
         if thread is not None:
+            thread.finished.disconnect(self._done)
             thread.wait()
             thread.deleteLater()
         self.finished.emit()
