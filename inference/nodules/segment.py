@@ -130,6 +130,50 @@ def _open(mask: np.ndarray, sp: np.ndarray, radius_mm: float, outside: bool = Fa
     return opened[inner] & mask
 
 
+def _split_touching(comp: np.ndarray, seed, sp: np.ndarray, r_seed: float) -> np.ndarray:
+    """Distance-based separation: blobs touching the nodule through a neck (a vessel in cross
+    section, a neighbouring nodule) have their own maximum of the distance map; a watershed on
+    the distance map from those maxima keeps the seed's basin only."""
+    if not comp.any():
+        return comp
+    dist = ndi.distance_transform_edt(comp, sampling=sp)
+    vals, pts = _ball_values(dist, seed, max(2.0, 0.5 * r_seed), sp)
+    top = pts[int(vals.argmax())]
+    r_top = float(vals.max())
+    peaks = (dist == ndi.maximum_filter(dist, size=3)) & (dist >= float(sp.min()))
+    cand = np.argwhere(peaks)
+    if len(cand) == 0:
+        return comp
+    radii = dist[tuple(cand.T)]
+    gap = np.linalg.norm((cand - top) * sp, axis=1)
+    ok = (gap > 0.9 * (r_top + radii)) & (gap < 2.5 * r_top + 10.0)
+    cand, radii, gap = cand[ok], radii[ok], gap[ok]
+    # a separate blob meets the nodule through a neck: the distance map dips between them
+    t = np.linspace(0.0, 1.0, 24)
+    far, centres = [], cand
+    for i in np.argsort(gap):
+        line = top[None, :] + t[:, None] * (cand[i] - top)[None, :]
+        saddle = float(ndi.map_coordinates(dist, line.T, order=1).min())
+        if saddle < 0.9 * min(radii[i], r_top):
+            far.append(i)
+        if len(far) >= 6:
+            break
+    if not far:
+        return comp
+    # each voxel goes to the blob whose inscribed ball it is relatively closest to (a power
+    # diagram of the maxima): the split runs through the neck between touching round blobs
+    grid = np.ogrid[tuple(slice(0, n) for n in comp.shape)]
+
+    def rel_dist(c, r):
+        return np.sqrt(sum(((g - c[i]) * sp[i]) ** 2 for i, g in enumerate(grid))) / max(r, 1e-3)
+
+    own = rel_dist(top, r_top)
+    keep = comp.copy()
+    for i in far:
+        keep &= own <= rel_dist(centres[i], float(radii[i]))
+    return _component_at(keep, seed, sp)
+
+
 def _nodule_at(smooth: np.ndarray, threshold: float, seed, sp: np.ndarray
                ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
     """Mask of the nodule at one threshold: pleura removed, vessels cut. Returns
@@ -178,6 +222,7 @@ def _nodule_at(smooth: np.ndarray, threshold: float, seed, sp: np.ndarray
             core = _component_at(_open(comp, sp, r_open), seed, sp)
             if core.any():
                 comp = _component_at(ndi.binary_dilation(core) & comp, seed, sp)
+    comp = _split_touching(comp, seed, sp, r_seed)
     comp = ndi.binary_fill_holes(comp)
     return comp, juxta, dense & ~comp
 
@@ -205,11 +250,14 @@ def segment(crop: Crop) -> Segmentation:
     sm, hu = crop.smooth, crop.hu
     parenchyma = sm[sm < -600]
     background = float(np.median(parenchyma)) if parenchyma.size > 50 else -850.0
-    # refine the seed only when the click is not on dense tissue (e.g. just off a small nodule)
+    # refine the seed only when the click is on air (e.g. just off a small nodule): nearest dense
     seed = tuple(int(v) for v in crop.seed)
-    if sm[seed] < background + 300:
+    if sm[seed] < background + 150:
         vals, pts = _ball_values(sm, seed, 4.0, sp)
-        seed = tuple(int(v) for v in pts[int(vals.argmax())])
+        d2 = (((pts - np.asarray(seed)) * sp) ** 2).sum(1)
+        d2[vals < background + 250] = np.inf
+        if np.isfinite(d2).any():
+            seed = tuple(int(v) for v in pts[int(d2.argmin())])
     vals, _ = _ball_values(sm, seed, 2.0, sp)
     peak = float(np.percentile(vals, 90))
     if peak < background + 100:
