@@ -49,12 +49,18 @@ def _check(volume: Volume, out_dir: Path) -> tuple[np.ndarray, np.ndarray]:
         raise DicomWriteError(out_dir, "the volume's slice axis is not the right-handed normal of "
                               "its rows and columns (sheared or mirrored grid)",
                               "Resample the volume onto an orthogonal right-handed grid first")
+    check_out_dir(out_dir)
+    return row, col
+
+
+def check_out_dir(out_dir: str | Path) -> None:
+    """Raise :class:`DicomWriteError` unless ``out_dir`` is new, or a folder without DICOM files."""
+    out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise DicomWriteError(out_dir, "exists and is not a folder", "Choose a folder path")
     if out_dir.is_dir() and any(out_dir.glob("*.dcm")):
         raise DicomWriteError(out_dir, "already holds DICOM files (two series would mix)",
                               "Choose an empty or new folder")
-    return row, col
 
 
 def write_series(
@@ -174,4 +180,4 @@ def write_series(
     return paths
 
 
-__all__ = ["DicomWriteError", "write_series"]
+__all__ = ["DicomWriteError", "check_out_dir", "write_series"]
