@@ -142,3 +142,18 @@ def test_absent_cuda_is_a_typed_error_at_start():
         with pytest.raises(ServiceError) as err:
             c.start()
     assert "--device cpu" in str(err.value)
+
+
+def test_a_worker_that_ignores_cancel_is_stopped_after_the_grace_period(client, scan):
+    volume, centre = scan
+    pid = client.start().pid
+    client.cancel_grace, grace = 0.0, client.cancel_grace
+    try:
+        with pytest.raises(Cancelled, match="worker was stopped"):
+            client.detect(volume, saliency=False,
+                          progress=lambda f, m: client.cancel() if f >= 0.1 else None)
+    finally:
+        client.cancel_grace = grace
+    assert client.worker_pid is None  # killed, not left running
+    assert _hit(client.detect(volume, saliency=False), centre)
+    assert client.worker_pid != pid

@@ -141,3 +141,15 @@ def test_bundle_detector_runs_and_returns_world_boxes_inside_the_scan(installed)
     lo, hi = vol.world_bounds()
     centres = np.array([f.center for f in findings])
     assert np.all(centres >= lo - 10) and np.all(centres <= hi + 10)
+
+
+def test_models_list_shows_repository_and_user_models(installed, capsys, monkeypatch):
+    _, dest_root = installed
+    monkeypatch.setenv("NODULELENS_USER_MODELS", str(dest_root))
+    assert main(["models", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "classical" in out
+    repo_line = next(ln for ln in out.splitlines() if ln.strip().startswith("monai-lung-nodule")
+                     and "no weights" in ln)
+    assert repo_line
+    assert str(dest_root) in out and "sha256" in out
