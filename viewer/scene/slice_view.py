@@ -30,6 +30,9 @@ class SliceView:
         self.render_window = render_window
         self.renderer = vtkRenderer()
         self.renderer.SetBackground(0, 0, 0)
+        # layers are drawn in a fixed order at fixed depths, so plain alpha blending is right;
+        # order-independent transparency would add full-screen passes (half the frame on Mesa)
+        self.renderer.SetUseOIT(False)
         render_window.AddRenderer(self.renderer)
         self.reslice = vtkImageReslice()
         self.reslice.SetInterpolationModeToLinear()
