@@ -245,7 +245,7 @@ class InferenceClient:
         while True:
             if cancel_at is None and self._cancel_requested.is_set():
                 cancel_at = time.monotonic()
-            if cancel_at is not None and time.monotonic() - cancel_at > self.cancel_grace:
+            if cancel_at is not None and time.monotonic() - cancel_at >= self.cancel_grace:
                 self._discard_worker(kill=True)
                 raise Cancelled("detection cancelled by the user (the worker was stopped; it is "
                                 "started again on the next request)")
