@@ -185,7 +185,8 @@ class MainWindow(QMainWindow):
 
     def add_action(self, menu_name: str, action: QAction) -> None:
         """Add ``action`` to the menu called ``menu_name`` (created when missing)."""
-        menu = next((m.menu() for m in self.menuBar().actions() if m.text().replace("&", "") == menu_name), None)
+        plain = menu_name.replace("&", "")
+        menu = next((m.menu() for m in self.menuBar().actions() if m.text().replace("&", "") == plain), None)
         if menu is None:
             menu = self.menuBar().addMenu(menu_name)
         menu.addAction(action)

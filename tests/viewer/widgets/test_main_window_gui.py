@@ -85,6 +85,17 @@ def test_render_requests_are_coalesced(window, qtbot, small_demo):
     assert window.scheduler.render_count - before == 3
 
 
+def test_menus_are_not_duplicated_and_add_action_reuses_them(window):
+    from PySide6.QtGui import QAction
+
+    names = [a.text().replace("&", "") for a in window.menuBar().actions()]
+    assert names == ["File", "View", "Window", "Navigate"]
+    extra = QAction("Extra", window)
+    window.add_action("File", extra)
+    assert [a.text().replace("&", "") for a in window.menuBar().actions()] == names
+    assert extra in window.menuBar().actions()[0].menu().actions()
+
+
 def test_keys_and_layouts(window, qtbot, small_demo):
     from viewer.scene.presets import Preset
 
