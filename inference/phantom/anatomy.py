@@ -148,8 +148,6 @@ class SliceComposer:
         ma, mb = lay.muscle
         _blend(base, HU_MUSCLE, ellipse_frac(X, Y, 0, 0.01 * h, ma, mb, w))
         ca, cb, ccy = lay.cavity
-        self.f_cavity = ellipse_frac(X, Y, 0, ccy, ca, cb, w)
-        _blend(base, HU_MEDIASTINUM, self.f_cavity)
         # skin line: a thin brighter rim
         skin = ellipse_frac(X, Y, 0, 0, ba, bb, w) - ellipse_frac(X, Y, 0, 0, ba - 2, bb - 2, w)
         _blend(base, HU_SOFT, np.clip(skin, 0, 1) * 0.7)
@@ -160,7 +158,6 @@ class SliceComposer:
         self.cb = cb_sl = cav.sl
         Xc, Yc = X[cb_sl], Y[cb_sl]
         self.Xc, self.Yc = Xc, Yc
-        self.f_cavity_c = self.f_cavity[cb_sl]
         # lungs: unit-scale ellipse radii, the cavity shrunk by the pleura, diaphragm domes
         self.lungs = []
         for side in (-1, 1):
@@ -171,10 +168,9 @@ class SliceComposer:
             top = 0.26 if side < 0 else 0.22
             dome_t = (0.05 + (top - 0.05) * (1.0 - rho**2)).astype(np.float32)
             self.lungs.append((r, float(min(ax, ay)), dome_t))
-        pleura = ellipse_frac(Xc, Yc, 0, ccy, ca - 2.5, cb - 2.5, w)
         # mediastinum keeps the lungs apart in the middle (wider in front, spine behind)
-        medi = 1.0 - _frac(np.abs(Xc) - (0.07 * h + 0.05 * np.clip(-Yc, 0, None)), w)
-        self.lung_limit = (pleura * medi).astype(np.float32)
+        self.medi = 1.0 - _frac(np.abs(Xc) - (0.07 * h + 0.05 * np.clip(-Yc, 0, None)), w)
+        self._levels: dict[int, tuple] = {}
         # liver / upper abdomen below the domes (the right one higher)
         q = np.clip((Xc / ca) ** 2 + ((Yc - ccy) / cb) ** 2, 0, 1)
         self.dome_abd = (0.05 + 0.19 * (1.0 - q) + 0.03 * (Xc < 0)).astype(np.float32)
@@ -189,13 +185,6 @@ class SliceComposer:
                                           np.abs(Y - (cy_canal + 0.1 * h)) - 0.08 * h), w))
         self.p_lamina = Patch(lam)
         self.p_canal = Patch(ellipse_frac(X, Y, 0, cy_canal, 0.045 * h, 0.04 * h, w))
-        # ribs: a ring just outside the cavity; sternum in front
-        ring = np.clip(ellipse_frac(X, Y, 0, ccy, ca + 0.05 * h, cb + 0.05 * h, w)
-                       - self.f_cavity, 0, 1)
-        self.ring_idx = np.nonzero(ring > 0)
-        self.ring_f = ring[self.ring_idx]
-        self.ring_y = Y[self.ring_idx]
-        self.p_sternum = Patch(ellipse_frac(X, Y, 0, ccy - cb - 0.03 * h, 0.09 * h, 0.03 * h, w))
         # aorta (ascending, arch, descending), oesophagus, trachea
         self.p_asc = Patch(ellipse_frac(X, Y, -0.03 * h, -0.11 * h, 0.085 * h, 0.085 * h, w))
         self.p_desc = Patch(ellipse_frac(X, Y, 0.11 * h, 0.24 * h, 0.065 * h, 0.065 * h, w))
@@ -219,6 +208,27 @@ class SliceComposer:
         self.gradient = (HU_LUNG + 30.0 * np.clip(Yc / (0.5 * h), -1, 1)).astype(np.float32)
         self.rib_phase = rng.uniform(0, 1)
 
+    def cavity_level(self, t: float) -> tuple:
+        """Rib cage of slice fraction ``t``: it narrows towards the apex. Cached by 0.5 % steps
+        of its width: (cavity fraction, lung limit, rib ring indices, ring fraction, ring y,
+        sternum fraction), all on the cavity's box."""
+        ramp = float(np.clip((t - 0.35) / 0.65, 0.0, 1.0))
+        key = int(round((0.22 * ramp * ramp * (3 - 2 * ramp)) / 0.005))
+        if key not in self._levels:
+            shrink = key * 0.005
+            h, w = self.lay.half, self.w
+            ca, cb, ccy = self.lay.cavity
+            ca, cb = ca * (1.0 - shrink), cb * (1.0 - 0.4 * shrink)
+            Xc, Yc = self.Xc, self.Yc
+            f_cav = ellipse_frac(Xc, Yc, 0, ccy, ca, cb, w)
+            limit = ellipse_frac(Xc, Yc, 0, ccy, ca - 2.5, cb - 2.5, w) * self.medi
+            ring = np.clip(ellipse_frac(Xc, Yc, 0, ccy, ca + 0.05 * h, cb + 0.05 * h, w) - f_cav,
+                           0, 1)
+            idx = np.nonzero(ring > 0)
+            sternum = ellipse_frac(Xc, Yc, 0, ccy - cb - 0.03 * h, 0.09 * h, 0.03 * h, w)
+            self._levels[key] = (f_cav, limit, idx, ring[idx], Yc[idx], sternum)
+        return self._levels[key]
+
     def t_of(self, k: int) -> float:
         nz = self.shape[0]
         return k / max(nz - 1, 1)
@@ -234,10 +244,12 @@ class SliceComposer:
         w = self.w
         cimg = img[self.cb]  # views on the cavity's box
         clung = lungf[self.cb]
+        f_cav, lung_limit, ring_idx, ring_f, ring_y, f_sternum = self.cavity_level(t)
+        _blend(cimg, HU_MEDIASTINUM, f_cav)
 
         # upper abdomen below the diaphragm
         if t < 0.3:
-            _blend(cimg, HU_LIVER, self.f_cavity_c * _frac((t - self.dome_abd) / wz, 1.0))
+            _blend(cimg, HU_LIVER, f_cav * _frac((t - self.dome_abd) / wz, 1.0))
         # lungs: taper towards the apex (t > 0.62), end at t ≈ 0.96
         s = 1.0 if t < 0.62 else float(np.sqrt(max(0.0, (0.96 - t) / 0.34)))
         if s > 0.02 and t > 0.04:
@@ -245,7 +257,7 @@ class SliceComposer:
                 f = _frac((r * (1 / s) - 1.0) * (amin * s), w)
                 f *= _frac((dome_t - t) * (1 / wz), 1.0)
                 np.maximum(clung, f, out=clung)
-            clung *= self.lung_limit
+            clung *= lung_limit
             tex = self.gradient.copy()
             for plane, (kz, pz) in zip(self.tex_planes, self.tex_z):
                 tex += np.float32(6.0 * np.sin(kz * t * lay.z_extent + pz)) * plane
@@ -287,14 +299,15 @@ class SliceComposer:
         paint(HU_CSF, self.p_canal)
         # ribs: bands on the ring, descending towards the front; sternum
         if 0.06 < t < 0.97:
-            iy, ix = self.ring_idx
+            iy, ix = ring_idx
             period = 0.095 * lay.z_extent
-            zmm = t * lay.z_extent - 0.35 * self.ring_y + self.rib_phase * period
+            zmm = t * lay.z_extent - 0.35 * ring_y + self.rib_phase * period
             ph = np.mod(zmm, period)
             d = np.abs(ph - period / 2) - (period / 2 - 0.02 * lay.z_extent)
-            fr = np.clip(0.5 + d / max(self.sz, 1e-3), 0, 1) * self.ring_f
-            img[iy, ix] += (HU_CORTEX * 0.85 - img[iy, ix]) * fr
-            lungf[iy, ix] *= 1.0 - fr
+            fr = np.clip(0.5 + d / max(self.sz, 1e-3), 0, 1) * ring_f
+            cimg[iy, ix] += (HU_CORTEX * 0.85 - cimg[iy, ix]) * fr
+            clung[iy, ix] *= 1.0 - fr
         if 0.35 < t < 0.9:
-            paint(HU_CORTEX * 0.7, self.p_sternum)
+            _blend(cimg, HU_CORTEX * 0.7, f_sternum)
+            clung *= 1.0 - f_sternum
         return img, lungf
