@@ -191,3 +191,18 @@ def test_slab_mip_shows_the_brightest_voxel_of_the_slab(offscreen_scene, small_p
     assert thin < 150 < thick
     with pytest.raises(ValueError, match="slab thickness"):
         view.set_slab(-1.0)
+
+
+def test_cursor_readout_names_world_voxel_and_hu(offscreen_scene, small_phantom):
+    vol = small_phantom.volume
+    scene = offscreen_scene(names=("axial",))
+    scene.set_volume(vol, with_3d=False)
+    nod = small_phantom.nodules[1]
+    scene.set_cursor(nod.center)
+    view = scene.views["axial"]
+    x, y = view.world_to_display(nod.center)
+    text = scene.readout("axial", x, y)
+    z, yy, xx = np.round(vol.world_to_index(view.display_to_world(x, y))).astype(int)
+    assert f"voxel z{z} y{yy} x{xx}" in text
+    assert text.endswith(f"{vol.voxels[z, yy, xx]:.0f} HU")
+    assert "outside scan" in scene.readout("axial", 2, 2)  # the corner of the view is off the scan
