@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, QTimer
 class RenderScheduler(QObject):
     """Coalesces render requests until control returns to the Qt event loop."""
 
-    def __init__(self, parent: QObject | None = None, interval_ms: int = 0, lazy_ms: int = 50) -> None:
+    def __init__(self, parent: QObject | None = None, interval_ms: int = 0, lazy_ms: int = 80) -> None:
         super().__init__(parent)
         self._pending: dict[int, object] = {}
         self._lazy: dict[int, object] = {}
