@@ -183,6 +183,12 @@ class BundleDetector:
         cfg = {**DEFAULT_NETWORK, **manifest.network}
         self.cfg = cfg
         if network is None:
+            if manifest.weights_path is None or not manifest.weights_path.is_file():
+                raise ModelError(
+                    f"{manifest.manifest_path}: the MONAI bundle's weights are not installed. Download "
+                    "the bundle (python -m monai.bundle download --name lung_nodule_ct_detection "
+                    "--bundle_dir DIR), then run `nodulelens models add "
+                    "DIR/lung_nodule_ct_detection/models/model.pt --as monai-lung-nodule`")
             state = read_state_dict(manifest.verify_weights())
             with torch.device("meta"):  # no random init: every tensor comes from the weights file
                 network = build_network(cfg)

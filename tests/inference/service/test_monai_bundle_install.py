@@ -153,3 +153,9 @@ def test_models_list_shows_repository_and_user_models(installed, capsys, monkeyp
                      and "no weights" in ln)
     assert repo_line
     assert str(dest_root) in out and "sha256" in out
+
+
+def test_the_repository_manifest_alone_says_how_to_install_the_weights():
+    with pytest.raises(ModelError) as err:
+        monai_bundle.BundleDetector.from_manifest(monai_bundle.bundle_manifest(), "cpu")
+    assert "nodulelens models add" in str(err.value) and "manifest.json" in str(err.value)
