@@ -93,7 +93,7 @@ def _grow_vessels_and_airways(comp: SliceComposer, lungfrac: np.ndarray,
         for _ in range(20):
             d = rng.normal(size=3) * np.array([1.6, 0.8, 0.6]) + np.array([0.0, 0.0, 0.7 * side])
             up = abs(d[0]) / np.linalg.norm(d)  # trunks along the lung's long axis reach further
-            vessels += grow_tree(rng, root, d, radius=4.0 * scale, length=0.12 * h * (1 + 1.5 * up),
+            vessels += grow_tree(rng, root, d, radius=4.0 * scale, length=0.12 * h * (1 + 0.6 * up),
                                  inside=inside, min_radius=min_r, max_generation=9, taper=0.8,
                                  spread=(0.3, 0.6), decay=(0.72, 0.9))
         # bronchi: from the carina to the hilum, then a few generations into the lung

@@ -213,7 +213,7 @@ class SliceComposer:
         of its width: (cavity fraction, lung limit, rib ring indices, ring fraction, ring y,
         sternum fraction), all on the cavity's box."""
         ramp = float(np.clip((t - 0.35) / 0.65, 0.0, 1.0))
-        key = int(round((0.22 * ramp * ramp * (3 - 2 * ramp)) / 0.005))
+        key = int(round((0.28 * ramp * ramp * (3 - 2 * ramp)) / 0.005))
         if key not in self._levels:
             shrink = key * 0.005
             h, w = self.lay.half, self.w
@@ -250,8 +250,8 @@ class SliceComposer:
         # upper abdomen below the diaphragm
         if t < 0.3:
             _blend(cimg, HU_LIVER, f_cav * _frac((t - self.dome_abd) / wz, 1.0))
-        # lungs: taper towards the apex (t > 0.62), end at t ≈ 0.96
-        s = 1.0 if t < 0.62 else float(np.sqrt(max(0.0, (0.96 - t) / 0.34)))
+        # lungs: taper towards the apex (t > 0.72), end at t ≈ 0.97
+        s = 1.0 if t < 0.72 else float(np.sqrt(max(0.0, (0.97 - t) / 0.25)))
         if s > 0.02 and t > 0.04:
             for (r, amin, dome_t) in self.lungs:
                 f = _frac((r * (1 / s) - 1.0) * (amin * s), w)

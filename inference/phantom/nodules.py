@@ -158,7 +158,6 @@ def insert_nodule(voxels: np.ndarray, affine: np.ndarray, spec: NoduleSpec,
     f_all = coverage(dist <= r_dir)
     solid_d: float | None = None
     region = voxels[crop].astype(np.float32)
-    before = region.copy()
     clip = np.ones_like(f_all)
     if lung is not None and spec.attachment is Attachment.JUXTA_PLEURAL:
         clip = lung[crop].astype(np.float32)
@@ -180,7 +179,6 @@ def insert_nodule(voxels: np.ndarray, affine: np.ndarray, spec: NoduleSpec,
                            "move it away from the chest wall or make it larger")
     spacing_vol = abs(float(np.linalg.det(m)))
     volume = float(mask.sum()) * spacing_vol
-    del before
     if clip.min() < 1.0:  # clipped by the wall: the centre is that of the part inside the lung
         zz, yy, xx = np.nonzero(mask)
         cz, cy, cx = zz.mean() + lo_c[0], yy.mean() + lo_c[1], xx.mean() + lo_c[2]
