@@ -184,3 +184,36 @@ def test_bad_requests_raise_phantom_errors():
     with pytest.raises(PhantomError, match="no room"):
         make_phantom(0, SMALL_SHAPE_ZYX, SMALL_SPACING_ZYX,
                      nodules=[NoduleSpec(None, 30.0)] * 12)
+
+
+def test_insert_nodule_into_a_real_scan(lidc1):
+    """Training use: plant a ground-glass and a juxta-pleural solid nodule into LIDC-IDRI-0001."""
+    from inference.imaging import load
+    from inference.imaging.lung_mask import lung_mask
+
+    vol = load(lidc1)
+    lung = lung_mask(vol)
+    vox = vol.voxels.copy()
+    step = np.array([1, 4, 4])  # distances on a coarse grid keep this test quick
+    dist = ndimage.distance_transform_edt(lung[:, ::4, ::4],
+                                          sampling=np.asarray(vol.spacing_zyx) * step)
+    deep = tuple(np.array(np.unravel_index(np.argmax(dist), dist.shape)) * step)
+    centre = tuple(vol.index_to_world(deep))
+    rng = np.random.default_rng(4)
+    ggo = insert_nodule(vox, vol.affine, NoduleSpec(centre, 12.0, NoduleType.GROUND_GLASS), rng,
+                        lung=lung)
+    m = ggo.full_mask(vol.shape)
+    assert m[deep] and np.median(vox[m]) == pytest.approx(-600, abs=80)
+    assert ggo.volume_mm3 == pytest.approx(np.pi / 6 * 12**3, rel=0.25)
+    # juxta-pleural: a lung voxel ~4 mm from the wall; the truth mask stays on the lung side
+    near = np.argwhere(lung[:, ::4, ::4] & (dist > 3.0) & (dist < 5.0)) * step
+    near = near[lung[tuple(near.T)]]
+    wall_pt = tuple(vol.index_to_world(near[len(near) // 2]))
+    jp = insert_nodule(vox, vol.affine, NoduleSpec(wall_pt, 10.0, NoduleType.SOLID,
+                                                   Attachment.JUXTA_PLEURAL), rng, lung=lung)
+    jm = jp.full_mask(vol.shape)
+    assert not (jm & ~lung).any()
+    assert 0.2 * np.pi / 6 * 10**3 < jp.volume_mm3 < 0.95 * np.pi / 6 * 10**3
+    assert np.median(vox[jm]) == pytest.approx(30, abs=60)
+    k = tuple(np.rint(vol.world_to_index(jp.center)).astype(int))
+    assert jm[k]  # the reported centre is that of the part inside the lung
