@@ -29,15 +29,18 @@ class Tube:
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
-    n = float(np.linalg.norm(v))
+    n = float(np.sqrt(v @ v))
     return v / n if n > 0 else v
 
 
 def _perturb(direction: np.ndarray, angle: float, rng: np.random.Generator) -> np.ndarray:
-    """Rotate ``direction`` by ``angle`` radians about a random perpendicular axis."""
-    other = _unit(rng.normal(size=3))
-    perp = _unit(np.cross(direction, other))
-    return _unit(np.cos(angle) * direction + np.sin(angle) * perp)
+    """Rotate unit ``direction`` by ``angle`` radians towards a random perpendicular."""
+    other = rng.standard_normal(3)
+    perp = other - (other @ direction) * direction
+    n = float(np.sqrt(perp @ perp))
+    if n == 0.0:
+        return direction
+    return _unit(np.cos(angle) * direction + (np.sin(angle) / n) * perp)
 
 
 def grow_tree(rng: np.random.Generator, root: np.ndarray, direction: np.ndarray, radius: float,
