@@ -185,6 +185,8 @@ def run_phantom(quick: bool, per_phantom: int = 6) -> bool:
                 continue
             rows.append((n, a, time.perf_counter() - t, truth_axes_mean(n, sp), ""))
     print(f"\nPhantom nodules (1.25 x 0.7 x 0.7 mm voxels, {len(rows)} nodules)")
+    print("truth d = drawn diameter, mask d = long/short-axis mean of the truth mask (the reference "
+          "for juxta-pleural nodules); err = ours - reference; ! = outside the target")
     print(f"{'type':>12} {'attach':>14} {'truth d':>7} {'mask d':>7} {'ours d':>7} {'err':>6} "
           f"{'truth V':>8} {'ours V':>8} {'errV%':>6} {'type ours':>12} {'s':>5}")
     n_ok_d = n_ok_v = n_v = n_ok_t = 0
@@ -195,19 +197,21 @@ def run_phantom(quick: bool, per_phantom: int = 6) -> bool:
             print(f"{n.nodule_type.value:>12} {n.attachment.value:>14} {n.diameter_mm:7.1f}  failed: {err}")
             continue
         m = a.measurement
-        ref = n.diameter_mm
+        # a juxta-pleural nodule is drawn clipped by the chest wall: its visible size is the truth
+        # mask's axial long/short-axis mean, not the drawn sphere's diameter
+        ref = mask_d if n.attachment.value == "juxta-pleural" else n.diameter_mm
         e = m.mean_diameter_mm - ref
         ok_d = abs(e) <= max(0.5, 0.1 * ref)
         ev = 100 * (m.volume_mm3 - n.volume_mm3) / n.volume_mm3
         ok_t = a.nodule_type is n.nodule_type
         n_ok_d += ok_d
         n_ok_t += ok_t
-        if ref >= 6:
+        if n.diameter_mm >= 6:
             n_v += 1
             n_ok_v += abs(ev) <= 15
         print(f"{n.nodule_type.value:>12} {n.attachment.value:>14} {ref:7.1f} {mask_d:7.1f} "
               f"{m.mean_diameter_mm:7.1f} {e:+6.1f}{'' if ok_d else '!'} {n.volume_mm3:8.0f} "
-              f"{m.volume_mm3:8.0f} {ev:+6.1f}{'' if abs(ev) <= 15 or ref < 6 else '!'} "
+              f"{m.volume_mm3:8.0f} {ev:+6.1f}{'' if abs(ev) <= 15 or n.diameter_mm < 6 else '!'} "
               f"{a.nodule_type.value:>12}{'' if ok_t else '!'} {dt:5.2f}")
     total = len(rows)
     print(f"\n{'figure':<44} {'measured':>10} {'target':>10}")

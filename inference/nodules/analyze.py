@@ -55,10 +55,10 @@ def _calcified(seg: Segmentation) -> bool:
     return bool(core.any() and np.median(seg.crop.hu[core]) > CALCIUM_HU)
 
 
-def _segment_adaptive(volume, seed_zyx, half_mm: float) -> Segmentation:
+def _segment_adaptive(volume, seed_zyx, half_mm: float, lung=None) -> Segmentation:
     source = volume.info.source
     while True:
-        crop = make_crop(volume.voxels, volume.spacing_zyx, seed_zyx, half_mm)
+        crop = make_crop(volume.voxels, volume.spacing_zyx, seed_zyx, half_mm, lung)
         try:
             seg = segment(crop)
         except ValueError as exc:
@@ -84,14 +84,15 @@ def analyze(volume, center, box=None, *, clinical: ClinicalInputs | None = None,
     if not volume.contains_world(center):
         raise SeedOutsideScan(volume.info.source, f"point {tuple(round(float(c), 1) for c in center)}"
                               " mm lies outside the scan",
-                              "Give a world LPS point inside the scan (see `nodulelens info`)")
+                              "Give a world LPS point (x,y,z mm) inside the scan, e.g. a finding's centre "
+                              "from `nodulelens detect` or the viewer's cursor readout")
     if nodule_count < 1:
         raise ValueError(f"nodule_count must be >= 1, got {nodule_count}")
     seed = volume.world_to_index(center)
     half = DEFAULT_HALF_MM
     if box is not None:
         half = float(np.clip(0.8 * max(box.size) + 5.0, 12.0, MAX_HALF_MM))
-    seg = _segment_adaptive(volume, seed, half)
+    seg = _segment_adaptive(volume, seed, half, lung_mask)
     m = measure(seg, volume.index_to_world)
     calcified = _calcified(seg)
     if lung_mask is None:

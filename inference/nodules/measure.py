@@ -17,22 +17,23 @@ from .types import Measurement
 
 
 def _edge(img: np.ndarray, inside: np.ndarray, direction: np.ndarray, threshold: float,
-          step: float = 0.05, reach: float = 3.0) -> np.ndarray:
-    """Walk from ``inside`` (index coords) along ``direction`` (unit, index coords scaled so that one
-    unit = one voxel) until the image drops below ``threshold``; the interpolated crossing."""
-    ts = np.arange(-reach, reach + step, step)
+          step: float = 0.05, reach: float = 1.0) -> np.ndarray:
+    """From the boundary pixel centre ``inside`` (index coords) along ``direction`` (one unit = one
+    pixel), the interpolated point where the image crosses ``threshold``, searched within
+    ``reach`` pixels; where a neighbouring structure keeps the image above the threshold, the
+    pixel's own edge (half a pixel out) is taken."""
+    ts = np.arange(-reach, reach + step / 2, step)
     pts = inside[None, :] + ts[:, None] * direction[None, :]
     vals = ndi.map_coordinates(img, pts.T, order=1, mode="nearest")
     above = vals >= threshold
     i0 = int(np.argmin(np.abs(ts)))
+    j = i0
     if above[i0]:
-        j = i0
         while j + 1 < len(ts) and above[j + 1]:
             j += 1
         if j + 1 >= len(ts):
-            return pts[j]
-    else:  # the pixel centre is below the threshold: walk back inwards
-        j = i0
+            return inside + 0.5 * direction
+    else:  # the pixel centre is below the threshold (smoothing): walk back inwards
         while j > 0 and not above[j]:
             j -= 1
         if not above[j]:
@@ -42,8 +43,30 @@ def _edge(img: np.ndarray, inside: np.ndarray, direction: np.ndarray, threshold:
     return pts[j] + frac * (pts[j + 1] - pts[j])
 
 
-def _chord(img, a, b, threshold, sp) -> tuple[np.ndarray, np.ndarray]:
-    """Refine both ends of the chord a→b (index coords) to the threshold crossing."""
+def _to_mask_end(mask: np.ndarray, frm: np.ndarray, to: np.ndarray, limit: float = 6.0):
+    """Walk from ``to`` away from ``frm`` (index coords) while the mask holds; the last point in."""
+    u = to - frm
+    n = np.linalg.norm(u)
+    if n == 0:
+        return to
+    u = u / n
+    ts = np.arange(0.0, limit, 0.1)
+    pts = to[None, :] + ts[:, None] * u[None, :]
+    idx = np.round(pts).astype(int)
+    ok = np.all((idx >= 0) & (idx < mask.shape), axis=1)
+    inside = np.zeros(len(ts), bool)
+    inside[ok] = mask[tuple(idx[ok].T)]
+    if not inside[0]:
+        return to
+    last = int(np.argmin(inside)) - 1 if not inside.all() else len(ts) - 1
+    return np.round(pts[last]) if last > 0 else to
+
+
+def _chord(img, a, b, threshold, sp, mask=None) -> tuple[np.ndarray, np.ndarray]:
+    """Refine both ends of the chord a→b (index coords) to the threshold crossing; with ``mask``
+    the ends first move outwards along the chord to the mask's last pixel."""
+    if mask is not None:
+        a, b = _to_mask_end(mask, b, a), _to_mask_end(mask, a, b)
     d_mm = (b - a) * sp
     n = np.linalg.norm(d_mm)
     if n == 0:
@@ -57,8 +80,10 @@ def _chord(img, a, b, threshold, sp) -> tuple[np.ndarray, np.ndarray]:
     return ea, eb
 
 
-def _axes_2d(mask2d: np.ndarray, img2d: np.ndarray, threshold: float, sp2: np.ndarray):
-    """Long and short axis (mm) and their endpoints (row, col index coords) on one slice."""
+def _axes_2d(mask2d: np.ndarray, img2d: np.ndarray, threshold: float, sp2: np.ndarray,
+             full2d: np.ndarray | None = None):
+    """Long and short axis (mm) and their endpoints (row, col index coords) on one slice;
+    directions from ``mask2d``, extents up to the edge of ``full2d`` (default: the same)."""
     ys, xs = np.nonzero(mask2d)
     pts = np.stack([ys, xs], 1).astype(float)
     if len(pts) == 1:
@@ -74,7 +99,7 @@ def _axes_2d(mask2d: np.ndarray, img2d: np.ndarray, threshold: float, sp2: np.nd
     d2 = ((h[:, None, :] - h[None, :, :]) ** 2).sum(-1)
     i, j = np.unravel_index(int(d2.argmax()), d2.shape)
     a, b = pts[hull[i]], pts[hull[j]]
-    a, b = _chord(img2d, a, b, threshold, sp2)
+    a, b = _chord(img2d, a, b, threshold, sp2, full2d)
     long_mm = float(np.linalg.norm((b - a) * sp2))
     u = (b - a) * sp2
     u = u / (np.linalg.norm(u) or 1.0)
@@ -93,7 +118,7 @@ def _axes_2d(mask2d: np.ndarray, img2d: np.ndarray, threshold: float, sp2: np.nd
     p2 = (cu * u + vmax * v) / sp2
     if np.allclose(p1, p2):
         p1, p2 = p1 - 0.5 * v / sp2 * width, p2 + 0.5 * v / sp2 * width
-    c, d = _chord(img2d, p1, p2, threshold, sp2)
+    c, d = _chord(img2d, p1, p2, threshold, sp2, full2d)
     short_mm = float(np.linalg.norm((d - c) * sp2))
     return long_mm, min(short_mm, long_mm), (a, b), (c, d)
 
@@ -150,7 +175,8 @@ def axial_axes(mask: np.ndarray, img: np.ndarray, threshold: float, sp: np.ndarr
     """(long mm, short mm, long ends, short ends, slice index) on the largest axial slice;
     ends are (z, y, x) index coordinates on the crop grid."""
     k = int(mask.sum(axis=(1, 2)).argmax())
-    lo, sh, (a, b), (c, d) = _axes_2d(_without_stubs(mask[k], sp[1:]), img[k], threshold, sp[1:])
+    lo, sh, (a, b), (c, d) = _axes_2d(_without_stubs(mask[k], sp[1:]), img[k], threshold, sp[1:],
+                                      mask[k])
     z = float(k)
     return lo, sh, ((z, *a), (z, *b)), ((z, *c), (z, *d)), k
 

@@ -45,6 +45,7 @@ class Crop:
     origin_zyx: tuple[int, int, int]
     spacing_zyx: tuple[float, float, float]
     seed: tuple[int, int, int]  # local index of the seed
+    lung: np.ndarray | None = None  # bool lung mask on the crop, when one was given
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +64,8 @@ class Segmentation:
     wall_contact: np.ndarray | None = None  # bool: chest-wall voxels touching the nodule
 
 
-def make_crop(voxels: np.ndarray, spacing_zyx, seed_zyx, half_mm: float) -> Crop:
+def make_crop(voxels: np.ndarray, spacing_zyx, seed_zyx, half_mm: float,
+              lung: np.ndarray | None = None) -> Crop:
     sp = np.asarray(spacing_zyx, float)
     seed = np.round(np.asarray(seed_zyx, float)).astype(int)
     half = np.ceil(half_mm / sp).astype(int)
@@ -71,8 +73,11 @@ def make_crop(voxels: np.ndarray, spacing_zyx, seed_zyx, half_mm: float) -> Crop
     hi = np.minimum(seed + half + 1, voxels.shape)
     hu = voxels[lo[0]:hi[0], lo[1]:hi[1], lo[2]:hi[2]].astype(np.float32)
     smooth = ndi.gaussian_filter(hu, sigma=SMOOTH_MM / sp, mode="nearest", truncate=2.5)
+    lung_c = None
+    if lung is not None and lung.shape == voxels.shape:
+        lung_c = np.asarray(lung[lo[0]:hi[0], lo[1]:hi[1], lo[2]:hi[2]], bool)
     return Crop(hu, smooth, tuple(int(v) for v in lo), tuple(float(v) for v in sp),
-                tuple(int(v) for v in seed - lo))
+                tuple(int(v) for v in seed - lo), lung_c)
 
 
 def _ball_offsets(radius_mm: float, sp: np.ndarray) -> np.ndarray:
@@ -174,8 +179,8 @@ def _split_touching(comp: np.ndarray, seed, sp: np.ndarray, r_seed: float) -> np
     return _component_at(keep, seed, sp)
 
 
-def _nodule_at(smooth: np.ndarray, threshold: float, seed, sp: np.ndarray
-               ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+def _nodule_at(smooth: np.ndarray, threshold: float, seed, sp: np.ndarray,
+               lung: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
     """Mask of the nodule at one threshold: pleura removed, vessels cut. Returns
     (mask, chest-wall voxels touching it or None, dense structures that are not the nodule)."""
     dense = smooth > threshold
@@ -188,7 +193,13 @@ def _nodule_at(smooth: np.ndarray, threshold: float, seed, sp: np.ndarray
     r_seed = float(vals.max()) if vals.size else float(sp.min())
     juxta = None
     room = float(min(min(seed[i], dense.shape[i] - 1 - seed[i]) * sp[i] for i in range(3)))
-    if _touches_border(comp):
+    if _touches_border(comp) and lung is not None and lung[tuple(seed)]:
+        # a lung mask that holds the nodule: the chest wall is the dense tissue outside it
+        wall = dense & ~lung
+        comp = _component_at(dense & lung, seed, sp)
+        touching = wall & ndi.binary_dilation(comp, _struct_ball(1.5 * float(sp.max()), sp))
+        juxta = touching if touching.sum() >= 3 else None
+    elif _touches_border(comp):
         # the chest wall continues beyond the crop: what a ball bigger than the nodule fits into
         radius = float(np.clip(2.0 * r_seed + 2.0, 5.0, 40.0))
         wall = _open(dense, sp, radius, outside=True, pad_mm=max(0.0, radius - (room - r_seed)))
@@ -204,7 +215,7 @@ def _nodule_at(smooth: np.ndarray, threshold: float, seed, sp: np.ndarray
             touching = wall & ndi.binary_dilation(comp, _struct_ball(1.5 * float(sp.max()), sp))
             juxta = touching if (comp & near_wall).any() else None
     # vessel separation: opening with a radius that follows the nodule, then regrow the border
-    r_open = float(np.clip(0.65 * r_seed, 0.0, MAX_VESSEL_CUT_MM))
+    r_open = float(np.clip(0.5 * r_seed, 0.0, MAX_VESSEL_CUT_MM))
     if r_open >= float(sp.min()):
         opened = _open(comp, sp, r_open)
         core = _component_at(opened, seed, sp)
@@ -265,16 +276,16 @@ def segment(crop: Crop) -> Segmentation:
                          f"lung {background:.0f} HU)")
     if peak < SOLID_CORE_HU:  # ground-glass core, unless a small solid nodule blurred
         t = 0.5 * (background + peak)
-        mask, juxta, other = _nodule_at(sm, t, seed, sp)
+        mask, juxta, other = _nodule_at(sm, t, seed, sp, crop.lung)
         small = _inplane_diameter(mask, sp) < SMALL_MM if mask.any() else True
         if not (small and peak > SMALL_SOLID_PEAK_HU):
                 return Segmentation(crop, mask, None, t, None, background, peak,
                                 NoduleType.GROUND_GLASS, juxta is not None, seed, other, juxta)
     p_eff = min(peak, 50.0)  # calcium must not push the solid threshold up
     t_solid = 0.5 * (background + p_eff)
-    solid, juxta, other = _nodule_at(sm, t_solid, seed, sp)
+    solid, juxta, other = _nodule_at(sm, t_solid, seed, sp, crop.lung)
     t_halo = 0.5 * (background + GGN_REFERENCE_HU)
-    halo, juxta_h, _ = _nodule_at(sm, t_halo, seed, sp)
+    halo, juxta_h, _ = _nodule_at(sm, t_halo, seed, sp, crop.lung)
     k = int(halo.sum(axis=(1, 2)).argmax()) if halo.any() else 0
     d_halo, d_solid = _inplane_diameter(halo, sp, k), _inplane_diameter(solid, sp, k)
     ring = halo & ~solid
@@ -282,7 +293,7 @@ def segment(crop: Crop) -> Segmentation:
             _broad_ring(halo, ring, k) >= HALO_MIN_FRACTION:
         ggn = float(np.median(sm[ring]))
         t_whole = 0.5 * (background + ggn)
-        whole, juxta_w, other_w = _nodule_at(sm, t_whole, seed, sp)
+        whole, juxta_w, other_w = _nodule_at(sm, t_whole, seed, sp, crop.lung)
         t_core = 0.5 * (ggn + p_eff)
         core = whole & (sm > t_core)
         core = _component_at(core, seed, sp) if core[seed] else core
