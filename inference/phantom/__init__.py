@@ -37,7 +37,7 @@ SMALL_SPACING_ZYX = (2.0, 2.0, 2.0)
 DEMO_SEED = 20240601
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Phantom:
     volume: Volume
     nodules: tuple[PhantomNodule, ...]

@@ -68,3 +68,9 @@ def test_seed_gives_another_phantom_with_the_same_nodule_kinds(tmp_path):
     assert truth["seed"] == 3
     assert [n["type"] for n in truth["nodules"]] == ["solid", "solid", "part-solid",
                                                      "ground-glass", "solid"]
+
+
+def test_bad_seed_is_a_usage_error(tmp_path, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["demo", "--out", str(tmp_path), "--seed", "-4"])
+    assert e.value.code == 2 and "non-negative integer" in capsys.readouterr().err

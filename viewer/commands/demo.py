@@ -18,12 +18,22 @@ HELP = "write the demo phantom (synthetic chest CT with known nodules) as DICOM 
 SIZES = {"full": ((300, 512, 512), (1.0, 0.7, 0.7)), "small": ((64, 128, 128), (2.0, 2.0, 2.0))}
 
 
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a non-negative integer")
+    return value
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, type=Path, metavar="DIR",
                         help="folder to create; the series goes to DIR/dicom")
     parser.add_argument("--size", choices=sorted(SIZES), default="full",
                         help="full: 512x512x300 at 0.7x0.7x1 mm (default); small: 128x128x64 at 2 mm")
-    parser.add_argument("--seed", type=int, default=None,
+    parser.add_argument("--seed", type=_seed, default=None,
                         help="another phantom with the same five nodules placed by this seed")
 
 
