@@ -129,6 +129,10 @@ class Detector:
                 p = extract_patches(volume, centres[i:i + step], size, self.manifest.hu_window)
                 scores[i:i + step] = self.score_patches(p)
                 report(0.65 + 0.35 * min(1.0, (i + step) / len(cands)), "scoring candidates")
+            w = float(self.manifest.network.get("blob_score_weight", 0.0))
+            if w > 0:  # geometric blend with the classical score (chosen on tuning scans)
+                blob = np.array([1.0 - math.exp(-c.response / CLASSICAL_SCALE) for c in cands])
+                scores = scores ** (1.0 - w) * np.maximum(blob, 1e-6) ** w
         order = np.argsort(-scores, kind="stable")
         findings = []
         for rank, k in enumerate(order):

@@ -3,7 +3,8 @@
 Body ellipse with a fat layer, spine, two lungs (-860 HU with texture), branching vessel trees
 from each hilum, main bronchi with walls, an oblique fissure per lung, correlated noise, and
 nodules of every kind and placement from :mod:`inference.training.synth_nodules` with exact
-ground truth. Seeds: training uses 1000-1999, evaluation 5000-5999 (never mixed). Torch-free.
+ground truth. Seeds: training uses 1000-1999, choosing the operating threshold 2000-2999,
+evaluation 5000-5999 (never mixed). Torch-free.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from inference.imaging.volume import SeriesInfo, Volume
 from inference.training.synth_nodules import Placement, SynthNodule, composite, random_nodule
 
 TRAIN_SEEDS = range(1000, 2000)
+TUNE_SEEDS = range(2000, 3000)
 EVAL_SEEDS = range(5000, 6000)
 
 
