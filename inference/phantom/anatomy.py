@@ -194,6 +194,12 @@ class SliceComposer:
         d = np.sqrt((X - ax0 - u * dx) ** 2 + (Y - ay0 - u * dy) ** 2) - 0.075 * h
         self.p_arch = Patch(_frac(d, w))
         self.p_oes = Patch(ellipse_frac(X, Y, -0.02 * h, 0.22 * h, 0.04 * h, 0.035 * h, w))
+        # scapulae: thin curved blades behind the upper ribs
+        blade = np.clip(ellipse_frac(X, Y, 0, ccy + 0.02 * h, ca + 0.12 * h, cb + 0.1 * h, w)
+                        - ellipse_frac(X, Y, 0, ccy + 0.02 * h, ca + 0.1 * h, cb + 0.08 * h, w),
+                        0, 1)
+        blade *= _frac(0.22 * h - Y, w) * _frac(0.3 * h - np.abs(X), w)
+        self.p_scapula = Patch(blade)
         tx, ty, tr = lay.trachea
         self.p_tr_wall = Patch(ellipse_frac(X, Y, tx, ty, tr + 1.5, tr + 1.5, w))
         self.p_tr_air = Patch(ellipse_frac(X, Y, tx, ty, tr, tr * 0.9, w))
@@ -297,6 +303,8 @@ class SliceComposer:
             paint(HU_MARROW, self.p_vb_in)
         paint(HU_CORTEX * 0.8, self.p_lamina)
         paint(HU_CSF, self.p_canal)
+        if (f := zf(0.6, 0.97)) > 0:
+            paint(HU_CORTEX * 0.8, self.p_scapula, f)
         # ribs: bands on the ring, descending towards the front; sternum
         if 0.06 < t < 0.97:
             iy, ix = ring_idx
