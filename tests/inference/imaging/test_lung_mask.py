@@ -118,3 +118,19 @@ def test_real_scan_lidc_0002(lidc2):
     m = lung_mask(vol)
     assert 3.0 < _litres(m, vol) < 8.0
     assert m[tuple(np.rint(vol.world_to_index(GGO_0002)).astype(int))]
+
+
+def test_slices_stored_top_down_give_the_same_mask():
+    ph = make_phantom(2, SMALL_SHAPE_ZYX, SMALL_SPACING_ZYX)
+    vol = ph.volume
+    aff = vol.affine.copy()
+    aff[:3, 2] *= -1
+    aff[:3, 3] = vol.index_to_world((vol.shape[0] - 1, 0, 0))
+    down = Volume(np.ascontiguousarray(vol.voxels[::-1]), aff)
+    assert np.array_equal(lung_mask(down)[::-1], lung_mask(vol))
+
+
+def test_odd_shapes_and_spacings():
+    ph = make_phantom(4, (45, 100, 150), (2.5, 1.6, 1.6))
+    m = lung_mask(ph.volume)
+    assert m.shape == (45, 100, 150) and _dice(m, ph.lung_mask) > 0.85
