@@ -1,9 +1,9 @@
 """Grad-CAM per finding, batched on local crops, mapped back to the scan's grid.
 
 For each finding the candidate CNN sees the same two-scale patch it scored, centred on the
-finding. Target: that finding's logit. Layer: ``features.block3`` of
-:class:`inference.detection.network.CandidateNet` (the last conv block, a 4 mm grid on the fine
-1 mm patch). Weights = spatial mean of the gradients per channel; map = ReLU of the weighted sum
+finding. Target: that finding's logit. Layer: the manifest's ``network.gradcam_layer``, by default
+``features.block2`` of :class:`inference.detection.network.CandidateNet` (a 2 mm grid on the fine
+1 mm patch; see that module for why not the 4 mm block3). Weights = spatial mean of the gradients per channel; map = ReLU of the weighted sum
 of activations, trilinearly upsampled to the fine patch and divided by its maximum. One forward
 and one backward pass per batch of findings (findings are independent: BatchNorm is in eval
 mode), never a full-scan backward per finding.
@@ -26,12 +26,12 @@ from inference.imaging.volume import Volume
 BATCH = 16
 
 
-def _cams(net, patches: np.ndarray, device: str) -> np.ndarray:
+def _cams(net, patches: np.ndarray, device: str, layer_name: str) -> np.ndarray:
     """(N, s, s, s) Grad-CAM maps on the fine patch grid, each scaled to 0..1."""
     import torch
     import torch.nn.functional as F
 
-    layer = net.feature_layer()
+    layer = net.feature_layer(layer_name)
     store: dict = {}
 
     def fwd_hook(_m, _i, out):
@@ -86,7 +86,10 @@ def explain(detector, volume: Volume, findings: list[Finding],
         return {}
     from inference.detection.pipeline import Cancelled
 
+    from inference.detection.network import GRADCAM_LAYER
+
     size = int(detector.manifest.patch_size[0])
+    layer_name = str(detector.manifest.network.get("gradcam_layer", GRADCAM_LAYER))
     out: dict[str, Volume] = {}
     for i in range(0, len(findings), BATCH):
         if cancelled is not None and cancelled():
@@ -94,7 +97,7 @@ def explain(detector, volume: Volume, findings: list[Finding],
         chunk = findings[i:i + BATCH]
         centres = np.array([f.center for f in chunk])
         patches = extract_patches(volume, centres, size, detector.manifest.hu_window)
-        cams = _cams(net, patches, detector.device)
+        cams = _cams(net, patches, detector.device, layer_name)
         for f, c, cam in zip(chunk, centres, cams):
             out[f.finding_id] = _to_scan_grid(volume, c, cam)
         if progress is not None:
