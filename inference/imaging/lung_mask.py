@@ -26,6 +26,7 @@ AIRWAY_HU = -930.0
 COARSE_MM = 1.4
 CLOSE_GRID_MM = 3.0
 CLOSE_MM = 10.0
+GAS_HU = -950.0  # median HU below this: bowel gas or outside air, not lung
 LEAK_FRACTION = 0.08  # an airway tree larger than this share of the air is a leak
 MAX_HOLE_MM2 = 1200.0  # a 30 mm nodule's section is ~700 mm^2
 
@@ -206,7 +207,10 @@ def lung_mask(volume: Volume) -> np.ndarray:
         if n > 1 and sizes[order[1]] >= 0.1 * sizes[order[0]] and sizes[order[1]] * voxel_ml > 150:
             keep.append(order[1])
         parts = [labels == i + 1 for i in keep]
-        if len(parts) == 1:  # the lungs touch (junction lines): cut them apart before closing
+        # lung parenchyma is about -850 HU; pure gas (bowel, a scan without lungs) is not lung
+        parts = [p for p in parts if np.median(hu[p]) > GAS_HU]
+        if len(parts) == 1 and _spans_midline(parts[0], inner, spacing):
+            # the lungs touch (junction lines): cut them apart before closing each
             low, high = _cut_columns(parts[0])
             if min(low.sum(), high.sum()) > 0.2 * parts[0].sum():
                 parts = [low, high]
@@ -236,6 +240,15 @@ def split_lungs(mask: np.ndarray, volume: Volume) -> tuple[np.ndarray, np.ndarra
     # one connected region: cut at the emptiest column between the two lungs
     low_side, high_side = _cut_columns(mask)
     return (high_side, low_side) if col_x[-1] > col_x[0] else (low_side, high_side)
+
+
+def _spans_midline(part: np.ndarray, inner: np.ndarray, spacing: np.ndarray) -> bool:
+    """True when ``part`` reaches 30 mm past the middle of the air-filled region on both sides."""
+    xs = np.nonzero(inner.any(axis=(0, 1)))[0]
+    px = np.nonzero(part.any(axis=(0, 1)))[0]
+    mid = (xs.min() + xs.max()) / 2.0
+    reach = 30.0 / spacing[2]
+    return bool(px.min() < mid - reach and px.max() > mid + reach)
 
 
 def _cut_columns(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
