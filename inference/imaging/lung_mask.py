@@ -8,9 +8,14 @@ Steps, on a grid coarsened to ~1.4 mm (block means, which also quiet the noise):
 3. the trachea and main bronchi are removed: the very dark (< -930 HU) airway tree grown from the
    trachea at the top, or, where that growth leaks into the lungs, the small dark components near
    the midline, slice by slice;
-4. the two largest remaining components are kept (the second only when it is lung-sized);
-5. each lung is closed (~10 mm, on a ~3 mm grid) and its holes filled slice by slice, so that
-   vessels, nodules, and juxta-pleural nodules against the chest wall lie inside.
+4. the two largest remaining components are kept (the second only when it is lung-sized), unless
+   they are pure gas (median below -950 HU: bowel gas in a scan without lungs); lungs that touch
+   at a junction line are cut apart at the emptiest column near the midline;
+5. each lung is closed (10 mm ball, on a ~3 mm grid) and its holes filled (in 3D, and small ones
+   slice by slice), so that vessels, nodules, and juxta-pleural nodules against the chest wall
+   lie inside.
+
+A 1.4 mm block is air only when all its voxels are below -400 HU, so thin walls survive.
 """
 
 from __future__ import annotations
