@@ -15,6 +15,8 @@ from scipy.spatial import ConvexHull, QhullError
 from .segment import Segmentation
 from .types import Measurement
 
+STUB_MAX_MM = 1.5  # widest protrusion (vessel stub) left out of the axes: about 3 mm
+
 
 def _edge(img: np.ndarray, inside: np.ndarray, direction: np.ndarray, threshold: float,
           step: float = 0.05, reach: float = 1.0) -> np.ndarray:
@@ -156,9 +158,9 @@ def partial_volume_mm3(seg: Segmentation, mask: np.ndarray | None = None,
 
 def _without_stubs(m2: np.ndarray, sp2: np.ndarray) -> np.ndarray:
     """The slice's nodule without thin protrusions (vessel stubs): an in-plane opening with a
-    disk of 30 % of the nodule's equivalent radius (at least one pixel, at most 2.5 mm)."""
+    disk of 30 % of the nodule's equivalent radius (at least one pixel, at most STUB_MAX_MM)."""
     r_eq = np.sqrt(m2.sum() * sp2[0] * sp2[1] / np.pi)
-    r = float(np.clip(0.3 * r_eq, sp2.min(), 2.5))
+    r = float(np.clip(0.3 * r_eq, sp2.min(), STUB_MAX_MM))
     n = np.floor(r / sp2).astype(int)
     yy, xx = np.ogrid[-n[0]:n[0] + 1, -n[1]:n[1] + 1]
     disk = (yy * sp2[0]) ** 2 + (xx * sp2[1]) ** 2 <= r * r + 1e-9
@@ -171,12 +173,13 @@ def _without_stubs(m2: np.ndarray, sp2: np.ndarray) -> np.ndarray:
     return opened
 
 
-def axial_axes(mask: np.ndarray, img: np.ndarray, threshold: float, sp: np.ndarray):
+def axial_axes(mask: np.ndarray, img: np.ndarray, threshold: float, sp: np.ndarray,
+               drop_stubs: bool = False):
     """(long mm, short mm, long ends, short ends, slice index) on the largest axial slice;
     ends are (z, y, x) index coordinates on the crop grid."""
     k = int(mask.sum(axis=(1, 2)).argmax())
-    lo, sh, (a, b), (c, d) = _axes_2d(_without_stubs(mask[k], sp[1:]), img[k], threshold, sp[1:],
-                                      mask[k])
+    m2 = mask[k] if not drop_stubs else _without_stubs(mask[k], sp[1:])
+    lo, sh, (a, b), (c, d) = _axes_2d(m2, img[k], threshold, sp[1:], mask[k])
     z = float(k)
     return lo, sh, ((z, *a), (z, *b)), ((z, *c), (z, *d)), k
 
