@@ -136,7 +136,7 @@ def make_phantom(seed: int = 0, shape_zyx: tuple[int, int, int] = FULL_SHAPE_ZYX
 
     affine = _affine(shape_zyx, spacing_zyx)
     origin = affine[:3, 3]
-    placer = Placer(lung, spacing_zyx, vessels, rng_nod)
+    placer = Placer(lung, spacing_zyx, vessels, rng_nod, vox)
     for s in specs:
         if s.center is not None:
             c = np.asarray(s.center) - origin
