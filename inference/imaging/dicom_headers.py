@@ -16,7 +16,7 @@ import numpy as np
 import pydicom
 from pydicom.dataset import Dataset
 
-from inference.imaging.errors import CorruptFile
+from inference.imaging.errors import CorruptFile, UnsupportedSeries
 
 #: transfer syntaxes whose pixel data can be read straight from the file as little-endian words
 UNCOMPRESSED_LE = frozenset({"1.2.840.10008.1.2", "1.2.840.10008.1.2.1"})
@@ -179,6 +179,9 @@ def _headers_of(ds: Dataset, path: str) -> list[SliceHeader]:
     bits_allocated = _int(ds, "BitsAllocated", 16, path)
     bits_stored = _int(ds, "BitsStored", bits_allocated, path)
     signed = bool(_int(ds, "PixelRepresentation", 0, path))
+    if bits_allocated not in (1, 8, 16, 32) or not 1 <= bits_stored <= bits_allocated:
+        raise CorruptFile(path, f"BitsAllocated {bits_allocated} / BitsStored {bits_stored} are not a valid "
+                          "pixel format", "Re-export the file from the scanner or PACS")
     n_frames = _int(ds, "NumberOfFrames", 1, path) or 1
     image_type = tuple(str(v).upper() for v in (ds.get("ImageType") or ()) if v is not None) \
         if not isinstance(ds.get("ImageType"), str) else (str(ds.ImageType).upper(),)
@@ -195,6 +198,12 @@ def _headers_of(ds: Dataset, path: str) -> list[SliceHeader]:
         gantry_tilt=_num(ds, "GantryDetectorTilt", 0.0, path) or 0.0,
         instance_number=_int(ds, "InstanceNumber", None, path),
     )
+    if n_frames < 1:
+        raise CorruptFile(path, f"NumberOfFrames is {n_frames}", "Re-export the file from the scanner or PACS")
+    if n_frames > 1 and not ds.get("PerFrameFunctionalGroupsSequence"):
+        raise UnsupportedSeries(path, f"a multi-frame object with {n_frames} frames but no per-frame "
+                                "positions (PerFrameFunctionalGroupsSequence)",
+                                "Export the series as single-frame CT images or as Enhanced CT")
     if n_frames == 1 and "PerFrameFunctionalGroupsSequence" not in ds:
         return [SliceHeader(
             frame=None,
@@ -210,7 +219,7 @@ def _frame_headers(ds: Dataset, path: str, n_frames: int, thickness, common: dic
     """Enhanced (multi-frame) objects: geometry and rescale live in functional group sequences."""
     shared = ds["SharedFunctionalGroupsSequence"].value[0] if ds.get("SharedFunctionalGroupsSequence") else None
     per_frame = ds.get("PerFrameFunctionalGroupsSequence") or []
-    if len(per_frame) not in (0, n_frames):
+    if len(per_frame) != n_frames:
         raise CorruptFile(path, f"{len(per_frame)} per-frame groups for {n_frames} frames",
                           "Re-export the multi-frame object")
     out = []

@@ -9,6 +9,7 @@ from datetime import date
 from pydicom.dataset import Dataset
 
 from inference.imaging.dicom_headers import SliceHeader, read_dataset_header
+from inference.imaging.errors import CorruptFile
 from inference.imaging.volume import SeriesInfo
 
 _AGE = re.compile(r"^\s*(\d{1,3})\s*([DWMY])\s*$")
@@ -50,8 +51,18 @@ def patient_age_years(age: str, birth: str, study: str) -> float | None:
 
 
 def series_info(planes: Sequence[SliceHeader], source: str, warnings: tuple[str, ...]) -> SeriesInfo:
+    """Raises :class:`CorruptFile` where a header value of the first file cannot be decoded."""
     first = planes[0]
     ds = read_dataset_header(first.path)
+    try:
+        return _series_info(ds, planes, source, warnings)
+    except Exception as exc:  # pydicom decodes values lazily and raises many types on damaged bytes
+        raise CorruptFile(first.path, f"a header value cannot be decoded ({type(exc).__name__}: {exc})",
+                          "The file is damaged: copy it again from the source, or remove it") from exc
+
+
+def _series_info(ds: Dataset, planes: Sequence[SliceHeader], source: str, warnings: tuple[str, ...]) -> SeriesInfo:
+    first = planes[0]
     number = first.series_number
     birth, study = _text(ds, "PatientBirthDate"), _text(ds, "StudyDate")
     sex = _text(ds, "PatientSex").upper()
