@@ -179,16 +179,6 @@ def _split_touching(comp: np.ndarray, seed, sp: np.ndarray, r_seed: float) -> np
     return _component_at(keep, seed, sp)
 
 
-def _lung_holds(lung: np.ndarray, comp: np.ndarray, seed, sp: np.ndarray, r_seed: float) -> bool:
-    """True when the lung mask contains the dense voxels around the seed (a mask that includes
-    nodules, not one that stops at the nodule's pleural side)."""
-    if not lung[tuple(seed)]:
-        return False
-    vals, pts = _ball_values(comp.astype(np.uint8), seed, r_seed + 1.0, sp)
-    pts = pts[vals > 0]
-    return bool(pts.size and lung[tuple(pts.T)].mean() >= 0.97)
-
-
 def _nodule_at(smooth: np.ndarray, threshold: float, seed, sp: np.ndarray,
                lung: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
     """Mask of the nodule at one threshold: pleura removed, vessels cut. Returns
@@ -203,7 +193,7 @@ def _nodule_at(smooth: np.ndarray, threshold: float, seed, sp: np.ndarray,
     r_seed = float(vals.max()) if vals.size else float(sp.min())
     juxta = None
     room = float(min(min(seed[i], dense.shape[i] - 1 - seed[i]) * sp[i] for i in range(3)))
-    if _touches_border(comp) and lung is not None and _lung_holds(lung, comp, seed, sp, r_seed):
+    if _touches_border(comp) and lung is not None and lung[tuple(seed)]:
         # a lung mask that holds the nodule: the chest wall is the dense tissue outside it
         wall = dense & ~lung
         comp = _component_at(dense & lung, seed, sp)
