@@ -14,7 +14,10 @@ from pathlib import Path
 
 import numpy as np
 import pydicom
+from pydicom.datadict import dictionary_VR, tag_for_keyword
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
+from pydicom.tag import BaseTag, Tag
 
 from inference.imaging.errors import CorruptFile, UnsupportedSeries
 
@@ -97,8 +100,31 @@ def _floats(value, n: int, what: str, path: str) -> tuple[float, ...] | None:
     return tuple(seq)
 
 
+_TAGS: dict[str, BaseTag] = {}
+
+
+def _value(ds: Dataset, keyword: str):
+    """An element's value; decimal and integer strings (DS, IS) come back as text (one string, or a
+    list for several values) without pydicom's slower conversion, other VRs as pydicom converts them."""
+    tag = _TAGS.get(keyword)
+    if tag is None:
+        tag = _TAGS[keyword] = Tag(tag_for_keyword(keyword))
+    elem = ds.get_item(tag)
+    if elem is None:
+        return None
+    if isinstance(elem, RawDataElement) and isinstance(elem.value, bytes):
+        vr = elem.VR or dictionary_VR(tag)
+        if vr in ("DS", "IS"):
+            text = elem.value.decode("ascii", "replace").strip(" \x00")
+            if not text:
+                return None
+            parts = text.split("\\")
+            return parts[0] if len(parts) == 1 else parts
+    return ds[tag].value
+
+
 def _num(ds: Dataset, keyword: str, default: float | None, path: str) -> float | None:
-    value = ds.get(keyword)
+    value = _value(ds, keyword)
     if value is None or value == "":
         return default
     try:
@@ -207,9 +233,9 @@ def _headers_of(ds: Dataset, path: str) -> list[SliceHeader]:
     if n_frames == 1 and "PerFrameFunctionalGroupsSequence" not in ds:
         return [SliceHeader(
             frame=None,
-            pixel_spacing=_floats(ds.get("PixelSpacing"), 2, "PixelSpacing", path),
-            orientation=_floats(ds.get("ImageOrientationPatient"), 6, "ImageOrientationPatient", path),
-            position=_floats(ds.get("ImagePositionPatient"), 3, "ImagePositionPatient", path),
+            pixel_spacing=_floats(_value(ds, "PixelSpacing"), 2, "PixelSpacing", path),
+            orientation=_floats(_value(ds, "ImageOrientationPatient"), 6, "ImageOrientationPatient", path),
+            position=_floats(_value(ds, "ImagePositionPatient"), 3, "ImagePositionPatient", path),
             slope=_num(ds, "RescaleSlope", 1.0, path), intercept=_num(ds, "RescaleIntercept", 0.0, path),
             slice_thickness=thickness, **common)]
     return _frame_headers(ds, path, n_frames, thickness, common)

@@ -117,19 +117,31 @@ def _to_hu(raw: np.ndarray, h: SliceHeader, out: np.ndarray) -> int:
     if h.padding is not None:
         lo, hi = h.padding
         pad_mask = (raw >= lo) & (raw <= hi) if lo != hi else raw == lo
-    if h.slope == 1.0 and float(h.intercept).is_integer() and abs(h.intercept) < 65536:
-        wide = raw.astype(np.int32)
-        wide += int(h.intercept)
+    integral = h.slope == 1.0 and float(h.intercept).is_integer() and abs(h.intercept) < 65536
+    if integral and raw.dtype == np.int16 and _fits_int16(raw, int(h.intercept)):
+        np.add(raw, np.int16(h.intercept), out=out)  # no overflow possible: stay in int16
     else:
-        wide = np.rint(raw.astype(np.float64) * h.slope + h.intercept)
-    np.clip(wide, -32768, 32767, out=wide)
-    out[...] = wide
+        if integral:
+            wide = raw.astype(np.int32)
+            wide += int(h.intercept)
+        else:
+            wide = np.rint(raw.astype(np.float64) * h.slope + h.intercept)
+        np.clip(wide, -32768, 32767, out=wide)
+        out[...] = wide
     if pad_mask is not None:
         n = int(np.count_nonzero(pad_mask))
         if n:
-            out[pad_mask] = AIR_HU
+            np.copyto(out, np.int16(AIR_HU), where=pad_mask)
         return n
     return 0
+
+
+def _fits_int16(raw: np.ndarray, intercept: int) -> bool:
+    if intercept == 0:
+        return True
+    if intercept < 0:
+        return int(raw.min()) + intercept >= -32768
+    return int(raw.max()) + intercept <= 32767
 
 
 def fill(out: np.ndarray, planes: Sequence[SliceHeader], progress: Progress | None = None) -> int:
