@@ -67,6 +67,7 @@ def _apply(folder: Path, pristine: list[bytes], damage) -> None:
             assume(False)
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning")  # pydicom warns when writing the damaged values
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(damage=st.one_of(header_damage, byte_damage, cut_damage))
 def test_damaged_series_gives_volume_or_imaging_error(pristine, damage):
