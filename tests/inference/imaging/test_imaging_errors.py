@@ -217,3 +217,17 @@ def test_segmentation_next_to_the_series_is_not_a_second_series(series):
     seg.save_as(series[0].parent / "seg.dcm")
     vol = load(series[0].parent)
     assert vol.shape == (N, 512, 512)
+
+
+def test_only_localizers(series):
+    for f in series:
+        edit(f, ImageType=["ORIGINAL", "PRIMARY", "LOCALIZER"])
+    with pytest.raises(UnsupportedSeries, match="only localizer") as e:
+        load(series[0].parent)
+    _names_and_fixes(e.value, series[0].parent)
+
+
+def test_unknown_series_uid(series):
+    with pytest.raises(MultipleSeries, match="no series with SeriesInstanceUID 1.2.3") as e:
+        load(series[0].parent, series_uid="1.2.3")
+    assert len(e.value.series) == 1 and e.value.series[0].slice_count == N

@@ -153,3 +153,11 @@ def test_rescale_slope_and_intercept(slices, plain):
     raw = np.asarray(plain.voxels, np.float64) + 1024  # the stored values of the copies
     vol = load(slices[0].parent)
     np.testing.assert_array_equal(vol.voxels, np.rint(raw * 0.5 - 100).astype(np.int16))
+
+
+def test_progress_is_reported_in_order(lidc1):
+    seen = []
+    vol = load(lidc1, progress=lambda fraction, message: seen.append((fraction, message)))
+    fractions = [f for f, _ in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0 and len(fractions) >= 8
+    assert seen[-1][1] == f"reading slice {vol.shape[0]} of {vol.shape[0]}"
