@@ -231,3 +231,16 @@ def test_unknown_series_uid(series):
     with pytest.raises(MultipleSeries, match="no series with SeriesInstanceUID 1.2.3") as e:
         load(series[0].parent, series_uid="1.2.3")
     assert len(e.value.series) == 1 and e.value.series[0].slice_count == N
+
+
+def test_small_position_jitter_loads_with_warning(series):
+    ipp = pydicom.dcmread(series[4]).ImagePositionPatient
+    edit(series[4], ImagePositionPatient=[ipp[0], ipp[1], float(ipp[2]) + 0.05])
+    vol = load(series[0].parent)
+    assert vol.shape == (N, 512, 512) and any("vary by up to" in w for w in vol.info.warnings)
+
+
+def test_tilt_tag_with_orthogonal_positions_is_not_tilt(series):
+    for f in series:
+        edit(f, GantryDetectorTilt=15)
+    assert load(series[0].parent).shape == (N, 512, 512)

@@ -105,3 +105,16 @@ def test_nifti_example_geometry(example_nifti):
     ras = np.vstack([np.reshape(struct.unpack("<12f", header[280:328]), (3, 4)), [0, 0, 0, 1]])
     np.testing.assert_allclose(vol.affine, np.diag([-1, -1, 1, 1]) @ ras, atol=1e-4)
     assert vol.voxels.min() < -900  # air in Hounsfield units
+
+
+def test_lidc2_ground_glass_nodule_is_ground_glass(loaded, shared_data):
+    """README: the -0002 nodule (2 of 4 readers, annotations_excluded.csv) is ground glass, about -600 HU."""
+    vol = loaded["lidc2"]
+    rows = [r for r in csv.DictReader((shared_data / "luna16" / "annotations_excluded.csv").open())
+            if r["seriesuid"] == vol.info.series_instance_uid]
+    near = [r for r in rows if np.linalg.norm(
+        np.array([float(r["coordX"]), float(r["coordY"]), float(r["coordZ"])]) - (59.8, 71.5, -104.1)) < 10]
+    assert near
+    z, y, x = np.rint(vol.world_to_index([float(near[0][k]) for k in ("coordX", "coordY", "coordZ")])).astype(int)
+    mean = float(vol.voxels[z - 1:z + 2, y - 1:y + 2, x - 1:x + 2].mean())
+    assert -800 < mean < -400, mean
