@@ -161,3 +161,28 @@ def test_progress_is_reported_in_order(lidc1):
     fractions = [f for f, _ in seen]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0 and len(fractions) >= 8
     assert seen[-1][1] == f"reading slice {vol.shape[0]} of {vol.shape[0]}"
+
+
+def test_implicit_vr_little_endian(slices, plain):
+    from pydicom.uid import ImplicitVRLittleEndian
+
+    for f in slices:
+        ds = pydicom.dcmread(f)
+        ds.file_meta.TransferSyntaxUID = ImplicitVRLittleEndian
+        ds.save_as(f, implicit_vr=True, little_endian=True)
+    assert pydicom.dcmread(slices[0]).file_meta.TransferSyntaxUID == ImplicitVRLittleEndian
+    vol = load(slices[0].parent)
+    np.testing.assert_array_equal(vol.voxels, plain.voxels)
+
+
+def test_direct_read_applies_only_where_the_bytes_are_plain(slices):
+    from inference.imaging.dicom_headers import read_headers
+    from inference.imaging.dicom_pixels import _read_direct
+
+    plain_header = read_headers(str(slices[0]))[0]
+    direct = _read_direct(plain_header)
+    np.testing.assert_array_equal(direct, pydicom.dcmread(slices[0]).pixel_array)
+    ds = pydicom.dcmread(slices[1])
+    ds.compress(RLELossless)
+    ds.save_as(slices[1])
+    assert _read_direct(read_headers(str(slices[1]))[0]) is None
