@@ -4,6 +4,8 @@ an enhanced multi-frame object, MetaImage and NIfTI files, shuffled names, obliq
 from __future__ import annotations
 
 import copy
+import shutil
+import subprocess
 
 import numpy as np
 import pydicom
@@ -39,6 +41,20 @@ def test_compressed_series(slices, plain, syntax):
     vol = load(slices[0].parent)
     np.testing.assert_array_equal(vol.voxels, plain.voxels)
     np.testing.assert_array_equal(vol.affine, plain.affine)
+
+
+@pytest.mark.parametrize("tool,syntax", [("dcmcjpeg", "1.2.840.10008.1.2.4.70"),
+                                          ("dcmcjpls", "1.2.840.10008.1.2.4.80")],
+                         ids=["jpeg-lossless-sv1", "jpeg-ls-lossless"])
+def test_series_compressed_by_dcmtk(slices, plain, tool, syntax):
+    if shutil.which(tool) is None:
+        pytest.skip(f"{tool} (dcmtk) is not installed")
+    for f in slices:
+        subprocess.run([tool, str(f), str(f) + ".tmp"], check=True, capture_output=True)
+        shutil.move(str(f) + ".tmp", f)
+    assert str(pydicom.dcmread(slices[0], stop_before_pixels=True).file_meta.TransferSyntaxUID) == syntax
+    vol = load(slices[0].parent)
+    np.testing.assert_array_equal(vol.voxels, plain.voxels)
 
 
 def test_sorting_ignores_file_names_and_instance_numbers(slices, plain, tmp_path):
