@@ -59,8 +59,10 @@ def axes_of_pixels(mask2d: np.ndarray, spacing_yx) -> tuple[float, float]:
 
 
 # -- LIDC reads ---------------------------------------------------------------------------------
-def lidc_reads(xml_path: Path, volume, target_lps, radius_mm: float = 20.0) -> list[dict]:
-    """Each reader's outline of the nodule near ``target_lps``: volume, long/short/mean axis."""
+def lidc_reads(xml_path: Path, volume, target_lps, radius_mm: float = 20.0,
+               inclusive: bool = True) -> list[dict]:
+    """Each reader's outline of the nodule near ``target_lps``: volume, long/short/mean axis.
+    ``inclusive``: the outline's own pixels count as nodule (else only the pixels inside it)."""
     ns = {"n": "http://www.nih.gov"}
     root = ET.parse(xml_path).getroot()
     sx, sy, sz = volume.spacing_xyz
@@ -85,8 +87,12 @@ def lidc_reads(xml_path: Path, volume, target_lps, radius_mm: float = 20.0) -> l
                     n = max(abs(x1 - x0), abs(y1 - y0), 1)
                     for t in np.linspace(0, 1, n + 1):
                         m[int(round(y0 + t * (y1 - y0))), int(round(x0 + t * (x1 - x0)))] = True
-                m = ndi.binary_fill_holes(m)
-                slices[z] = slices.get(z, np.zeros_like(m)) | m
+                filled = ndi.binary_fill_holes(m)
+                if not inclusive:  # LIDC outlines are drawn just outside the nodule
+                    filled &= ~m
+                if not filled.any():
+                    continue
+                slices[z] = slices.get(z, np.zeros_like(filled)) | filled
             if not slices:
                 continue
             allpts = [(ox + c * sx, oy + r * sy, z) for z, m in slices.items()
@@ -132,13 +138,17 @@ def run_lidc() -> bool:
     if not reads:
         print("no reader outlined a nodule there")
         return False
-    dmin, dmax = min(r["mean_diameter_mm"] for r in reads), max(r["mean_diameter_mm"] for r in reads)
-    vmin, vmax = min(r["volume_mm3"] for r in reads), max(r["volume_mm3"] for r in reads)
-    ok_d, ok_v = dmin <= m.mean_diameter_mm <= dmax, vmin <= m.volume_mm3 <= vmax
-    print(f"readers' range: mean diameter {dmin:.1f}-{dmax:.1f} mm → ours {m.mean_diameter_mm:.1f} "
-          f"{'inside' if ok_d else 'OUTSIDE'}; volume {vmin:.0f}-{vmax:.0f} mm3 → ours "
-          f"{m.volume_mm3:.0f} {'inside' if ok_v else 'OUTSIDE'}")
-    return ok_d and ok_v
+    inner = lidc_reads(xml, volume, LIDC1_NODULE, inclusive=False)
+    ok = True
+    for label, rr in (("outline pixels included", reads), ("outline pixels excluded", inner)):
+        dmin, dmax = (f(r["mean_diameter_mm"] for r in rr) for f in (min, max))
+        vmin, vmax = (f(r["volume_mm3"] for r in rr) for f in (min, max))
+        ok_d, ok_v = dmin <= m.mean_diameter_mm <= dmax, vmin <= m.volume_mm3 <= vmax
+        print(f"readers ({label}): mean diameter {dmin:.1f}-{dmax:.1f} mm → ours "
+              f"{m.mean_diameter_mm:.1f} {'inside' if ok_d else 'OUTSIDE'}; volume "
+              f"{vmin:.0f}-{vmax:.0f} mm3 → ours {m.volume_mm3:.0f} {'inside' if ok_v else 'OUTSIDE'}")
+        ok = ok and ok_d and ok_v if label.endswith("included") else ok
+    return ok
 
 
 # -- phantom ------------------------------------------------------------------------------------

@@ -193,16 +193,13 @@ def _nodule_at(smooth: np.ndarray, threshold: float, seed, sp: np.ndarray,
     r_seed = float(vals.max()) if vals.size else float(sp.min())
     juxta = None
     room = float(min(min(seed[i], dense.shape[i] - 1 - seed[i]) * sp[i] for i in range(3)))
-    if _touches_border(comp) and lung is not None and lung[tuple(seed)]:
-        # a lung mask that holds the nodule: the chest wall is the dense tissue outside it
-        wall = dense & ~lung
-        comp = _component_at(dense & lung, seed, sp)
-        touching = wall & ndi.binary_dilation(comp, _struct_ball(1.5 * float(sp.max()), sp))
-        juxta = touching if touching.sum() >= 3 else None
-    elif _touches_border(comp):
-        # the chest wall continues beyond the crop: what a ball bigger than the nodule fits into
+    if _touches_border(comp):
+        # the chest wall continues beyond the crop: what a ball bigger than the nodule fits into,
+        # and (with a lung mask holding the seed) dense tissue more than two voxels outside it
         radius = float(np.clip(2.0 * r_seed + 2.0, 5.0, 40.0))
         wall = _open(dense, sp, radius, outside=True, pad_mm=max(0.0, radius - (room - r_seed)))
+        if lung is not None and lung[tuple(seed)]:
+            wall |= dense & ~ndi.binary_dilation(lung, iterations=2)
         if wall.any() and wall[tuple(seed)]:  # the seed sits in the sliver the ball reaches
             vals, pts = _ball_values((dense & ~wall).astype(np.uint8), seed, 3.0, sp)
             if vals.any():
