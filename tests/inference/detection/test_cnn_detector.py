@@ -50,3 +50,16 @@ def test_scores_a_phantom_nodule_above_the_background(tmp_path) -> None:
     others = sorted((f.score for f in found if f not in hits), reverse=True)
     assert best > np.median(others)
     assert [f.score for f in found] == sorted((f.score for f in found), reverse=True)
+
+
+@pytest.mark.slow
+def test_lidc_reference_nodule_first_and_lidc2_at_most_one_fp(lidc1, lidc2) -> None:
+    from inference.training.scans import read_scan
+
+    det = Detector.from_model("nodulelens-cnn-v1", device="cpu")
+    top = det.candidates(read_scan(lidc1))[0]
+    assert np.linalg.norm(np.asarray(top.center) - (56.21, 86.34, -115.87)) <= 23.35 / 2
+    excluded_ggo = np.array([59.8, 71.5, -104.1])
+    fps = [f for f in det.detect(read_scan(lidc2))
+           if np.linalg.norm(np.asarray(f.center) - excluded_ggo) > 12.0]
+    assert len(fps) <= 1
