@@ -28,8 +28,10 @@ def make_app(argv: list[str] | None = None):
     return app
 
 
-def run(path: str | None = None, series_uid: str | None = None, layout: str = "2x2") -> int:
-    """Show the main window on ``path`` (None: the demo phantom) and run the event loop."""
+def run(path: str | None = None, series_uid: str | None = None, layout: str = "2x2",
+        db: str | None = None, auto_detect: bool = True) -> int:
+    """Show the main window on ``path`` (None: the demo phantom) with the review (store ``db``)
+    and the detection worker, and run the event loop."""
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY") and sys.platform.startswith("linux"):
         print("nodulelens: no display (DISPLAY is unset). Run it in a desktop session, or use "
               "`nodulelens snapshot PATH --out shot.png` to render offscreen.", file=sys.stderr)
@@ -37,9 +39,14 @@ def run(path: str | None = None, series_uid: str | None = None, layout: str = "2
     app = make_app()
     from viewer.main_window import MainWindow
 
+    from viewer.widgets.detection_docks import install_detection
+    from viewer.widgets.review_docks import setup_review
+
     win = MainWindow()
     win.set_layout(layout)
     win.show()
+    review = setup_review(win, db)
+    install_detection(win, review, auto=auto_detect)
     if path is None:
         win.open_demo()
     else:

@@ -17,6 +17,8 @@ from typing import Sequence
 import numpy as np
 from scipy import ndimage
 
+from pydicom.uid import generate_uid
+
 from inference.imaging.volume import SeriesInfo, Volume
 from inference.nodules.types import NoduleType
 from inference.phantom.anatomy import SliceComposer
@@ -118,6 +120,9 @@ def make_phantom(seed: int = 0, shape_zyx: tuple[int, int, int] = FULL_SHAPE_ZYX
     spacing_zyx = tuple(float(s) for s in spacing_zyx)
     _validate(seed, shape_zyx, spacing_zyx, n_random, noise_hu)
     specs = list(nodules or [])
+    # Same inputs, same scan, same UIDs: the demo is one series in the review store every time.
+    key = f"nodulelens-phantom|{seed}|{shape_zyx}|{spacing_zyx}|{specs!r}|{n_random}|{noise_hu}"
+    uids = {part: generate_uid(entropy_srcs=[key, part]) for part in ("study", "series", "frame")}
     seq = np.random.SeedSequence(int(seed))
     rng_anat, rng_tree, rng_nod, rng_noise = (np.random.default_rng(s) for s in seq.spawn(4))
     nz, ny, nx = shape_zyx
@@ -160,7 +165,9 @@ def make_phantom(seed: int = 0, shape_zyx: tuple[int, int, int] = FULL_SHAPE_ZYX
         patient_id=f"PHANTOM-{seed}", patient_sex="O", patient_age_years=62.0,
         manufacturer="NoduleLens phantom", manufacturer_model="synthetic", kvp=120.0,
         convolution_kernel="SYNTHETIC", slice_thickness_mm=spacing_zyx[0],
-        source=f"phantom:seed={seed}")
+        source=f"phantom:seed={seed}", study_instance_uid=uids["study"],
+        series_instance_uid=uids["series"], frame_of_reference_uid=uids["frame"],
+        study_date="20260101", study_id="DEMO")
     return Phantom(Volume(vox, affine, info), tuple(truth), lung, int(seed), tuple(vessels))
 
 

@@ -123,13 +123,13 @@ class ReviewController(QObject):
             self.store.series_row(info.series_instance_uid)
         except ReviewError:
             source = info.source or (str(Path(info.source_files[0]).parent) if info.source_files else "")
-            if not self._guard(lambda: self.store.add_series(
+            if not self.guard(lambda: self.store.add_series(
                     info.study_instance_uid, info.series_instance_uid, source, actor=self.reviewer,
                     patient_id=info.patient_id, description=info.series_description,
                     n_slices=volume.shape[0])):
                 return self.show()
         self.session = ReviewSession(self.store, info.series_instance_uid, self.reviewer, volume=volume)
-        self._guard(self.session.open)
+        self.guard(self.session.open)
         self.selected = self.session.next_undecided(None)
         self.show()
         self.refresh_worklist()
@@ -170,7 +170,7 @@ class ReviewController(QObject):
     def on_selected(self, finding_id: str) -> None:
         self.selected = finding_id
         if self.session is not None:
-            self._guard(lambda: self.session.show(finding_id))
+            self.guard(lambda: self.session.show(finding_id))
             self._show_saliency(finding_id)
             self.panel.show_study(self.session.study, finding_id)
 
@@ -198,13 +198,13 @@ class ReviewController(QObject):
             return self.notice("Open a study from the worklist first.")
         if needs_finding and self.selected is None:
             return self.notice("Select a finding first (N / P).")
-        self._guard(lambda: fn(self.session))
+        self.guard(lambda: fn(self.session))
         if self.selected and self.selected not in {fs.finding.finding_id for fs in self.session.findings}:
             self.selected = self.session.next_undecided(None)
         self.show()
         self.refresh_worklist()
 
-    def _guard(self, fn: Callable[[], object]) -> bool:
+    def guard(self, fn: Callable[[], object]) -> bool:
         try:
             fn()
         except StoreWriteError as exc:
@@ -222,7 +222,7 @@ class ReviewController(QObject):
         if self.session is None or not self.session.pending:
             self.retry_timer.stop()
             return
-        if self._guard(self.session.retry_pending):
+        if self.guard(self.session.retry_pending):
             self.retry_timer.stop()
             self.panel.show_unsaved([])
         self.show()
