@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage as ndi
 
+from inference.detection.finding import Box3D
+
 from .brock import ClinicalInputs, brock_probability
 from .errors import NoNoduleAtSeed, SeedOutsideScan
 from .location import locate, lung_mask_for
@@ -33,6 +35,18 @@ class AnalysisResult:
     def measurement(self):
         """Shortcut to ``analysis.measurement``."""
         return self.analysis.measurement
+
+    def world_box(self, volume) -> Box3D:
+        """The axis-aligned world box (LPS mm) around the mask's voxels, edges included."""
+        idx = np.argwhere(self.mask)
+        if idx.size == 0:
+            raise ValueError("the nodule mask is empty")
+        lo = idx.min(axis=0) + np.asarray(self.mask_origin_zyx) - 0.5
+        hi = idx.max(axis=0) + np.asarray(self.mask_origin_zyx) + 0.5
+        corners = np.array([[a, b, c] for a in (lo[0], hi[0]) for b in (lo[1], hi[1])
+                            for c in (lo[2], hi[2])])
+        world = volume.index_to_world(corners)
+        return Box3D(tuple(world.min(axis=0)), tuple(world.max(axis=0)))
 
     def full_mask(self, shape) -> np.ndarray:
         """The mask on a full grid of ``shape`` (z, y, x)."""

@@ -9,7 +9,6 @@ every progress report, so a cancel lands within one progress step.
 
 from __future__ import annotations
 
-import importlib
 import os
 import signal
 import time
@@ -72,15 +71,6 @@ def error_reply(exc: BaseException, request_id: int | None, fatal: bool = False)
         path=getattr(exc, "path", None) if isinstance(getattr(exc, "path", None), str) else None,
         problem=getattr(exc, "problem", None), fix=getattr(exc, "fix", None),
         fatal=fatal or oom, out_of_memory=oom)
-
-
-def _optional(module: str, attr: str) -> Any:
-    try:
-        return getattr(importlib.import_module(module), attr, None)
-    except ModuleNotFoundError as exc:
-        if exc.name and module.startswith(exc.name):
-            return None
-        raise
 
 
 def load_detector(model: str | None, device: str) -> Any:
@@ -172,29 +162,21 @@ class Runtime:
 
     def _analyze(self, volume: Volume, findings: list[Finding], progress: Callable[..., None],
                  warnings: list[str]) -> list[Finding]:
-        analyze = _optional("inference.nodules", "analyze")
-        if analyze is None:
-            warnings.append("nodule analysis is not available in this build; findings are not measured")
-            return findings
-        mask = None  # one lung mask per scan, shared by every finding's analysis
-        lung_mask_fn = _optional("inference.imaging.lung_mask", "lung_mask")
-        if lung_mask_fn is not None:
-            mask = lung_mask_fn(volume)
-        else:
-            lung_mask_for = _optional("inference.nodules.location", "lung_mask_for")
-            if lung_mask_for is not None:
-                mask = lung_mask_for(volume)[0]
+        """Measure, type and score every finding; its box becomes the segmented nodule's box."""
+        from inference.imaging.lung_mask import lung_mask
+        from inference.nodules import analyze, clinical_from_series
+
+        mask = lung_mask(volume)  # one lung mask per scan, shared by every finding's analysis
         self._check_cancel()
-        clinical_fn = _optional("inference.nodules", "clinical_from_series")
-        clinical = clinical_fn(volume.info) if clinical_fn is not None else None
+        clinical = clinical_from_series(volume.info)
         out = []
         for i, f in enumerate(findings):
             self._check_cancel()
             try:
                 result = analyze(volume, f.center, f.box, clinical=clinical,
                                  nodule_count=len(findings), lung_mask=mask)
-                analysis = getattr(result, "analysis", result)
-                out.append(f.evolve(analysis=analysis))
+                out.append(f.evolve(analysis=result.analysis, box=result.world_box(volume),
+                                    diameter_mm=result.analysis.measurement.mean_diameter_mm))
             except Exception as exc:  # one unmeasurable finding must not lose the others
                 if _is_out_of_memory(exc):
                     raise
@@ -205,10 +187,7 @@ class Runtime:
 
     def _explain(self, volume: Volume, findings: list[Finding], out_dir: str,
                  progress: Callable[..., None], warnings: list[str]) -> list[tuple[str, str]]:
-        explain = _optional("inference.saliency.gradcam", "explain")
-        if explain is None:
-            warnings.append("Grad-CAM is not available in this build; no saliency maps")
-            return []
+        from inference.saliency.gradcam import explain
         from inference.service.findings_file import save_saliency
 
         try:
