@@ -14,8 +14,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--data", type=Path, default=Path("../shared/data"),
                    help="folder holding lidc/LIDC-IDRI-0001 and -0002 (read, never copied)")
-    p.add_argument("--synthetic", type=int, default=30, help="synthetic training chests (seeds 1000+)")
-    p.add_argument("--epochs", type=int, default=8)
+    p.add_argument("--synthetic", type=int, default=16, help="synthetic training chests (seeds 1000+)")
+    p.add_argument("--epochs", type=int, default=4)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--cache", type=Path, default=None,
                    help="patch cache (.npz, outside the repository): reused when it exists")

@@ -18,8 +18,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--data", default="../shared/data",
                         help="folder with lidc/LIDC-IDRI-0001 and -0002 (read, never copied)")
-    parser.add_argument("--synthetic", type=int, default=24, help="synthetic training chests")
-    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--synthetic", type=int, default=16, help="synthetic training chests")
+    parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--threads", type=int, default=2)
 
 
