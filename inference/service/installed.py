@@ -8,12 +8,12 @@ which ships without weights).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
 from pathlib import Path
 
+from inference.detection.registry import sha256_file
 from inference.service.errors import ServiceError
 
 
@@ -36,14 +36,6 @@ def resolve_model(model: str | None) -> str | None:
         return model
     folder = user_models_dir() / str(model)
     return str(folder) if (folder / "manifest.json").is_file() else model
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def install_model(weights: str | Path, manifest_dir: str | Path, model_id: str,
