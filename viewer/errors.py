@@ -16,6 +16,7 @@ _BASES = (
     "inference.nodules.errors:AnalysisError",
     "viewer.review.errors:ReviewError",
     "viewer.export.errors:ExportError",
+    "inference.training.froc:FrocError",
     "viewer.scene.errors:ViewerError",
 )
 

@@ -86,6 +86,29 @@ def read_annotations(path: str | Path) -> dict[str, list[Reference]]:
     return out
 
 
+def read_candidates(path: str | Path) -> list[Detection]:
+    """A LUNA16 candidates (submission) CSV: seriesuid,coordX,coordY,coordZ,probability."""
+    path = Path(path)
+    try:
+        with open(path, newline="") as fh:
+            rows = list(csv.DictReader(fh))
+    except OSError as exc:
+        raise FrocError(f"{path}: cannot read candidates ({exc.strerror})") from None
+    need = {"seriesuid", "coordX", "coordY", "coordZ", "probability"}
+    if rows and not need <= set(rows[0]):
+        raise FrocError(f"{path}: needs the LUNA16 candidate columns {','.join(sorted(need))}; "
+                        f"found {','.join(rows[0])}")
+    out = []
+    for i, r in enumerate(rows, start=2):
+        try:
+            c = (float(r["coordX"]), float(r["coordY"]), float(r["coordZ"]))
+            p = float(r["probability"])
+        except (TypeError, ValueError):
+            raise FrocError(f"{path}, line {i}: coordinates and probability must be numbers") from None
+        out.append(Detection(r["seriesuid"], c, p))
+    return out
+
+
 def _score_scan(dets: list[Detection], refs: list[Reference], excluded: list[Reference]
                 ) -> tuple[np.ndarray, list[float]]:
     """(best score per reference nodule, -inf when missed; false-positive scores)."""
