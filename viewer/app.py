@@ -40,6 +40,7 @@ def run(path: str | None = None, series_uid: str | None = None, layout: str = "2
     from viewer.main_window import MainWindow
 
     from viewer.widgets.detection_docks import install_detection
+    from viewer.widgets.export_dialog import install_export
     from viewer.widgets.review_docks import setup_review
 
     win = MainWindow()
@@ -47,6 +48,7 @@ def run(path: str | None = None, series_uid: str | None = None, layout: str = "2
     win.show()
     review = setup_review(win, db)
     install_detection(win, review, auto=auto_detect)
+    install_export(win, review)
     if path is None:
         win.open_demo()
     else:

@@ -29,25 +29,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import warnings
-
-    from viewer.export.exporter import ExportFormat, export_study
-    from viewer.export.from_store import inputs_from_store
-    from viewer.export.sr import UnsignedExportWarning
+    from viewer.export.from_store import export_from_store
     from viewer.review.store import Store
 
-    fmt = ExportFormat.parse(args.format)
     with Store(args.db) as store:
-        inputs, notes = inputs_from_store(store, args.study, fmt)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UnsignedExportWarning)  # printed below, once
-            result = export_study(inputs, fmt, args.out, deidentify=args.deidentify,
-                                  reviewed_csv=args.reviewed)
-        store.log("export", inputs.study.signed_off_by or inputs.study.reviewer or "export",
-                  inputs.study.series_instance_uid,
-                  detail={"format": fmt.value, "deidentified": bool(args.deidentify),
-                          "files": [str(p) for p in result.files]})
-    for note in notes + list(result.warnings):
+        result, notes = export_from_store(store, args.study, args.format, args.out,
+                                          deidentify=args.deidentify, reviewed_csv=args.reviewed)
+    for note in notes:
         print(f"nodulelens export: warning: {note}", file=sys.stderr)
     for path in result.files:
         print(path)

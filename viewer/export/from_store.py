@@ -7,6 +7,7 @@ reported with :class:`SourceFilesMissing` naming it, before anything is written.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from viewer.export.errors import MissingAnalysis, SourceFilesMissing, SourceMismatch
 from viewer.export.exporter import ExportFormat, ExportInputs
@@ -57,3 +58,26 @@ def inputs_from_store(store, study_key: str, fmt: ExportFormat) -> tuple[ExportI
                 continue
             saliency[fid] = crop
     return ExportInputs(study, volume, masks, saliency, decisions, audit), notes
+
+
+def export_from_store(store, study_key: str, fmt, out, *, deidentify: bool = False,
+                      reviewed_csv: bool = False, actor: str = "") -> tuple[Any, list[str]]:
+    """Export one study of the store and record it in the audit trail: (result, warnings).
+
+    The one path the CLI and the GUI's export dialog both take."""
+    import warnings as _warnings
+
+    from viewer.export.exporter import export_study
+    from viewer.export.sr import UnsignedExportWarning
+
+    fmt = fmt if isinstance(fmt, ExportFormat) else ExportFormat.parse(fmt)
+    inputs, notes = inputs_from_store(store, study_key, fmt)
+    with _warnings.catch_warnings():
+        _warnings.simplefilter("ignore", UnsignedExportWarning)  # returned in result.warnings
+        result = export_study(inputs, fmt, out, deidentify=deidentify, reviewed_csv=reviewed_csv)
+    study = inputs.study
+    store.log("export", actor or study.signed_off_by or study.reviewer or "export",
+              study.series_instance_uid,
+              detail={"format": fmt.value, "deidentified": bool(deidentify),
+                      "files": [str(p) for p in result.files]})
+    return result, notes + list(result.warnings)
