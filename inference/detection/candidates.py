@@ -133,22 +133,44 @@ def generate_candidates(volume: Volume, sigmas_mm=DEFAULT_SIGMAS, min_response: 
     return nms(found, max_candidates)
 
 
-def nms(cands: list[Candidate], max_candidates: int) -> list[Candidate]:
-    """Keep the strongest; drop any candidate whose centre lies within the radius (>= 2 mm) of a
-    stronger kept one."""
+#: a kept candidate answering at a radius of at least this many mm also drops the smaller,
+#: weaker maxima within SURFACE x its radius: the bumps and partial-volume rim of a large nodule
+SURFACE_MIN_RADIUS_MM = 5.0
+SURFACE = 1.3
+
+
+def nms(cands: list[Candidate], max_candidates: int, support: float = 0.1,
+        surface: float = SURFACE) -> list[Candidate]:
+    """Keep the strongest; one candidate per blob.
+
+    A kept candidate's blob radius is the largest radius (>= 2 mm) among the candidates whose own
+    blob contains its centre with at least ``support`` x its response: a large nodule answers at
+    its own scale with a weaker response than at its edge bumps or its texture, and the small-scale
+    maxima inside it would otherwise come back as duplicates. Dropped: every weaker candidate whose
+    centre lies within that radius or whose own blob contains the kept centre; and where the kept
+    candidate itself answers at a large scale (radius >= SURFACE_MIN_RADIUS_MM), every smaller
+    blob within ``surface`` x its own radius (bumps on the nodule's surface). Small nodules beside
+    a vessel keep their own candidate: the surface rule uses the kept blob's own scale only.
+    """
     cands = sorted(cands, key=lambda c: -c.response)
+    if not cands:
+        return []
+    pos = np.array([c.center for c in cands], float)
+    rad = np.array([max(c.diameter_mm / 2, 2.0) for c in cands])
+    resp = np.array([c.response for c in cands])
+    alive = np.ones(len(cands), bool)
     kept: list[Candidate] = []
-    centres = np.zeros((0, 3))
-    radii = np.zeros(0)
-    for c in cands:
+    for i, c in enumerate(cands):
+        if not alive[i]:
+            continue
+        kept.append(c)
         if len(kept) >= max_candidates:
             break
-        r = max(c.diameter_mm / 2, 2.0)
-        if len(kept):
-            d = np.linalg.norm(centres - np.asarray(c.center), axis=1)
-            if np.any(d < radii):
-                continue
-        kept.append(c)
-        centres = np.vstack([centres, c.center])
-        radii = np.append(radii, r)
+        d = np.linalg.norm(pos - pos[i], axis=1)
+        holds = (d < rad) & (resp >= support * resp[i])
+        r = max(rad[i], float(rad[holds].max()) if holds.any() else 0.0)
+        drop = (d < r) | (d < rad)
+        if rad[i] >= SURFACE_MIN_RADIUS_MM:
+            drop |= (d < surface * rad[i]) & (rad < rad[i])
+        alive &= ~drop
     return kept
