@@ -50,10 +50,12 @@ class Detector:
         self.model_info: ModelInfo = manifest.model_info()
         self.threshold: float = manifest.operating_threshold
         gen = manifest.candidate_generator
-        self._gen_kwargs = {k: gen[k] for k in ("sigmas_mm", "min_response", "max_candidates")
+        self._gen_kwargs = {k: gen[k] for k in ("sigmas_mm", "min_response", "max_candidates", "channels")
                             if k in gen}
         if "sigmas_mm" in self._gen_kwargs:
             self._gen_kwargs["sigmas_mm"] = tuple(self._gen_kwargs["sigmas_mm"])
+        if "channels" in self._gen_kwargs:
+            self._gen_kwargs["channels"] = tuple(self._gen_kwargs["channels"])
 
     @classmethod
     def from_model(cls, model: str | Path | None = None, device: str = "auto") -> "Detector":
