@@ -1,26 +1,47 @@
 """Lung-RADS v2022 rules for one nodule and for the exam.
 
-Reference: American College of Radiology. Lung CT Screening Reporting & Data System (Lung-RADS)
-version 2022 (released November 2022), assessment categories and management; summarised in
-Christensen J, Prosper AE, Wu CC, et al. ACR Lung-RADS v2022: Assessment Categories and Management
-Recommendations. Chest 2024;165(3):738-753.
+Reference: American College of Radiology, Lung CT Screening Reporting & Data System (Lung-RADS)
+v2022, Assessment Categories table and its notes (released November 2022,
+https://www.acr.org/Clinical-Resources/Reporting-and-Data-Systems/Lung-Rads); summarised with the
+evidence in Christensen J, Prosper AE, Wu CC, et al. ACR Lung-RADS v2022: Assessment Categories
+and Management Recommendations. Chest 2024;165(3):738-753.
 
-Size is the mean diameter (average of long and short axis, to 0.1 mm); for part-solid nodules the
-solid component's mean diameter decides the higher categories. Growth is an increase of the mean
-diameter by more than 1.5 mm within 12 months. Thresholds encoded here (mm, "<" exclusive):
+Size is the mean diameter (average of long and short axis, each to 0.1 mm, measured on lung
+windows); for part-solid nodules the solid component's mean diameter decides the higher
+categories. Growth is an increase of the mean diameter by more than 1.5 mm within 12 months.
+Every threshold below was checked against the v2022 table (mm, "<" exclusive); "confirmed" means
+the code already matched it, "corrected" that it was changed to match:
 
-solid        baseline: <6 → 2, 6–<8 → 3, 8–<15 → 4A, ≥15 → 4B
-             new:      <4 → 2, 4–<6 → 3, 6–<8 → 4A, ≥8 → 4B
-             growing:  <8 → 4A, ≥8 → 4B
-part-solid   baseline: total <6 → 2; total ≥6 with solid <6 → 3, solid 6–<8 → 4A, solid ≥8 → 4B
-             new:      total <6 → 3; otherwise new solid component <4 → 4A, ≥4 → 4B
-             growing solid component: <4 → 4A, ≥4 → 4B
-ground-glass <30 → 2 (baseline, new or growing); ≥30 → 3 at baseline or new, 2 when stable
-benign       calcification of a benign pattern (complete, central, popcorn, concentric) or fat → 1
-juxtapleural solid, smooth margins, mean diameter <10 mm, baseline or new → 2
-stable       v2022 stepped management: a stable category 3 nodule → 2, a stable 4A → 3; a stable
-             nodule without a known prior category → 2
+solid        baseline: <6 → 2, 6–<8 → 3, 8–<15 → 4A, ≥15 → 4B                      confirmed
+             new:      <4 → 2, 4–<6 → 3, 6–<8 → 4A, ≥8 → 4B                        confirmed
+             growing:  <8 → 4A, ≥8 → 4B                                            confirmed
+part-solid   baseline: total <6 → 2; total ≥6 with solid <6 → 3, solid 6–<8 → 4A,
+             solid ≥8 → 4B                                                         confirmed
+             new:      total <6 → 3; otherwise new solid component <4 → 4A, ≥4 → 4B   confirmed
+             growing solid component: <4 → 4A, ≥4 → 4B                             confirmed
+ground-glass <30 → 2 at baseline, new or growing; ≥30 → 3 at baseline or new          confirmed
+             ≥30 and stable or (slowly) growing → 2                                 corrected:
+             a growing ≥30 mm ground-glass nodule was category 3; v2022 lists it under 2
+             (a reader who judges the growth suspicious adds suspicious features → 4X)
+benign       calcification of a benign pattern (complete, central, popcorn, concentric) or fat
+             → 1                                                                   confirmed
+juxtapleural solid, smooth margins (oval, lentiform or triangular), mean diameter <10 mm,
+             baseline or new → 2 (v2022 extends the v1.1 perifissural rule to every
+             juxtapleural nodule)                                                  confirmed
+stable       v2022 stepped management: a category 3 nodule stable (or smaller) at its 6-month
+             CT → 2, a category 4A nodule stable at its 3-month CT → 3; no step-down for 4B;
+             a stable nodule without a known prior category → 2 (category 3/4 nodules unchanged
+             for ≥3 months)                                                        confirmed
+size step    a nodule that reaches a higher size category without meeting the growth
+             definition is reclassified by its size (v2022 note on size thresholds)   corrected:
+             a stable nodule whose size category now ranks above its prior category keeps the
+             size category instead of stepping down
 4X           a category 3 or 4 nodule with features that raise suspicion (e.g. spiculation)
+                                                                                   confirmed
+Management texts are paraphrased from the table's management column.
+
+Not encoded (the reader decides them): category 0 for suspected infection or inflammation (1-3
+month LDCT), airway nodules, atypical cysts, and slow growth over several screens (4B).
 """
 
 from __future__ import annotations
@@ -32,18 +53,19 @@ from .types import Growth, LungRads, NoduleType, PriorNodule
 GROWTH_MM = 1.5
 
 MANAGEMENT: dict[LungRads, str] = {
-    LungRads.CAT_0: ("Additional screening CT images and/or comparison with prior chest CT are "
-                     "needed; a 1-3 month LDCT may be used for a suspected infectious or "
-                     "inflammatory process."),
-    LungRads.CAT_1: "Continue annual screening with LDCT in 12 months.",
-    LungRads.CAT_2: "Continue annual screening with LDCT in 12 months.",
-    LungRads.CAT_3: "6-month LDCT.",
-    LungRads.CAT_4A: ("3-month LDCT; PET/CT may be considered when there is a solid nodule or "
-                      "solid component of 8 mm or more."),
-    LungRads.CAT_4B: ("Diagnostic chest CT with or without contrast; PET/CT may be considered "
-                      "when there is a solid nodule or solid component of 8 mm or more; tissue "
-                      "sampling and/or referral for further clinical evaluation, depending on "
-                      "the probability of malignancy and comorbidities."),
+    LungRads.CAT_0: ("More screening CT images, or comparison with earlier chest CTs, are needed "
+                     "before a category can be given; for a finding that looks infectious or "
+                     "inflammatory, a low-dose CT after 1-3 months."),
+    LungRads.CAT_1: "Annual screening goes on: next low-dose CT (LDCT) in 12 months.",
+    LungRads.CAT_2: "Annual screening goes on: next low-dose CT (LDCT) in 12 months.",
+    LungRads.CAT_3: "Low-dose CT after 6 months (6-month LDCT).",
+    LungRads.CAT_4A: ("Low-dose CT after 3 months (3-month LDCT); PET/CT is an option when a "
+                      "solid nodule or solid component measures 8 mm or more."),
+    LungRads.CAT_4B: ("Further work-up, depending on the probability of malignancy, comorbidity "
+                      "and the patient's preference: diagnostic chest CT with or without "
+                      "contrast, PET/CT as an option when a solid nodule or solid component "
+                      "measures 8 mm or more, tissue sampling, and/or referral for clinical "
+                      "evaluation."),
 }
 MANAGEMENT[LungRads.CAT_4X] = MANAGEMENT[LungRads.CAT_4B]
 
@@ -74,7 +96,9 @@ def _solid(d: float, growth: Growth) -> tuple[LungRads, str]:
         last, label = LungRads.CAT_4B, "new solid nodule"
     else:
         cuts = ((6, LungRads.CAT_2), (8, LungRads.CAT_3), (15, LungRads.CAT_4A))
-        last, label = LungRads.CAT_4B, "solid nodule at baseline"
+        last = LungRads.CAT_4B
+        label = "solid nodule at baseline" if growth is Growth.BASELINE else \
+            f"{growth.value} solid nodule, by size"
     lo = 0
     for hi, cat in cuts:
         if d < hi:
@@ -104,8 +128,8 @@ def _part_solid(d: float, s: float, growth: Growth) -> tuple[LungRads, str]:
 def _ground_glass(d: float, growth: Growth) -> tuple[LungRads, str]:
     if d < 30:
         return LungRads.CAT_2, f"ground-glass nodule < 30 mm, {growth.value} ({d:.1f} mm)"
-    if growth is Growth.STABLE:
-        return LungRads.CAT_2, f"ground-glass nodule >= 30 mm, stable ({d:.1f} mm)"
+    if growth in (Growth.STABLE, Growth.GROWING):
+        return LungRads.CAT_2, f"ground-glass nodule >= 30 mm, {growth.value} ({d:.1f} mm)"
     return LungRads.CAT_3, f"ground-glass nodule >= 30 mm, {growth.value} ({d:.1f} mm)"
 
 
@@ -117,6 +141,16 @@ def _stable(prior_category: LungRads | None) -> tuple[LungRads, str] | None:
     if prior_category in (LungRads.CAT_4B, LungRads.CAT_4X):
         return None  # no step-down for 4B / 4X: classify by size
     return LungRads.CAT_2, "stable nodule (no growth since the prior CT)"
+
+
+def _by_size(nodule_type: NoduleType, d: float, solid_component_mm: float | None,
+             growth: Growth) -> tuple[LungRads, str]:
+    if nodule_type is NoduleType.SOLID:
+        return _solid(d, growth)
+    if nodule_type is NoduleType.PART_SOLID:
+        s = round(float(solid_component_mm if solid_component_mm is not None else 0.0), 1)
+        return _part_solid(d, min(s, d), growth)
+    return _ground_glass(d, growth)
 
 
 def classify_nodule(*, nodule_type: NoduleType, mean_diameter_mm: float,
@@ -134,15 +168,14 @@ def classify_nodule(*, nodule_type: NoduleType, mean_diameter_mm: float,
     if (juxta_pleural and nodule_type is NoduleType.SOLID and smooth_margins and d < 10
             and growth in (Growth.BASELINE, Growth.NEW)):
         return LungRads.CAT_2, f"juxtapleural solid nodule with smooth margins < 10 mm ({d:.1f} mm)"
+    by_size = _by_size(nodule_type, d, solid_component_mm, growth)
     cat_reason = _stable(prior_category) if growth is Growth.STABLE else None
-    if cat_reason is None:
-        if nodule_type is NoduleType.SOLID:
-            cat_reason = _solid(d, growth)
-        elif nodule_type is NoduleType.PART_SOLID:
-            s = round(float(solid_component_mm if solid_component_mm is not None else 0.0), 1)
-            cat_reason = _part_solid(d, min(s, d), growth)
-        else:
-            cat_reason = _ground_glass(d, growth)
+    if cat_reason is None or (prior_category is not None and by_size[0].rank > prior_category.rank):
+        cat_reason = by_size  # no step-down, or the nodule reached a higher size category
+        if growth is Growth.STABLE and prior_category is not None:
+            cat_reason = (by_size[0], f"{by_size[1]}; reached a higher size category than the "
+                                      f"prior category {prior_category.value}"
+                          if by_size[0].rank > prior_category.rank else by_size[1])
     cat, reason = cat_reason
     if suspicious_features and cat in (LungRads.CAT_3, LungRads.CAT_4A, LungRads.CAT_4B):
         return LungRads.CAT_4X, f"{reason}; with suspicious features (e.g. spiculation)"

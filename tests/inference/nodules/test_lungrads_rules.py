@@ -32,6 +32,8 @@ TABLE = [
     (GG, 10.0, None, B, C2), (GG, 29.9, None, B, C2), (GG, 30.0, None, B, C3),
     (GG, 29.9, None, N, C2), (GG, 30.0, None, N, C3), (GG, 25.0, None, G, C2),
     (GG, 35.0, None, ST, C2),
+    # v2022 lists a >= 30 mm ground-glass nodule that is stable or slowly growing under 2
+    (GG, 30.0, None, G, C2), (GG, 45.0, None, G, C2),
 ]
 
 
@@ -67,6 +69,16 @@ def test_sizes_are_taken_to_one_decimal_as_lung_rads_reports_them():
     (dict(growth=ST, prior_category=C4A, nodule_type=S, mean_diameter_mm=10.0), C3),
     (dict(growth=ST, prior_category=C4B, nodule_type=S, mean_diameter_mm=16.0), C4B),
     (dict(growth=ST, nodule_type=S, mean_diameter_mm=7.0), C2),
+    # v2022: a nodule that reaches a higher size category is reclassified by size, growth or not
+    (dict(growth=ST, prior_category=C2, nodule_type=S, mean_diameter_mm=6.5), C3),
+    (dict(growth=ST, prior_category=C2, nodule_type=S, mean_diameter_mm=5.9), C2),
+    (dict(growth=ST, prior_category=C3, nodule_type=S, mean_diameter_mm=8.0), C4A),
+    (dict(growth=ST, prior_category=C3, nodule_type=S, mean_diameter_mm=7.9), C2),
+    (dict(growth=ST, prior_category=C4A, nodule_type=S, mean_diameter_mm=15.0), C4B),
+    (dict(growth=ST, prior_category=C3, nodule_type=PS, mean_diameter_mm=12.0,
+          solid_component_mm=6.0), C4A),
+    (dict(growth=ST, prior_category=C3, nodule_type=PS, mean_diameter_mm=12.0,
+          solid_component_mm=5.9), C2),
 ])
 def test_benign_juxtapleural_suspicious_and_stepped_rules(kw, expected):
     cat, reason = classify_nodule(**kw)
@@ -102,6 +114,9 @@ def test_every_category_has_management_text():
     assert set(MANAGEMENT) == set(LungRads)
     assert "12 months" in MANAGEMENT[C2] and "6-month" in MANAGEMENT[C3]
     assert "3-month" in MANAGEMENT[C4A] and "PET/CT" in MANAGEMENT[C4B]
+    assert "8 mm" in MANAGEMENT[C4A] and "tissue sampling" in MANAGEMENT[C4B]
+    assert MANAGEMENT[LungRads.CAT_4X] == MANAGEMENT[C4B]
+    assert "1-3 month" in MANAGEMENT[LungRads.CAT_0]
 
 
 def test_negative_size_and_bad_prior_are_rejected():
