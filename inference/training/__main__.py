@@ -15,6 +15,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data", type=Path, default=Path("../shared/data"),
                    help="folder holding lidc/LIDC-IDRI-0001 and -0002 (read, never copied)")
     p.add_argument("--synthetic", type=int, default=16, help="synthetic training chests (seeds 1000+)")
+    p.add_argument("--phantoms", type=int, default=0,
+                   help="inference.phantom training phantoms (seeds 1000+)")
     p.add_argument("--epochs", type=int, default=4)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--cache", type=Path, default=None,
@@ -26,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     if data is None:
         print(f"warning: {a.data} not found; training on synthetic chests only", file=sys.stderr)
     info = train(a.out, seed=a.seed, data_root=data, n_synth=a.synthetic, epochs=a.epochs,
-                 threads=a.threads, cache=a.cache, log=lambda m: print(m, flush=True))
+                 threads=a.threads, cache=a.cache, n_phantom=a.phantoms, log=lambda m: print(m, flush=True))
     print(f"wrote {a.out}/weights.pt and manifest.json in {info['seconds']:.0f} s")
     return 0
 

@@ -7,7 +7,11 @@ For every background scan:
   (3-30 mm) placed freely in the lung, against the pleura or on a vessel, rendered on each
   patch grid, with the candidate-to-nodule offset the generator shows (up to 25 % of the
   diameter, at most 3 mm);
-- on synthetic chests also their own full-volume nodules (exact ground truth).
+- on synthetic chests and inference.phantom phantoms also their own full-volume nodules (exact
+  ground truth), each seen from several jittered centres.
+Background kinds: the LIDC scans, synthetic chests (:mod:`inference.training.synth_chest`, seeds
+1000+) and the project's phantoms (:func:`inference.phantom.make_phantom`, seeds
+:data:`PHANTOM_TRAIN_SEEDS`; evaluation and tuning use other seeds).
 The reference nodule regions of the LIDC scans (:data:`inference.training.scans.RESERVED_REGIONS`)
 are never sampled: no patch centre lies within their radius. Patches are stored as uint8
 (windowed 0..1 x 255). Torch-free.
@@ -29,6 +33,38 @@ from inference.training.synth_nodules import Placement, SynthNodule, composite, 
 
 HU_WINDOW = (-1000.0, 400.0)
 PATCH = 24
+#: inference.phantom seeds that training may use; evaluation refuses them
+PHANTOM_TRAIN_SEEDS = range(1000, 2000)
+#: per phantom background: random nodules drawn into the full volume (fewer where no room)
+PHANTOM_NODULES = (3, 6)
+
+
+def _tag(n) -> str:
+    """kind-placement of a SynthNodule or an inference.phantom PhantomNodule."""
+    if hasattr(n, "kind"):
+        return f"{n.kind.value}-{n.placement.value}"
+    att = n.attachment.value
+    return f"{n.nodule_type.value}-{'free' if att == 'none' else att}"
+
+
+def make_training_phantom(seed: int, rng: np.random.Generator):
+    """A phantom of a training seed: 160^3 at 1 mm, every third one 128 x 208 x 208 at
+    1.25 x 0.75 x 0.75 mm, with 3-6 random nodules (fewer where the lungs have no room)."""
+    from inference.phantom import PhantomError, make_phantom
+
+    if seed not in PHANTOM_TRAIN_SEEDS:
+        raise ValueError(f"phantom seed {seed} is not a training seed; use "
+                         f"{PHANTOM_TRAIN_SEEDS.start}-{PHANTOM_TRAIN_SEEDS.stop - 1}")
+    shape, spacing = ((128, 208, 208), (1.25, 0.75, 0.75)) if seed % 3 == 2 else \
+        ((160, 160, 160), (1.0, 1.0, 1.0))
+    n = int(rng.integers(PHANTOM_NODULES[0], PHANTOM_NODULES[1] + 1))
+    while True:
+        try:
+            return make_phantom(seed, shape_zyx=shape, spacing_zyx=spacing, n_random=n)
+        except PhantomError:
+            if n == 0:
+                raise
+            n -= 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +147,7 @@ def scan_patches(bg: Background, rng: np.random.Generator, n_inserted: int, n_ha
             centres.append(np.asarray(n.center) + _jitter(rng, n.diameter_mm))
             X.append(_patch(bg.volume, centres[-1], None, rng))
             y.append(1)
-            tags.append(f"true-{n.kind.value}-{n.placement.value}")
+            tags.append(f"true-{_tag(n)}")
     # inserted nodules
     sources = {Placement.FREE: pts_all, Placement.JUXTA_PLEURAL: pts_pleura,
                Placement.JUXTA_VASCULAR: pts_vessel}
@@ -136,21 +172,34 @@ def scan_patches(bg: Background, rng: np.random.Generator, n_inserted: int, n_ha
     return X, y, tags, centres
 
 
+#: patches per background kind: inserted nodules, hard negatives, random negatives, per true nodule
+PER_BACKGROUND = {"real": (300, 300, 80, 6), "synthetic": (60, 90, 20, 6),
+                  "phantom": (30, 80, 20, 6)}
+
+
 def build_dataset(seed: int, real_scans: list[tuple[str, Volume, tuple]], n_synth: int,
-                  log=print) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
+                  n_phantom: int = 0, log=print
+                  ) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
     """All training patches. ``real_scans``: (name, volume, reserved regions). Synthetic chests use
-    training seeds 1000 + k only. Returns X (N, 2, 24, 24, 24) uint8, y, tags, background names."""
+    training seeds 1000 + k, phantoms :data:`PHANTOM_TRAIN_SEEDS` from its start, only.
+    Returns X (N, 2, 24, 24, 24) uint8, y, tags, background names."""
     rng = np.random.default_rng(seed)
     X, y, tags, names = [], [], [], []
-    backgrounds = [Background(n, v, (), tuple(r)) for n, v, r in real_scans]
+    backgrounds = [(Background(n, v, (), tuple(r)), "real") for n, v, r in real_scans]
     for k in range(n_synth):
         s = make_synth_chest(1000 + k)
-        backgrounds.append(Background(f"synthetic-chest:seed={1000 + k}", s.volume, s.nodules))
-    for bg in backgrounds:
-        real = not bg.name.startswith("synthetic")
-        xs, ys, ts, _ = scan_patches(bg, rng, n_inserted=300 if real else 60,
-                                  n_hard=300 if real else 90, n_random=80 if real else 20,
-                                  per_true=6)
+        backgrounds.append((Background(f"synthetic-chest:seed={1000 + k}", s.volume, s.nodules),
+                            "synthetic"))
+    for k in range(n_phantom):
+        sd = PHANTOM_TRAIN_SEEDS.start + k
+        backgrounds.append((sd, "phantom"))
+    for bg, kind in backgrounds:
+        if kind == "phantom":  # made one at a time: they are cheap and large
+            p = make_training_phantom(bg, rng)
+            bg = Background(f"phantom:seed={bg}", p.volume, p.nodules)
+        n_ins, n_hard, n_rand, per_true = PER_BACKGROUND[kind]
+        xs, ys, ts, _ = scan_patches(bg, rng, n_inserted=n_ins, n_hard=n_hard, n_random=n_rand,
+                                     per_true=per_true)
         X += xs
         y += ys
         tags += ts

@@ -36,7 +36,12 @@ def phantom_scans(kind: str, n: int, first_seed: int):
             yield f"synth-{seed}", s.volume, refs
         else:
             from inference.phantom import make_phantom
+            from inference.training.dataset import PHANTOM_TRAIN_SEEDS
 
+            if seed in PHANTOM_TRAIN_SEEDS:
+                raise SystemExit(f"phantom seed {seed} is a training seed "
+                                 f"({PHANTOM_TRAIN_SEEDS.start}-{PHANTOM_TRAIN_SEEDS.stop - 1}); "
+                                 f"evaluate on seeds 0-999")
             p = make_phantom(seed, shape_zyx=(160, 160, 160), spacing_zyx=(1.0, 1.0, 1.0), n_random=3)
             refs = [Reference(nd.center, nd.diameter_mm) for nd in p.nodules]
             yield f"phantom-{seed}", p.volume, refs

@@ -20,7 +20,8 @@ from torch import nn
 
 from inference.detection.network import GRADCAM_LAYER, build
 from inference.detection.registry import sha256_file
-from inference.training.dataset import HU_WINDOW, PATCH, build_dataset
+from inference.detection.candidates import DEFAULT_CHANNELS
+from inference.training.dataset import HU_WINDOW, PATCH, PHANTOM_TRAIN_SEEDS, build_dataset
 from inference.training.scans import read_scan, reserved_for
 
 NETWORK = {"in_channels": 2, "width": 8}
@@ -47,7 +48,7 @@ def _auc(scores: np.ndarray, labels: np.ndarray) -> float:
 
 def train(out: Path, seed: int = 0, data_root: Path | None = None, n_synth: int = 30,
           epochs: int = 8, batch: int = 32, lr: float = 2e-3, threads: int = 2,
-          cache: Path | None = None, log=print) -> dict:
+          cache: Path | None = None, n_phantom: int = 0, log=print) -> dict:
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
     out.mkdir(parents=True, exist_ok=True)
@@ -65,10 +66,11 @@ def train(out: Path, seed: int = 0, data_root: Path | None = None, n_synth: int 
         X, y, tags, names = z["X"], z["y"], list(z["tags"]), list(z["names"])
         log(f"dataset read from {cache}")
     else:
-        X, y, tags, names = build_dataset(seed, real, n_synth, log=log)
+        X, y, tags, names = build_dataset(seed, real, n_synth, n_phantom=n_phantom, log=log)
         if cache is not None:
             np.savez(cache, X=X, y=y, tags=np.asarray(tags), names=np.asarray(names))
-    log(f"dataset: {len(y)} patches, {int(y.sum())} positive, {time.time() - t0:.0f} s")
+    t_data = time.time() - t0
+    log(f"dataset: {len(y)} patches, {int(y.sum())} positive, {t_data:.0f} s")
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(y))
     n_val = max(1, len(y) // 10)
@@ -109,6 +111,7 @@ def train(out: Path, seed: int = 0, data_root: Path | None = None, n_synth: int 
     info = {
         "seed": seed, "patches": int(len(y)), "positives": int(y.sum()),
         "real_backgrounds": used_scans, "synthetic_seeds": [1000, 1000 + n_synth - 1],
+        "n_phantom": n_phantom, "patch_seconds": round(t_data, 1),
         "tags": {t: tags.count(t) for t in sorted(set(tags))}, "epochs": epochs,
         "final": rows[-1], "seconds": round(time.time() - t0, 1),
     }
@@ -144,30 +147,44 @@ def _write_log(out: Path, rows: list[dict]) -> None:
 def _write_manifest(out: Path, info: dict, n_synth: int) -> None:
     path = out / "manifest.json"
     old = json.loads(path.read_text()) if path.exists() else {}
+    n_ph = info.get("n_phantom", 0)
+    phantoms = (f"inference.phantom.make_phantom seeds {PHANTOM_TRAIN_SEEDS.start}-"
+                f"{PHANTOM_TRAIN_SEEDS.start + n_ph - 1} (160^3 at 1 mm; seeds = 2 mod 3 at "
+                f"128 x 208 x 208, 1.25 x 0.75 x 0.75 mm), 3-6 random nodules each (fewer where "
+                f"the lungs have no room); evaluation and tuning use other seeds" if n_ph else None)
     manifest = {
-        "id": out.name, "version": "1.0", "name": "NoduleLens candidate CNN v1",
+        "id": out.name, "version": old.get("version", "1.0"),
+        "name": old.get("name", "NoduleLens candidate CNN v1"),
         "architecture": "candidate-cnn-v1", "weights": "weights.pt",
         "weights_sha256": sha256_file(out / "weights.pt"),
         "network": {**NETWORK, "gradcam_layer": GRADCAM_LAYER,
-                    "input": "channel 0: 24^3 at 1 mm; channel 1: 24^3 at 2 mm; HU window to 0..1"},
+                    "input": "channel 0: 24^3 at 1 mm; channel 1: 24^3 at 2 mm; HU window to 0..1",
+                    **({"blob_score_weight": old["network"]["blob_score_weight"]}
+                       if "blob_score_weight" in old.get("network", {}) else {})},
         "input_spacing_mm": [1.0, 1.0, 1.0], "hu_window": list(HU_WINDOW),
         "patch_size": [PATCH] * 3,
         "candidate_generator": {"name": "classical Hessian dot enhancement",
                                 "sigmas_mm": [1.0, 1.5, 2.2, 3.3, 5.0, 7.5],
-                                "min_response": 0.005, "max_candidates": 600},
+                                "min_response": 0.005, "max_candidates": 600,
+                                "channels": list(DEFAULT_CHANNELS)},
         "operating_threshold": old.get("operating_threshold", 0.5),
         "training_data": {
             "command": f"python -m inference.training --out {out} --seed {info['seed']} "
-                       f"--synthetic {n_synth} --epochs {info['epochs']}",
+                       f"--synthetic {n_synth} --phantoms {n_ph} --epochs {info['epochs']}",
             "real_lung_backgrounds": [f"../shared/data/{s}" for s in info["real_backgrounds"]],
             "reserved_regions_excluded": "no patch centre within 40 mm (+ nodule radius + 24 mm "
                                          "for inserted nodules) of LIDC-IDRI-0001's LUNA16 nodule "
                                          "(56.21, 86.34, -115.87) or LIDC-IDRI-0002's excluded "
                                          "ground-glass nodule (59.8, 71.5, -104.1)",
-            "synthetic_chests": f"inference.training.synth_chest seeds {info['synthetic_seeds'][0]}"
-                                f"-{info['synthetic_seeds'][1]} (evaluation uses seeds 5000+)",
+            "synthetic_chests": (f"inference.training.synth_chest seeds {info['synthetic_seeds'][0]}"
+                                 f"-{info['synthetic_seeds'][1]} (evaluation uses seeds 5000+)"
+                                 if n_synth else None),
+            **({"phantoms": phantoms} if phantoms else {}),
             "nodules": "synthetic (inference.training.synth_nodules): solid, part-solid, "
-                       "ground-glass; free, juxta-pleural, juxta-vascular; 3-30 mm log-uniform",
+                       "ground-glass; free, juxta-pleural, juxta-vascular; 3-30 mm log-uniform"
+                       + ("; on phantoms also their own nodules (inference.phantom: solid, "
+                          "part-solid, ground-glass; free, juxta-pleural, juxta-vascular; 4-20 mm)"
+                          if n_ph else ""),
             "negatives": "classical candidates that are not nodules (hard negatives) + random lung points",
             "patches": info["patches"], "positives": info["positives"], "by_tag": info["tags"],
             "seed": info["seed"], "epochs": info["epochs"], "seconds": info["seconds"],
