@@ -16,6 +16,13 @@ Public API (for the review, worklist and detection work):
 - ``set_layout(name)`` — '2x2', 'single' (the active view) or 'axial3d'.
 - signals ``volume_loaded(object)``, ``finding_selected(str)``, ``world_point_clicked(object)``
   (an (x, y, z) LPS mm numpy array; for the add-nodule tool).
+- box editing with the mouse, off until the review turns it on: with ``box_editing`` a left-drag
+  on the selected finding's outline in a slice view moves it (inside) or resizes it (edges,
+  corners) and emits ``box_edited(finding_id, Box3D)`` on release; with ``box_drawing`` (the
+  add-nodule tool) a left-drag elsewhere draws a box and emits ``box_drawn(Box3D)``. The outline
+  follows the mouse; Esc cancels. The slice views show the new box until the next
+  ``set_findings``; ``cancel_box_preview()`` puts the stored boxes back. Geometry:
+  :mod:`viewer.scene.box_edit`.
 """
 
 from __future__ import annotations
@@ -38,7 +45,7 @@ from viewer.widgets.display_controls import DisplayControls
 from viewer.widgets.findings_table import FindingsTable
 from viewer.widgets.loader import Loader
 from viewer.widgets.series_chooser import SeriesChooser
-from viewer.widgets.vtk_view import SliceWidget, VolumeWidget
+from viewer.widgets.vtk_view import BoxMouse, SliceWidget, VolumeWidget
 
 #: grid cells (row, column) of each view in the 2x2 layout
 GRID = {"axial": (0, 0), "coronal": (0, 1), "sagittal": (1, 0), VIEW_3D: (1, 1)}
@@ -49,6 +56,8 @@ class MainWindow(QMainWindow):
     volume_loaded = Signal(object)
     finding_selected = Signal(str)
     world_point_clicked = Signal(object)
+    box_edited = Signal(str, object)  # finding id, new Box3D
+    box_drawn = Signal(object)  # Box3D
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -65,6 +74,11 @@ class MainWindow(QMainWindow):
             w.on_click = self._clicked
             self._views[name] = w
         self._views[VIEW_3D] = VolumeWidget(lambda: self.scene, central)
+        self.box_editing = False  # the review turns these on
+        self.box_drawing = False
+        self.box_mouse = BoxMouse(self)
+        for name in SLICE_NAMES:
+            self._views[name].box_tool = self.box_mouse
         for name, w in self._views.items():
             w.activated.connect(self._activate)
         self.setCentralWidget(central)
@@ -204,6 +218,10 @@ class MainWindow(QMainWindow):
             pos = GRID[n] if name == "2x2" else (0, i)
             self._grid.addWidget(self._views[n], *pos)
         self.scene.fit()
+
+    def cancel_box_preview(self) -> None:
+        """Show the stored boxes again in the slice views (after a drag nobody applied)."""
+        self.box_mouse.show(self.scene.boxes)
 
     def view_widget(self, name: str) -> SliceWidget | VolumeWidget:
         return self._views[name]

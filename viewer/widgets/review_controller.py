@@ -88,6 +88,9 @@ class ReviewController(QObject):
         window.volume_loaded.connect(self.on_volume)
         window.finding_selected.connect(self.on_selected)
         window.world_point_clicked.connect(self.on_click)
+        window.box_edited.connect(self.edit_box)  # boxes dragged or drawn with the mouse
+        window.box_drawn.connect(self.add_drawn)
+        window.box_editing = True
         self.update_status()
         self.refresh_worklist()
 
@@ -260,6 +263,7 @@ class ReviewController(QObject):
     def _measured(self, box: Box3D, then: Callable[[Any], None]) -> None:
         """Measure in the background, then ``then(measured)`` on the GUI thread."""
         if self.session is None:
+            self.window.cancel_box_preview()
             return
         session = self.session
 
@@ -273,12 +277,18 @@ class ReviewController(QObject):
         if self.measurer.start(session, box.center, box, finish):
             self.notice("Measuring the nodule…")
         else:
+            self.window.cancel_box_preview()
             self.notice("Still measuring the previous nodule; try again in a moment.")
 
     def add_at(self, world: Any) -> None:
+        """Add a nodule at a clicked centre (a default box around it, then measured)."""
+        self.add_drawn(add_box(None, tuple(float(c) for c in world)))
+
+    def add_drawn(self, box: Box3D) -> None:
+        """Add a nodule with a box drawn in a view; measured like an AI finding."""
         if self.session is None:
+            self.window.cancel_box_preview()
             return self.notice("Open a study from the worklist first.")
-        box = add_box(None, tuple(float(c) for c in world))
 
         def add(m: Any) -> None:
             added: list[str] = []
@@ -292,14 +302,20 @@ class ReviewController(QObject):
 
     def set_add_tool(self, on: bool) -> None:
         self.add_tool_on = bool(on)
-        self.notice("Add-nodule tool: click the nodule's centre in any view." if on else "")
+        self.window.box_drawing = self.add_tool_on
+        self.notice("Add-nodule tool: click the nodule's centre or drag a box around it in any view."
+                    if on else "")
 
     def on_click(self, world: Any) -> None:
         if self.add_tool_on:
             self.add_at(world)
 
     def edit_box(self, finding_id: str, box: Box3D) -> None:
-        """For a box drawn or dragged in a view (the scene reports the new world box)."""
+        """A finding's box moved or resized in a view: an EDITED decision, re-measured off the
+        GUI thread like the keyboard edit."""
+        if self.session is None:
+            self.window.cancel_box_preview()
+            return self.notice("Open a study from the worklist first.")
         self._measured(box, lambda m: self._act(lambda s: s.edit(finding_id, box, measured=m),
                                                 needs_finding=False))
 
