@@ -1,5 +1,6 @@
 """Thin Qt hosts for the scene's render windows. They translate mouse and wheel events into
-scene calls and nothing else; the scene decides what they mean."""
+scene calls and nothing else; the scene decides what they mean. :class:`BoxMouse` does the same
+for box gestures (pixels → world points for :mod:`viewer.scene.box_edit`)."""
 
 from __future__ import annotations
 

@@ -43,7 +43,7 @@ def study(tmp_path):
     store.close()
 
 
-def _open(qtbot, window, store, settings):
+def _open(qtbot, window, store, settings, view_name="axial"):
     c = install_review(window, store, settings)
     view = c.worklist.view
     view.setFocus()
@@ -52,7 +52,7 @@ def _open(qtbot, window, store, settings):
         qtbot.keyClick(view, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: c.session is not None and window.scene.selected == "f1")
     window.resize(1800, 1100)
-    window.active_view = "axial"
+    window.active_view = view_name
     window.set_layout("single")  # a view big enough for pixel checks beside the review docks
     window.scene.set_crosshair_visible(False)
     qtbot.wait(100)
@@ -133,6 +133,29 @@ def test_dragging_the_selected_box_moves_it_and_stores_an_edit(window, qtbot, st
     d = store.decisions(series)[-1]
     assert d.decision is Decision.EDITED and d.finding_id == "f1" and d.reviewer == "Dr Mouse"
     assert window.scene.selected == "f1" and np.allclose(window.scene.boxes[0].lo, f1.box.lo)
+
+
+def test_coronal_drag_moves_along_z_with_one_render_per_view_per_frame(window, qtbot, study):
+    store, series, settings, _ = study
+    c = _open(qtbot, window, store, settings, "coronal")
+    old = c.session.state("f1").finding.box
+    widget, mm = window.view_widget("coronal"), _mm_per_qt_px(window, "coronal")
+    start = _qt_pos(window, old.center, "coronal")
+    qtbot.mousePress(widget, Qt.MouseButton.LeftButton, pos=start)
+    qtbot.wait(500)  # the 3D view's full-quality frame after loading is done
+    before = window.scheduler.render_count
+    for i in range(1, 11):  # ten mouse moves before the event loop gets to render
+        qtbot.mouseMove(widget, pos=start + QPoint(0, -2 * i))
+    assert window.scheduler.render_count == before
+    qtbot.wait(100)
+    assert window.scheduler.render_count - before <= len(window.scene.views)  # once per slice view
+    shown = {b.key: b for b in window.scene.views["coronal"].boxes.boxes}["f1"]
+    assert shown.lo[2] - old.lo[2] == pytest.approx(20 * mm, abs=1e-6)  # screen up is superior (+z)
+    qtbot.mouseRelease(widget, Qt.MouseButton.LeftButton, pos=start + QPoint(0, -20))
+    qtbot.waitUntil(lambda: len(store.decisions(series)) == 1, timeout=30000)
+    f1 = c.session.state("f1").finding
+    assert np.allclose(np.subtract(f1.box.lo, old.lo), (0.0, 0.0, 20 * mm), atol=1e-6)
+    assert (f1.box.lo[1], f1.box.hi[1]) == (old.lo[1], old.hi[1])  # the coronal normal (y) is kept
 
 
 def test_dragging_a_corner_resizes_the_box_and_remeasures(window, qtbot, study):
