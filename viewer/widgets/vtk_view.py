@@ -201,8 +201,8 @@ _CURSORS = {
 
 class BoxMouse:
     """The slice widgets' ``box_tool`` for a main window (its ``scene``, ``box_editing``,
-    ``box_drawing``, ``box_edited`` and ``box_drawn``): turns their display pixels into world points for a
-    :class:`~viewer.scene.box_edit.BoxGesture`, draws its live outline in the slice views (the 3D
+    ``box_drawing``, ``box_edited`` and ``box_drawn``): turns display pixels into world points for
+    a :class:`~viewer.scene.box_edit.BoxGesture`, draws its live outline in the slice views (the 3D
     view follows at the window's next ``set_findings``) and emits the window's signals on release."""
 
     def __init__(self, window) -> None:

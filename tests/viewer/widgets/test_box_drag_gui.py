@@ -68,7 +68,8 @@ def _qt_pos(window, world, name="axial") -> QPoint:
 
 def _mm_per_qt_px(window, name="axial") -> float:
     view = window.scene.views[name]
-    return float(view.display_to_plane(1, 0)[0] - view.display_to_plane(0, 0)[0]) * window.view_widget(name)._getPixelRatio()
+    ratio = window.view_widget(name)._getPixelRatio()
+    return float(view.display_to_plane(1, 0)[0] - view.display_to_plane(0, 0)[0]) * ratio
 
 
 def _drag(qtbot, widget, start: QPoint, end: QPoint, steps: int = 4, before_release=None) -> None:
