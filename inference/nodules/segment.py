@@ -33,7 +33,11 @@ SMALL_MM, SMALL_SOLID_PEAK_HU = 5.0, -520.0
 SOLID_CORE_HU = -300.0  # a core denser than this is solid (part-solid when a halo surrounds it)
 GGN_REFERENCE_HU = -600.0  # typical ground-glass density, used to probe for a halo
 COMPACT_FACTOR, COMPACT_MARGIN_MM = 2.2, 2.5  # reach of a nodule from its seed: 2.2 r + 2.5 mm
-MAX_VESSEL_CUT_MM = 2.5  # largest opening radius: cuts vessels up to ~5 mm, keeps lobulation
+VESSEL_CUT_FACTOR = 0.8  # opening radius / nodule radius: cuts vessels thinner than ~1.2 r
+MAX_VESSEL_CUT_MM = 4.0  # largest opening radius: cuts vessels up to ~8 mm
+TRIM_SLACK_VOXELS = 1.0  # trims reaching this much beyond the opening radius are vessels
+MAX_SPLIT_BLOBS = 30  # distance-map maxima (vessel ridge points, neighbours) split off at most
+FILLET_BODY_FACTOR = 1.0  # vessel fillets lie beyond the nodule's inscribed radius (+1 voxel)
 HALO_MIN_FRACTION = 0.4  # share of the halo that must be a broad ground-glass ring
 HALO_MIN_MM = 1.0  # in-plane diameter difference (halo vs core) that makes a nodule part-solid
 
@@ -161,7 +165,7 @@ def _split_touching(comp: np.ndarray, seed, sp: np.ndarray, r_seed: float) -> np
         saddle = float(ndi.map_coordinates(dist, line.T, order=1).min())
         if saddle < 0.9 * min(radii[i], r_top):
             far.append(i)
-        if len(far) >= 6:
+        if len(far) >= MAX_SPLIT_BLOBS:
             break
     if not far:
         return comp
@@ -179,6 +183,48 @@ def _split_touching(comp: np.ndarray, seed, sp: np.ndarray, r_seed: float) -> np
     return _component_at(keep, seed, sp)
 
 
+def _cut_vessels(comp: np.ndarray, seed, sp: np.ndarray, r_open: float,
+                 wall: np.ndarray | None = None) -> np.ndarray:
+    """Cut attached vessels: an opening by a ball of ``r_open`` keeps the nodule's body; of what
+    it removed, thin trims that stay within ``r_open`` of that body (the nodule's own lobulated
+    or discretised border) are given back, longer protrusions (vessels) are dropped except for
+    one voxel of regrowth where they meet the nodule, and their fillets are taken off (not
+    near the chest wall ``wall``, whose pleural rim is no vessel)."""
+    core = _component_at(_open(comp, sp, r_open), seed, sp)
+    if not core.any():
+        return comp
+    out = ndi.binary_dilation(core) & comp
+    lab, n = ndi.label(comp & ~core)
+    if n:
+        d_core = ndi.distance_transform_edt(~core, sampling=sp)
+        reach = np.asarray(ndi.maximum(d_core, lab, index=np.arange(1, n + 1)))
+        ok = np.flatnonzero(reach <= r_open + TRIM_SLACK_VOXELS * float(sp.max())) + 1
+        if ok.size:
+            out |= np.isin(lab, ok)
+        vessels = (lab > 0) & ~np.isin(lab, ok)
+        if wall is not None and wall.any():
+            vessels &= ndi.distance_transform_edt(~wall, sampling=sp) > r_open + float(sp.max())
+        if vessels.any():
+            out &= ~_fillets(out, core, vessels, seed, sp, r_open)
+    return _component_at(out, seed, sp)
+
+
+def _fillets(out: np.ndarray, core: np.ndarray, vessels: np.ndarray, seed, sp: np.ndarray,
+             r_open: float) -> np.ndarray:
+    """Where a vessel meets the nodule, balls of the opening straddle both and leave a fillet of
+    vessel on the nodule: voxels within ``r_open`` of a cut vessel that lie beyond the nodule's
+    largest inscribed ball (by FILLET_BODY_FACTOR, plus one voxel)."""
+    dist = ndi.distance_transform_edt(core, sampling=sp)
+    vals, pts = _ball_values(dist, seed, max(2.0, r_open), sp)
+    if vals.size == 0:
+        return np.zeros_like(out)
+    top, r_top = pts[int(vals.argmax())], float(vals.max())
+    grid = np.ogrid[tuple(slice(0, n) for n in out.shape)]
+    d_top = np.sqrt(sum(((g - top[i]) * sp[i]) ** 2 for i, g in enumerate(grid)))
+    near = ndi.distance_transform_edt(~vessels, sampling=sp) <= r_open
+    return out & near & (d_top > FILLET_BODY_FACTOR * r_top + float(sp.min()))
+
+
 def _nodule_at(smooth: np.ndarray, threshold: float, seed, sp: np.ndarray,
                lung: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
     """Mask of the nodule at one threshold: pleura removed, vessels cut. Returns
@@ -191,7 +237,7 @@ def _nodule_at(smooth: np.ndarray, threshold: float, seed, sp: np.ndarray,
     dist = ndi.distance_transform_edt(comp, sampling=sp)
     vals, _ = _ball_values(dist, seed, 2.0, sp)
     r_seed = float(vals.max()) if vals.size else float(sp.min())
-    juxta = None
+    juxta = wall = None
     room = float(min(min(seed[i], dense.shape[i] - 1 - seed[i]) * sp[i] for i in range(3)))
     if _touches_border(comp):
         # the chest wall continues beyond the crop: what a ball bigger than the nodule fits into,
@@ -199,7 +245,10 @@ def _nodule_at(smooth: np.ndarray, threshold: float, seed, sp: np.ndarray,
         radius = float(np.clip(2.0 * r_seed + 2.0, 5.0, 40.0))
         wall = _open(dense, sp, radius, outside=True, pad_mm=max(0.0, radius - (room - r_seed)))
         if lung is not None and lung[tuple(seed)]:
-            wall |= dense & ~ndi.binary_dilation(lung, iterations=2)
+            # the lung mask decides where the wall begins: dense tissue more than two voxels
+            # outside it is wall, and nothing inside it is (the opening's ball bulges a little
+            # across the pleura into a broad-based nodule)
+            wall = (wall | (dense & ~ndi.binary_dilation(lung, iterations=2))) & ~lung
         if wall.any() and wall[tuple(seed)]:  # the seed sits in the sliver the ball reaches
             vals, pts = _ball_values((dense & ~wall).astype(np.uint8), seed, 3.0, sp)
             if vals.any():
@@ -212,13 +261,9 @@ def _nodule_at(smooth: np.ndarray, threshold: float, seed, sp: np.ndarray,
             touching = wall & ndi.binary_dilation(comp, _struct_ball(1.5 * float(sp.max()), sp))
             juxta = touching if (comp & near_wall).any() else None
     # vessel separation: opening with a radius that follows the nodule, then regrow the border
-    r_open = float(np.clip(0.5 * r_seed, 0.0, MAX_VESSEL_CUT_MM))
+    r_open = float(np.clip(VESSEL_CUT_FACTOR * r_seed, 0.0, MAX_VESSEL_CUT_MM))
     if r_open >= float(sp.min()):
-        opened = _open(comp, sp, r_open)
-        core = _component_at(opened, seed, sp)
-        if core.any():
-            # an opening keeps convex shapes; one voxel of regrowth restores discretisation losses
-            comp = _component_at(ndi.binary_dilation(core) & comp, seed, sp)
+        comp = _cut_vessels(comp, seed, sp, r_open, wall)
     # a nodule is compact: nothing of it lies much farther from the seed than its own radius
     # allows (this stops leaks along vessels, airways walls and noise at low thresholds)
     reach_mm = COMPACT_FACTOR * r_seed + COMPACT_MARGIN_MM
@@ -227,9 +272,7 @@ def _nodule_at(smooth: np.ndarray, threshold: float, seed, sp: np.ndarray,
     if (comp & (d2 > reach_mm ** 2)).any():
         comp = _component_at(comp & (d2 <= reach_mm ** 2), seed, sp)
         if r_open >= float(sp.min()):  # cut what the sphere left of the leak
-            core = _component_at(_open(comp, sp, r_open), seed, sp)
-            if core.any():
-                comp = _component_at(ndi.binary_dilation(core) & comp, seed, sp)
+            comp = _cut_vessels(comp, seed, sp, r_open, wall)
     comp = _split_touching(comp, seed, sp, r_seed)
     comp = ndi.binary_fill_holes(comp)
     return comp, juxta, dense & ~comp
