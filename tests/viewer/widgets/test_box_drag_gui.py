@@ -8,7 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication
 
 from inference.detection.finding import Box3D, Finding, ModelInfo
 from viewer.review.model import Decision
@@ -72,10 +74,19 @@ def _mm_per_qt_px(window, name="axial") -> float:
     return float(view.display_to_plane(1, 0)[0] - view.display_to_plane(0, 0)[0]) * ratio
 
 
+def _move(widget, pos: QPoint, button: Qt.MouseButton = Qt.MouseButton.NoButton) -> None:
+    """A mouse move delivered to the widget now (QTest's moves go through the X server's pointer,
+    which arrives late or not at all on Xvfb)."""
+    local = QPointF(pos)
+    ev = QMouseEvent(QEvent.Type.MouseMove, local, QPointF(widget.mapToGlobal(pos)), Qt.MouseButton.NoButton,
+                     button, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, ev)
+
+
 def _drag(qtbot, widget, start: QPoint, end: QPoint, steps: int = 4, before_release=None) -> None:
     qtbot.mousePress(widget, Qt.MouseButton.LeftButton, pos=start)
     for i in range(1, steps + 1):
-        qtbot.mouseMove(widget, pos=start + (end - start) * (i / steps))
+        _move(widget, start + (end - start) * (i / steps), Qt.MouseButton.LeftButton)
         qtbot.wait(20)
     if before_release is not None:
         before_release()
@@ -146,7 +157,7 @@ def test_coronal_drag_moves_along_z_with_one_render_per_view_per_frame(window, q
     qtbot.wait(500)  # the 3D view's full-quality frame after loading is done
     before = window.scheduler.render_count
     for i in range(1, 11):  # ten mouse moves before the event loop gets to render
-        qtbot.mouseMove(widget, pos=start + QPoint(0, -2 * i))
+        _move(widget, start + QPoint(0, -2 * i), Qt.MouseButton.LeftButton)
     assert window.scheduler.render_count == before
     qtbot.wait(100)
     assert window.scheduler.render_count - before <= len(window.scene.views)  # once per slice view
@@ -166,6 +177,10 @@ def test_dragging_a_corner_resizes_the_box_and_remeasures(window, qtbot, study):
     widget, mm = window.view_widget("axial"), _mm_per_qt_px(window)
     corner = (old.hi[0], old.lo[1], old.center[2])  # top right on screen
     start = _qt_pos(window, corner)
+    _move(widget, start)  # hovering shows what a press would grab
+    assert widget.cursor().shape() is Qt.CursorShape.SizeBDiagCursor
+    _move(widget, _qt_pos(window, old.center))
+    assert widget.cursor().shape() is Qt.CursorShape.SizeAllCursor
     _drag(qtbot, widget, start, start + QPoint(5, -5))
     qtbot.waitUntil(lambda: len(store.decisions(series)) == 1, timeout=30000)
     f1 = c.session.state("f1").finding
