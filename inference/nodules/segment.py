@@ -33,10 +33,11 @@ SMALL_MM, SMALL_SOLID_PEAK_HU = 5.0, -520.0
 SOLID_CORE_HU = -300.0  # a core denser than this is solid (part-solid when a halo surrounds it)
 GGN_REFERENCE_HU = -600.0  # typical ground-glass density, used to probe for a halo
 COMPACT_FACTOR, COMPACT_MARGIN_MM = 2.2, 2.5  # reach of a nodule from its seed: 2.2 r + 2.5 mm
-VESSEL_CUT_FACTOR = 0.8  # opening radius / nodule radius: cuts vessels thinner than ~1.2 r
-MAX_VESSEL_CUT_MM = 4.0  # largest opening radius: cuts vessels up to ~8 mm
+VESSEL_CUT_FACTOR = 0.8  # opening radius / nodule radius: cuts vessels thinner than 1.6 r
+MAX_VESSEL_CUT_MM = 2.5  # largest opening radius: cuts vessels up to ~5 mm, keeps irregular margins
 TRIM_SLACK_VOXELS = 1.0  # trims reaching this much beyond the opening radius are vessels
 MAX_SPLIT_BLOBS = 30  # distance-map maxima (vessel ridge points, neighbours) split off at most
+FILLET_MAX_RADIUS_MM = 5.0  # fillets are only taken off nodules up to ~10 mm (roundish)
 FILLET_BODY_FACTOR = 1.0  # vessel fillets lie beyond the nodule's inscribed radius (+1 voxel)
 HALO_MIN_FRACTION = 0.4  # share of the halo that must be a broad ground-glass ring
 HALO_MIN_MM = 1.0  # in-plane diameter difference (halo vs core) that makes a nodule part-solid
@@ -129,6 +130,12 @@ def _open(mask: np.ndarray, sp: np.ndarray, radius_mm: float, outside: bool = Fa
     """Morphological opening by a ball of ``radius_mm`` (anisotropic), via distance transforms.
     With ``outside`` the space beyond the array counts as inside the mask (``pad_mm`` of it is
     added so that balls can sit beyond the array's edge)."""
+    if not outside and mask.any():  # the opening lies inside the mask: work on its box
+        box = _bbox(mask)
+        if any(b.stop - b.start < n for b, n in zip(box, mask.shape)):
+            out = np.zeros_like(mask)
+            out[box] = _open(mask[box], sp, radius_mm)
+            return out
     pad = [(int(np.ceil(pad_mm / s)) + 1,) * 2 for s in sp]
     m = np.pad(mask, pad, constant_values=outside)
     eroded = ndi.distance_transform_edt(m, sampling=sp) > radius_mm
@@ -183,8 +190,28 @@ def _split_touching(comp: np.ndarray, seed, sp: np.ndarray, r_seed: float) -> np
     return _component_at(keep, seed, sp)
 
 
+def _bbox(mask: np.ndarray, pad: int = 1) -> tuple[slice, ...]:
+    """The mask's bounding box grown by ``pad`` voxels (clipped to the array)."""
+    box = ndi.find_objects(mask.astype(np.uint8))[0]
+    return tuple(slice(max(b.start - pad, 0), min(b.stop + pad, n))
+                 for b, n in zip(box, mask.shape))
+
+
 def _cut_vessels(comp: np.ndarray, seed, sp: np.ndarray, r_open: float,
                  wall: np.ndarray | None = None) -> np.ndarray:
+    """:func:`_cut_vessels_in` on the component's bounding box (same result, less work)."""
+    if not comp.any():
+        return comp
+    box = _bbox(comp)
+    local_seed = tuple(int(seed[i]) - box[i].start for i in range(3))
+    out = np.zeros_like(comp)
+    out[box] = _cut_vessels_in(comp[box], local_seed, sp, r_open,
+                               None if wall is None else wall[box])
+    return out
+
+
+def _cut_vessels_in(comp: np.ndarray, seed, sp: np.ndarray, r_open: float,
+                    wall: np.ndarray | None = None) -> np.ndarray:
     """Cut attached vessels: an opening by a ball of ``r_open`` keeps the nodule's body; of what
     it removed, thin trims that stay within ``r_open`` of that body (the nodule's own lobulated
     or discretised border) are given back, longer protrusions (vessels) are dropped except for
@@ -219,6 +246,8 @@ def _fillets(out: np.ndarray, core: np.ndarray, vessels: np.ndarray, seed, sp: n
     if vals.size == 0:
         return np.zeros_like(out)
     top, r_top = pts[int(vals.argmax())], float(vals.max())
+    if r_top > FILLET_MAX_RADIUS_MM:  # a large nodule need not be round; its fillets are small
+        return np.zeros_like(out)
     grid = np.ogrid[tuple(slice(0, n) for n in out.shape)]
     d_top = np.sqrt(sum(((g - top[i]) * sp[i]) ** 2 for i, g in enumerate(grid)))
     near = ndi.distance_transform_edt(~vessels, sampling=sp) <= r_open
