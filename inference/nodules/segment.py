@@ -9,9 +9,13 @@ Steps (all on the scan's own voxel grid, distances in mm through the voxel spaci
    boundary lies where the true edge is;
 4. pleura separation: the chest wall is what a ball larger than the nodule still fits into
    (a morphological opening of dense tissue computed with distance transforms); it is removed and
-   the nodule is flagged juxta-pleural when it touches it;
+   the nodule is flagged juxta-pleural when it touches it (with a lung mask holding the seed,
+   nothing inside the lung mask counts as wall); the flag
+   is decided on the final nodule mask, not on the vessel tree it was cut from;
 5. the connected component holding the seed; attached vessels are cut by an opening whose radius
-   follows the nodule's own radius, then the nodule's border is regrown within the threshold mask;
+   follows the nodule's own radius (0.8 r, at most 2.5 mm); thin trims of the nodule's own border are
+   given back, long protrusions (vessels) dropped, and on nodules up to ~14 mm the fillets a cut
+   vessel leaves beyond the nodule's inscribed ball are taken off;
 6. solid cores are probed for a ground-glass halo (a lower threshold half-way between lung and
    ground-glass density): a halo wider than the partial-volume blur makes the nodule part-solid,
    and the whole nodule is segmented at the halo's own half-way level.
@@ -37,7 +41,7 @@ VESSEL_CUT_FACTOR = 0.8  # opening radius / nodule radius: cuts vessels thinner 
 MAX_VESSEL_CUT_MM = 2.5  # largest opening radius: cuts vessels up to ~5 mm, keeps irregular margins
 TRIM_SLACK_VOXELS = 1.0  # trims reaching this much beyond the opening radius are vessels
 MAX_SPLIT_BLOBS = 30  # distance-map maxima (vessel ridge points, neighbours) split off at most
-FILLET_MAX_RADIUS_MM = 5.0  # fillets are only taken off nodules up to ~10 mm (roundish)
+FILLET_MAX_RADIUS_MM = 7.0  # fillets are only taken off nodules up to ~14 mm (roundish)
 FILLET_BODY_FACTOR = 1.0  # vessel fillets lie beyond the nodule's inscribed radius (+1 voxel)
 HALO_MIN_FRACTION = 0.4  # share of the halo that must be a broad ground-glass ring
 HALO_MIN_MM = 1.0  # in-plane diameter difference (halo vs core) that makes a nodule part-solid
@@ -304,6 +308,9 @@ def _nodule_at(smooth: np.ndarray, threshold: float, seed, sp: np.ndarray,
             comp = _cut_vessels(comp, seed, sp, r_open, wall)
     comp = _split_touching(comp, seed, sp, r_seed)
     comp = ndi.binary_fill_holes(comp)
+    if juxta is not None:  # the contact that counts is the nodule's own, not its vessels'
+        juxta = wall & ndi.binary_dilation(comp, _struct_ball(1.5 * float(sp.max()), sp))
+        juxta = juxta if juxta.any() else None
     return comp, juxta, dense & ~comp
 
 

@@ -1,7 +1,6 @@
 """Juxta-pleural and juxta-vascular phantom nodules (``inference.phantom``, exact truth masks):
 the wall and the vessels are cut off without eating into the nodule."""
 
-import numpy as np
 import pytest
 
 from inference.nodules import analyze
@@ -36,5 +35,7 @@ def test_attached_nodule_volume_and_overlap_with_the_truth(phantom, i):
         # the wall side is not shaved off: few truth voxels next to the wall are missed
         assert (truth & ~ours).sum() <= 0.1 * truth.sum()
     else:
-        assert not (ours & ~truth & (phantom.volume.voxels > -300)).sum() > 0.25 * truth.sum()
-        assert np.isfinite(m.mean_diameter_mm)
+        # the vessel tree reaches the mediastinum: that is no pleural contact of the nodule
+        assert not r.analysis.juxta_pleural
+        assert (ours & ~truth & (phantom.volume.voxels > -300)).sum() <= 0.25 * truth.sum()
+        assert abs(m.mean_diameter_mm - n.diameter_mm) <= max(0.5, 0.1 * n.diameter_mm), m
