@@ -166,7 +166,8 @@ def _split_touching(comp: np.ndarray, seed, sp: np.ndarray, r_seed: float) -> np
         return comp
     radii = dist[tuple(cand.T)]
     gap = np.linalg.norm((cand - top) * sp, axis=1)
-    ok = (gap > 0.9 * (r_top + radii)) & (gap < 2.5 * r_top + 10.0)
+    # blobs under ~2 voxels across are ridge noise of a thin nodule, not separate structures
+    ok = (gap > 0.9 * (r_top + radii)) & (gap < 2.5 * r_top + 10.0) & (radii >= 1.5 * float(sp.min()))
     cand, radii, gap = cand[ok], radii[ok], gap[ok]
     # a separate blob meets the nodule through a neck: the distance map dips between them
     t = np.linspace(0.0, 1.0, 24)
