@@ -3,8 +3,10 @@
 For each finding the candidate CNN sees the same two-scale patch it scored, centred on the
 finding. Target: that finding's logit. Layer: the manifest's ``network.gradcam_layer``, by default
 ``features.block2`` of :class:`inference.detection.network.CandidateNet` (a 2 mm grid on the fine
-1 mm patch; see that module for why not the 4 mm block3). Weights = spatial mean of the gradients per channel; map = ReLU of the weighted sum
-of activations, trilinearly upsampled to the fine patch and divided by its maximum. One forward
+1 mm patch; see that module for why not the 4 mm block3). Mode (``network.gradcam_mode``):
+``grad-cam`` (default) weights each channel by the spatial mean of its gradients; ``hires``
+(HiResCAM) multiplies gradients and activations voxel by voxel. Map = ReLU of the sum over
+channels, trilinearly upsampled to the fine patch and divided by its maximum. One forward
 and one backward pass per batch of findings (findings are independent: BatchNorm is in eval
 mode), never a full-scan backward per finding.
 
@@ -26,7 +28,14 @@ from inference.imaging.volume import Volume
 BATCH = 16
 
 
-def _cams(net, patches: np.ndarray, device: str, layer_name: str) -> np.ndarray:
+#: how gradients and activations combine: ``grad-cam`` weights each channel by its mean gradient;
+#: ``hires`` (HiResCAM) multiplies gradient and activation voxel by voxel before summing over
+#: channels, which keeps the map where the evidence is when the gradients vary inside the patch
+MODES = ("grad-cam", "hires")
+
+
+def _cams(net, patches: np.ndarray, device: str, layer_name: str,
+          mode: str = "grad-cam") -> np.ndarray:
     """(N, s, s, s) Grad-CAM maps on the fine patch grid, each scaled to 0..1."""
     import torch
     import torch.nn.functional as F
@@ -49,7 +58,7 @@ def _cams(net, patches: np.ndarray, device: str, layer_name: str) -> np.ndarray:
         grad = store["act"].grad.detach()
     finally:
         handle.remove()
-    w = grad.mean(dim=(2, 3, 4), keepdim=True)
+    w = grad.mean(dim=(2, 3, 4), keepdim=True) if mode == "grad-cam" else grad
     cam = torch.relu((w * act).sum(dim=1, keepdim=True))
     cam = F.interpolate(cam, size=patches.shape[2:], mode="trilinear", align_corners=False)[:, 0]
     cam = cam.float().cpu().numpy()
@@ -90,6 +99,12 @@ def explain(detector, volume: Volume, findings: list[Finding],
 
     size = int(detector.manifest.patch_size[0])
     layer_name = str(detector.manifest.network.get("gradcam_layer", GRADCAM_LAYER))
+    mode = str(detector.manifest.network.get("gradcam_mode", "grad-cam"))
+    if mode not in MODES:
+        from inference.detection.registry import ModelError
+
+        raise ModelError(f"{detector.manifest.manifest_path}: network.gradcam_mode {mode!r} is not "
+                         f"one of {list(MODES)}; fix the manifest")
     out: dict[str, Volume] = {}
     for i in range(0, len(findings), BATCH):
         if cancelled is not None and cancelled():
@@ -97,7 +112,7 @@ def explain(detector, volume: Volume, findings: list[Finding],
         chunk = findings[i:i + BATCH]
         centres = np.array([f.center for f in chunk])
         patches = extract_patches(volume, centres, size, detector.manifest.hu_window)
-        cams = _cams(net, patches, detector.device, layer_name)
+        cams = _cams(net, patches, detector.device, layer_name, mode)
         for f, c, cam in zip(chunk, centres, cams):
             out[f.finding_id] = _to_scan_grid(volume, c, cam)
         if progress is not None:

@@ -10,14 +10,14 @@ from pathlib import Path
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m inference.training",
                                 description="Train the candidate CNN (seeded, CPU or GPU).")
-    p.add_argument("--out", type=Path, default=Path("resources/models/nodulelens-cnn-v1"))
+    p.add_argument("--out", type=Path, default=Path("resources/models/nodulelens-cnn-v2"))
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--data", type=Path, default=Path("../shared/data"),
                    help="folder holding lidc/LIDC-IDRI-0001 and -0002 (read, never copied)")
-    p.add_argument("--synthetic", type=int, default=16, help="synthetic training chests (seeds 1000+)")
-    p.add_argument("--phantoms", type=int, default=0,
+    p.add_argument("--synthetic", type=int, default=4, help="synthetic training chests (seeds 1000+)")
+    p.add_argument("--phantoms", type=int, default=60,
                    help="inference.phantom training phantoms (seeds 1000+)")
-    p.add_argument("--epochs", type=int, default=4)
+    p.add_argument("--epochs", type=int, default=6)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--cache", type=Path, default=None,
                    help="patch cache (.npz, outside the repository): reused when it exists")

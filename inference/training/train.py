@@ -1,9 +1,9 @@
 """The seeded training run: data → candidate CNN → weights + manifest + curves (CSV, PNG).
 
-``python -m inference.training --out resources/models/nodulelens-cnn-v1 --seed 0`` builds the
+``python -m inference.training --out resources/models/nodulelens-cnn-v2 --seed 0`` builds the
 patches (:mod:`inference.training.dataset`) from the LIDC scans in ../shared/data (read there,
-never copied) and synthetic chests of training seeds, holds out 10 % of the patches for
-validation, trains with flips / axis permutations, and writes ``weights.pt`` (state dict),
+never copied), synthetic chests and inference.phantom phantoms of training seeds, holds out
+10 % of the patches for validation, trains with flips / axis permutations, and writes ``weights.pt`` (state dict),
 ``manifest.json``, ``training_log.csv`` and ``training_curves.png``.
 """
 

@@ -12,7 +12,7 @@ from inference.detection.pipeline import Detector
 from inference.phantom import NoduleSpec, make_phantom
 from inference.saliency.gradcam import explain
 
-MODEL = "nodulelens-cnn-v1"
+MODEL = "nodulelens-cnn-v2"
 SHAPE, SPACING, SEED = (112, 112, 112), (1.0, 1.0, 1.0), 3
 
 
