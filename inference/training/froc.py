@@ -63,50 +63,39 @@ class FrocResult:
         return float(self.sensitivity[k - 1]) if k > 0 else 0.0
 
 
-def read_annotations(path: str | Path) -> dict[str, list[Reference]]:
-    """A LUNA16 annotations CSV: seriesuid,coordX,coordY,coordZ,diameter_mm (world LPS mm)."""
-    out: dict[str, list[Reference]] = {}
+def _read_luna_csv(path: str | Path, value: str, what: str) -> list[tuple[str, tuple, float]]:
+    """Rows (seriesuid, (x, y, z), value) of a LUNA16 CSV whose fifth column is ``value``."""
     path = Path(path)
     try:
         with open(path, newline="") as fh:
             rows = list(csv.DictReader(fh))
     except OSError as exc:
-        raise FrocError(f"{path}: cannot read annotations ({exc.strerror})") from None
-    need = {"seriesuid", "coordX", "coordY", "coordZ", "diameter_mm"}
+        raise FrocError(f"{path}: cannot read {what} ({exc.strerror})") from None
+    need = {"seriesuid", "coordX", "coordY", "coordZ", value}
     if rows and not need <= set(rows[0]):
-        raise FrocError(f"{path}: needs the LUNA16 columns {','.join(sorted(need))}; "
+        raise FrocError(f"{path}: {what} need the LUNA16 columns {','.join(sorted(need))}; "
                         f"found {','.join(rows[0])}")
+    out = []
     for i, r in enumerate(rows, start=2):
         try:
-            c = (float(r["coordX"]), float(r["coordY"]), float(r["coordZ"]))
-            d = float(r["diameter_mm"])
+            out.append((r["seriesuid"], (float(r["coordX"]), float(r["coordY"]), float(r["coordZ"])),
+                        float(r[value])))
         except (TypeError, ValueError):
-            raise FrocError(f"{path}, line {i}: coordinates and diameter must be numbers") from None
-        out.setdefault(r["seriesuid"], []).append(Reference(c, d))
+            raise FrocError(f"{path}, line {i}: coordinates and {value} must be numbers") from None
+    return out
+
+
+def read_annotations(path: str | Path) -> dict[str, list[Reference]]:
+    """A LUNA16 annotations CSV: seriesuid,coordX,coordY,coordZ,diameter_mm (world LPS mm)."""
+    out: dict[str, list[Reference]] = {}
+    for uid, center, diameter in _read_luna_csv(path, "diameter_mm", "annotations"):
+        out.setdefault(uid, []).append(Reference(center, diameter))
     return out
 
 
 def read_candidates(path: str | Path) -> list[Detection]:
     """A LUNA16 candidates (submission) CSV: seriesuid,coordX,coordY,coordZ,probability."""
-    path = Path(path)
-    try:
-        with open(path, newline="") as fh:
-            rows = list(csv.DictReader(fh))
-    except OSError as exc:
-        raise FrocError(f"{path}: cannot read candidates ({exc.strerror})") from None
-    need = {"seriesuid", "coordX", "coordY", "coordZ", "probability"}
-    if rows and not need <= set(rows[0]):
-        raise FrocError(f"{path}: needs the LUNA16 candidate columns {','.join(sorted(need))}; "
-                        f"found {','.join(rows[0])}")
-    out = []
-    for i, r in enumerate(rows, start=2):
-        try:
-            c = (float(r["coordX"]), float(r["coordY"]), float(r["coordZ"]))
-            p = float(r["probability"])
-        except (TypeError, ValueError):
-            raise FrocError(f"{path}, line {i}: coordinates and probability must be numbers") from None
-        out.append(Detection(r["seriesuid"], c, p))
-    return out
+    return [Detection(uid, center, p) for uid, center, p in _read_luna_csv(path, "probability", "candidates")]
 
 
 def _score_scan(dets: list[Detection], refs: list[Reference], excluded: list[Reference]
