@@ -10,6 +10,7 @@ import importlib
 
 #: "module:ClassName" of each user-facing error base class; missing modules are skipped.
 _BASES = (
+    "inference.errors:ActionableError",
     "inference.imaging.errors:ImagingError",
     "inference.service.errors:ServiceError",
     "inference.detection.registry:ModelError",

@@ -6,20 +6,20 @@ Every error names the file (or folder) it is about and says what the user can do
 
 from __future__ import annotations
 
+from inference.errors import ActionableError
+
 from pathlib import Path
 
 
-class ImagingError(Exception):
+class ImagingError(ActionableError):
     """Base class: a scan could not be read as a correct volume.
 
     ``path`` is the file or folder concerned, ``fix`` tells the user what to do.
     """
 
-    def __init__(self, path: str | Path, problem: str, fix: str) -> None:
-        self.path = str(path)
-        self.problem = problem
-        self.fix = fix
-        super().__init__(f"{self.path}: {problem}. {fix}")
+    @property
+    def path(self) -> str:
+        return self.subject
 
 
 class NoDicomFound(ImagingError):

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from inference.errors import ActionableError
 
-class AnalysisError(Exception):
+
+class AnalysisError(ActionableError):
     """Base class: a nodule could not be analysed. ``source`` names the scan, ``fix`` the remedy."""
 
     def __init__(self, source: str, problem: str, fix: str) -> None:
-        self.source = source or "<scan without a source>"
-        self.problem = problem
-        self.fix = fix
-        super().__init__(f"{self.source}: {problem}. {fix}")
+        super().__init__(source or "<scan without a source>", problem, fix)
+
+    @property
+    def source(self) -> str:
+        return self.subject
 
 
 class SeedOutsideScan(AnalysisError):

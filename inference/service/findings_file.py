@@ -40,18 +40,19 @@ import numpy as np
 
 from inference.detection.finding import Box3D, Finding, FindingSource, ModelInfo
 from inference.imaging.volume import Volume
+from inference.errors import ActionableError
 from inference.service.errors import ServiceError
 
 SCHEMA = "nodulelens.findings"
 VERSION = 1
 
 
-class FindingsFileError(ServiceError):
+class FindingsFileError(ServiceError, ActionableError):
     """A findings file (or a saliency file it references) cannot be read."""
 
-    def __init__(self, path: str | Path, problem: str, fix: str) -> None:
-        self.path, self.problem, self.fix = str(path), problem, fix
-        super().__init__(f"{self.path}: {problem}. {fix}")
+    @property
+    def path(self) -> str:
+        return self.subject
 
 
 class NotAFindingsFile(FindingsFileError):

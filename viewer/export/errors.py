@@ -5,17 +5,13 @@ The CLI prints ``str(error)`` and exits with status 2; the export dialog shows i
 
 from __future__ import annotations
 
+from inference.errors import ActionableError
+
 from pathlib import Path
 
 
-class ExportError(Exception):
+class ExportError(ActionableError):
     """Base class: a reviewed study could not be exported as asked."""
-
-    def __init__(self, subject: str | Path, problem: str, fix: str) -> None:
-        self.subject = str(subject)
-        self.problem = problem
-        self.fix = fix
-        super().__init__(f"{self.subject}: {problem}. {fix}")
 
 
 class SourceFilesMissing(ExportError):

@@ -6,17 +6,17 @@ Each names the file or the study it is about and says what the user can do. The 
 
 from __future__ import annotations
 
+from inference.errors import ActionableError
+
 from pathlib import Path
 
 
-class ReviewError(Exception):
+class ReviewError(ActionableError):
     """Base class. ``where`` is the store file, scan or study concerned; ``fix`` the remedy."""
 
-    def __init__(self, where: str | Path, problem: str, fix: str) -> None:
-        self.where = str(where)
-        self.problem = problem
-        self.fix = fix
-        super().__init__(f"{self.where}: {problem}. {fix}")
+    @property
+    def where(self) -> str:
+        return self.subject
 
 
 class StoreCorrupt(ReviewError):

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from inference.errors import ActionableError
 
 
-class ViewerError(Exception):
+
+class ViewerError(ActionableError):
     """Base class. ``path`` is the file concerned, ``fix`` what the user can do."""
 
-    def __init__(self, path: str | Path, problem: str, fix: str) -> None:
-        self.path, self.problem, self.fix = str(path), problem, fix
-        super().__init__(f"{self.path}: {problem}. {fix}")
+    @property
+    def path(self) -> str:
+        return self.subject
 
 
 class OutputNotWritable(ViewerError):
