@@ -16,11 +16,7 @@ from enum import Enum
 import numpy as np
 from scipy.special import erf
 
-
-class Kind(Enum):
-    SOLID = "solid"
-    PART_SOLID = "part-solid"
-    GROUND_GLASS = "ground-glass"
+from inference.nodules.types import NoduleType
 
 
 class Placement(Enum):
@@ -33,7 +29,7 @@ class Placement(Enum):
 class SynthNodule:
     center: tuple[float, float, float]  # world LPS mm
     diameter_mm: float
-    kind: Kind
+    kind: NoduleType
     seed: int
     placement: Placement = Placement.FREE
 
@@ -45,8 +41,8 @@ class SynthNodule:
 def random_nodule(rng: np.random.Generator, center, placement=Placement.FREE,
                   d_range=(3.0, 30.0)) -> SynthNodule:
     d = float(np.exp(rng.uniform(np.log(d_range[0]), np.log(d_range[1]))))
-    kind = rng.choice([Kind.SOLID, Kind.SOLID, Kind.PART_SOLID, Kind.GROUND_GLASS])
-    if kind is not Kind.SOLID and d < 5:
+    kind = rng.choice([NoduleType.SOLID, NoduleType.SOLID, NoduleType.PART_SOLID, NoduleType.GROUND_GLASS])
+    if kind is not NoduleType.SOLID and d < 5:
         d = float(rng.uniform(5, 12))  # sub-5 mm ground glass is not reportable; keep it visible
     return SynthNodule(tuple(float(c) for c in center), d, kind, int(rng.integers(2**31)), placement)
 
@@ -75,15 +71,15 @@ def render(nod: SynthNodule, points_xyz: np.ndarray) -> tuple[np.ndarray, np.nda
         v /= np.linalg.norm(v)
         lob += rng.uniform(0.0, 0.08) * np.sin(rng.uniform(2, 5) * (u @ v) + rng.uniform(0, 6.3))
     edge_r = radius * lob
-    ggo = nod.kind is not Kind.SOLID
+    ggo = nod.kind is not NoduleType.SOLID
     width = rng.uniform(1.0, 1.6) if ggo else rng.uniform(0.5, 0.8)
     occ = 0.5 * (1.0 - erf((r - edge_r) / (np.sqrt(2) * width)))
     tex = _field(rng, rel, max(1.5, radius / 3))
-    if nod.kind is Kind.SOLID:
+    if nod.kind is NoduleType.SOLID:
         hu = rng.uniform(-60, 60) + 25 * tex
     else:
         hu = rng.uniform(-720, -480) + 45 * tex
-        if nod.kind is Kind.PART_SOLID:
+        if nod.kind is NoduleType.PART_SOLID:
             core = radius * rng.uniform(0.35, 0.6)
             core_occ = 0.5 * (1.0 - erf((r - core * lob) / (np.sqrt(2) * 0.7)))
             hu = hu + core_occ * (rng.uniform(-30, 50) - hu)

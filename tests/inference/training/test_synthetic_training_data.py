@@ -11,14 +11,15 @@ import pytest
 from inference.detection.registry import load_manifest, sha256_file
 from inference.training.dataset import Background, scan_patches
 from inference.training.synth_chest import EVAL_SEEDS, TRAIN_SEEDS, make_synth_chest
-from inference.training.synth_nodules import Kind, Placement, SynthNodule, render
+from inference.nodules.types import NoduleType
+from inference.training.synth_nodules import Placement, SynthNodule, render
 
 
 def test_train_and_eval_seeds_are_disjoint() -> None:
     assert not set(TRAIN_SEEDS) & set(EVAL_SEEDS)
 
 
-@pytest.mark.parametrize("kind,lo,hi", [(Kind.SOLID, -120, 140), (Kind.GROUND_GLASS, -820, -380)])
+@pytest.mark.parametrize("kind,lo,hi", [(NoduleType.SOLID, -120, 140), (NoduleType.GROUND_GLASS, -820, -380)])
 def test_rendered_nodule_occupancy_and_density(kind, lo, hi) -> None:
     nod = SynthNodule((10.0, -5.0, 3.0), 12.0, kind, seed=4)
     pts = np.array([[10.0, -5.0, 3.0], [10.0, -5.0, 3.0 + 20.0]])
@@ -26,7 +27,7 @@ def test_rendered_nodule_occupancy_and_density(kind, lo, hi) -> None:
     assert occ[0] > 0.99 and occ[1] < 0.01
     assert lo <= hu[0] <= hi
     with pytest.raises(ValueError, match="diameter"):
-        SynthNodule((0, 0, 0), 0.5, Kind.SOLID, 1)
+        SynthNodule((0, 0, 0), 0.5, NoduleType.SOLID, 1)
 
 
 @pytest.fixture(scope="module")
