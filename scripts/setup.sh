@@ -10,7 +10,8 @@ cd "$repo"
 
 apt_packages=(libgl1 libegl1 libgl1-mesa-dri libosmesa6 libglib2.0-0 libxkbcommon0 libfontconfig1
   libdbus-1-3 xvfb xauth libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0
-  libxcb-keysyms1 libxcb-render-util0 libxcb-shape0 libxcb-xkb1 dicom3tools dcmtk)
+  libxcb-keysyms1 libxcb-render-util0 libxcb-shape0 libxcb-xkb1 dicom3tools dcmtk
+  orthanc orthanc-dicomweb poppler-utils)
 
 missing=()
 for p in "${apt_packages[@]}"; do
@@ -26,6 +27,19 @@ if ((${#missing[@]})); then
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
+fi
+
+# OHIF's DICOM readers (dcmjs, @cornerstonejs/adapters) for the export tests, pinned by
+# tests/js/package-lock.json; installed when the lock file changed.
+if command -v npm >/dev/null; then
+  js_want="$(cat tests/js/package.json tests/js/package-lock.json | sha256sum | cut -d' ' -f1)"
+  if [ ! -f tests/js/node_modules/.nodulelens-installed ] ||
+     [ "$(cat tests/js/node_modules/.nodulelens-installed)" != "$js_want" ]; then
+    (cd tests/js && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$js_want" > tests/js/node_modules/.nodulelens-installed
+  fi
+else
+  echo "setup: npm not found; the tests that read our exports with OHIF's readers will skip" >&2
 fi
 
 py="${PYTHON:-python3}"
