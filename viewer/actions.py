@@ -1,98 +1,68 @@
-"""The main window's menus and keyboard shortcuts. Each action calls one scene or window method."""
+"""The main window's menus: each action calls one method of an :class:`ActionTarget`.
+
+The target is described here as a protocol (the main window satisfies it), so this module does
+not import the window and the window imports it: the dependency points one way. Keys are not
+set here: :class:`viewer.key_bindings.KeyBinder` binds them by action name.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import Protocol
 
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QWidget
 
 from viewer.scene.presets import Preset
-from viewer.scene.scene import SLICE_NAMES
-
-if TYPE_CHECKING:
-    from viewer.main_window import MainWindow
 
 
-def _action(win: "MainWindow", text: str, shortcut: str | QKeySequence | None, slot: Callable[[], None],
-            tip: str = "") -> QAction:
-    a = QAction(text, win)
-    if shortcut:
-        a.setShortcut(QKeySequence(shortcut))
+class ActionTarget(Protocol):
+    """What the window's menus act on."""
+
+    def add_action(self, menu_name: str, action: QAction, name: str | None = None) -> None: ...
+    def open_folder_dialog(self) -> None: ...
+    def open_file_dialog(self) -> None: ...
+    def open_demo(self) -> None: ...
+    def close(self) -> bool: ...
+    def set_layout(self, name: str) -> None: ...
+    def fit_views(self) -> None: ...
+    def zoom_to_finding(self) -> None: ...
+    def reset_3d(self) -> None: ...
+    def apply_preset(self, preset: Preset) -> None: ...
+    def toggle_slab(self) -> None: ...
+    def toggle_saliency(self) -> None: ...
+    def scroll_active(self, steps: int) -> None: ...
+    def step_finding(self, step: int) -> None: ...
+
+
+def make_action(parent: QWidget, text: str, slot: Callable[[], object], tip: str = "") -> QAction:
+    a = QAction(text, parent)
     if tip:
         a.setStatusTip(tip)
     a.triggered.connect(lambda _checked=False: slot())
     return a
 
 
-def _scroll(win: "MainWindow", steps: int) -> None:
-    if win.volume is not None:
-        name = win.active_view if win.active_view in SLICE_NAMES else "axial"
-        win.scene.scroll(name, steps)
+def install_actions(win: ActionTarget, parent: QWidget) -> None:
+    """Create the window's menus (File, View, Window, Navigate); keys come from the key map."""
+    def add(menu: str, name: str, text: str, slot: Callable[[], object], tip: str = "") -> None:
+        win.add_action(menu, make_action(parent, text, slot, tip), name)
 
-
-def _open_dialog(win: "MainWindow") -> None:
-    path = QFileDialog.getExistingDirectory(win, "Open a DICOM folder")
-    if path:
-        win.open_path(path)
-
-
-def _open_file_dialog(win: "MainWindow") -> None:
-    path, _ = QFileDialog.getOpenFileName(win, "Open a scan file", "",
-                                          "Scans (*.dcm *.nii *.nii.gz *.mhd *.mha);;All files (*)")
-    if path:
-        win.open_path(path)
-
-
-def _toggle_saliency(win: "MainWindow") -> None:
-    visible = not win.scene.saliency_visible
-    win.scene.set_saliency_visible(visible)
-    win.controls.show_saliency_visible(visible)
-
-
-def _toggle_slab(win: "MainWindow") -> None:
-    win.scene.toggle_slab()
-    win.controls.show_slab(win.scene.slab_mm)
-
-
-def _preset(win: "MainWindow", preset: Preset) -> None:
-    win.scene.apply_preset(preset)
-    win.controls.show_window(preset.window)
-
-
-def install_actions(win: "MainWindow") -> dict[str, QAction]:
-    """Create the menus and shortcuts and wire the display controls; returns actions by name."""
-    acts: dict[str, QAction] = {}
-
-    def add(menu: str, name: str, action: QAction) -> None:
-        win.add_action(menu, action)
-        acts[name] = action
-
-    add("&File", "open_folder", _action(win, "Open folder…", QKeySequence.StandardKey.Open, lambda: _open_dialog(win)))
-    add("&File", "open_file", _action(win, "Open file…", "Ctrl+Shift+O", lambda: _open_file_dialog(win)))
-    add("&File", "open_demo", _action(win, "Open demo phantom", None, win.open_demo))
-    add("&File", "quit", _action(win, "Quit", QKeySequence.StandardKey.Quit, win.close))
-    for name, label, key in (("2x2", "2×2", "F5"), ("single", "Single view", "F6"), ("axial3d", "Axial + 3D", "F7")):
-        add("&View", f"layout_{name}", _action(win, f"Layout: {label}", key, lambda n=name: win.set_layout(n)))
-    add("&View", "fit", _action(win, "Fit to window", "F", win.scene.fit))
-    add("&View", "reset_3d", _action(win, "Reset 3D camera", "R", lambda: (
-        win.scene.view3d and win.scene.view3d.reset_camera(), win.scene.render(["3d"]))))
+    add("&File", "open_folder", "Open folder…", win.open_folder_dialog)
+    add("&File", "open_file", "Open file…", win.open_file_dialog)
+    add("&File", "open_demo", "Open demo phantom", win.open_demo)
+    add("&File", "quit", "Quit", win.close)
+    for name, label in (("2x2", "2×2"), ("single", "Single view"), ("axial3d", "Axial + 3D")):
+        add("&View", f"layout_{name}", f"Layout: {label}", lambda n=name: win.set_layout(n))
+    add("&View", "fit", "Fit to window", win.fit_views)
+    add("&View", "zoom_to_finding", "Zoom to the selected finding", win.zoom_to_finding)
+    add("&View", "reset_3d", "Reset 3D camera", win.reset_3d)
     for p in Preset:
-        add("&Window", f"preset_{p.name.lower()}",
-            _action(win, f"{p.label} (W {p.window.width:g} / L {p.window.level:g})", p.key,
-                    lambda p=p: _preset(win, p)))
-    add("&Window", "slab", _action(win, "Thick-slab MIP on/off", "M", lambda: _toggle_slab(win)))
-    add("&Window", "saliency", _action(win, "Saliency on/off", "H", lambda: _toggle_saliency(win)))
-    for name, key, steps in (("slice_up", "Up", 1), ("slice_down", "Down", -1),
-                             ("page_up", "PgUp", 10), ("page_down", "PgDown", -10)):
-        add("&Navigate", name, _action(win, f"Slice {name.replace('_', ' ')}", key, lambda s=steps: _scroll(win, s)))
-    add("&Navigate", "next_finding", _action(win, "Next finding", "N", lambda: win.step_finding(1)))
-    add("&Navigate", "previous_finding", _action(win, "Previous finding", "P", lambda: win.step_finding(-1)))
-
-    c = win.controls
-    c.preset_chosen.connect(lambda p: _preset(win, p))
-    c.slab_changed.connect(win.scene.set_slab)
-    c.saliency_visible_changed.connect(win.scene.set_saliency_visible)
-    c.saliency_opacity_changed.connect(win.scene.set_saliency_opacity)
-    c.demo_toggled.connect(win.show_demo_truth)
-    return acts
+        add("&Window", f"preset_{p.name.lower()}", f"{p.label} (W {p.window.width:g} / L {p.window.level:g})",
+            lambda p=p: win.apply_preset(p))
+    add("&Window", "slab", "Thick-slab MIP on/off", win.toggle_slab)
+    add("&Window", "saliency", "Saliency on/off", win.toggle_saliency)
+    for name, steps in (("slice_up", 1), ("slice_down", -1), ("page_up", 10), ("page_down", -10)):
+        add("&Navigate", name, f"Slice {name.replace('_', ' ')}", lambda s=steps: win.scroll_active(s))
+    add("&Navigate", "next_finding", "Next finding", lambda: win.step_finding(1))
+    add("&Navigate", "previous_finding", "Previous finding", lambda: win.step_finding(-1))

@@ -8,11 +8,18 @@ Public API (for the review, worklist and detection work):
 - ``open_demo()`` — load the built-in demo phantom (enables the "Demo: phantom truth" toggle).
 - ``set_volume(volume)`` — show a loaded :class:`~inference.imaging.Volume`; emits ``volume_loaded``.
 - ``volume`` — the scan on screen (or None).
-- ``set_findings(findings, statuses=None)`` — boxes on every view and rows in the findings table;
+- ``set_findings(findings, statuses=None)`` — boxes on every view and rows in the findings list;
   ``statuses`` maps finding id → :class:`~viewer.review.model.FindingStatus` (default PENDING).
+  ``findings_list`` (the one findings table; ``set_rows``, ``set_changes``) and ``finding_card``
+  (``show_finding_card(state, model)``) are the docks a review or a follow-up fills in.
 - ``select_finding(finding_id)`` — highlight it and move every view to it; emits ``finding_selected``.
+- ``zoom_to_finding()`` — centre and zoom every slice view on the selected finding's box.
+- ``messages`` — the :class:`~viewer.messages.MessageLog` shown in the Messages dock;
+  ``post_message(source, text, level)`` adds one (loader and worker warnings, review notices).
+- ``keys`` — the :class:`~viewer.key_bindings.KeyBinder`; ``add_action(menu, action, name)``
+  binds a named action's keys from the key map (``[keys]`` in the settings).
 - ``set_saliency(volume | None)`` — a float32 0..1 Volume on any grid as a heat map.
-- ``add_dock(widget, title, area)`` → QDockWidget; ``add_action(menu_name, action)``.
+- ``add_dock(widget, title, area)`` → QDockWidget; ``add_action(menu_name, action, name=None)``.
 - ``set_layout(name)`` — '2x2', 'single' (the active view) or 'axial3d'.
 - signals ``volume_loaded(object)``, ``finding_selected(str)``, ``world_point_clicked(object)``
   (an (x, y, z) LPS mm numpy array; for the add-nodule tool).
@@ -33,17 +40,27 @@ from typing import Sequence
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QDockWidget, QGridLayout, QMainWindow, QMessageBox, QProgressBar, QWidget
+from PySide6.QtWidgets import (QDockWidget, QFileDialog, QGridLayout, QMainWindow, QMessageBox, QProgressBar,
+                               QWidget)
 
-from inference.detection.finding import Finding
+from inference.detection.finding import Finding, ModelInfo
 from inference.imaging.volume import Volume
-from viewer.review.model import FindingStatus
+from viewer.actions import install_actions
+from viewer.key_bindings import KeyBinder
+from viewer.keymap import Keys
+from viewer.messages import Level, MessageLog, Source
+from viewer.review.finding_rows import card_for, rows_for_findings
+from viewer.review.model import FindingState, FindingStatus
+from viewer.scene.key_image import key_image
 from viewer.scene.overlays2d import BoxOverlay
+from viewer.scene.presets import Preset
 from viewer.scene.scene import SLICE_NAMES, VIEW_3D, Scene
 from viewer.scene.scheduler import RenderScheduler
 from viewer.widgets.display_controls import DisplayControls
-from viewer.widgets.findings_table import FindingsTable
+from viewer.widgets.finding_card import FindingCardView
+from viewer.widgets.findings_list import FindingsList
 from viewer.widgets.loader import Loader
+from viewer.widgets.messages_panel import MessagesPanel
 from viewer.widgets.series_chooser import SeriesChooser
 from viewer.widgets.vtk_view import BoxMouse, SliceWidget, VolumeWidget
 
@@ -87,11 +104,18 @@ class MainWindow(QMainWindow):
         self.layout_name = "2x2"
         self.set_layout("2x2")
 
-        self.findings_table = FindingsTable()
-        self.findings_table.finding_clicked.connect(self.select_finding)
+        self.findings_list = FindingsList()
+        self.findings_list.finding_clicked.connect(self.select_finding)
+        self.finding_card = FindingCardView()
+        #: False while a review shows its own card (with decisions and the model's operating point)
+        self.card_follows_selection = True
         self.controls = DisplayControls()
-        self.add_dock(self.findings_table, "Findings", Qt.DockWidgetArea.RightDockWidgetArea)
+        self.messages = MessageLog()
+        self.messages_panel = MessagesPanel(self.messages)
+        self.add_dock(self.findings_list, "Findings", Qt.DockWidgetArea.RightDockWidgetArea)
+        self.add_dock(self.finding_card, "Finding", Qt.DockWidgetArea.RightDockWidgetArea)
         self.add_dock(self.controls, "Display", Qt.DockWidgetArea.RightDockWidgetArea)
+        self.add_dock(self.messages_panel, "Messages", Qt.DockWidgetArea.BottomDockWidgetArea)
         self.progress = QProgressBar()
         self.progress.setRange(0, 100)
         self.progress.setMaximumWidth(260)
@@ -102,6 +126,7 @@ class MainWindow(QMainWindow):
         self.loader.progress.connect(self._progress)
         self.loader.loaded.connect(self._loaded)
         self.loader.failed.connect(self.show_error)
+        self.loader.failed.connect(self._load_failed)
         self.loader.several_series.connect(self._choose_series)
         self.loader.finished.connect(self.progress.hide)
         self._loading_path = ""
@@ -111,13 +136,17 @@ class MainWindow(QMainWindow):
         self.statuses: dict[str, FindingStatus] = {}
         self.demo_nodules: tuple = ()
 
-        from viewer.actions import install_actions
-
-        self.actions_by_name: dict[str, QAction] = install_actions(self)
+        self.keys = KeyBinder()
+        install_actions(self, self)
+        self._wire_controls()
         self.controls.show_window(self.scene.window)
         self.resize(1500, 950)
 
     # -- public API ----------------------------------------------------------------------------
+    @property
+    def actions_by_name(self) -> dict[str, QAction]:
+        return self.keys.actions
+
     @property
     def volume(self) -> Volume | None:
         return self.scene.volume
@@ -146,7 +175,8 @@ class MainWindow(QMainWindow):
         self.controls.demo_box.setChecked(False)
         self.controls.demo_box.setEnabled(False)
         self.findings, self.statuses = (), {}
-        self.findings_table.set_findings(())
+        self.findings_list.set_rows(())
+        self.show_finding_card(None)
         self.scene.set_volume(volume, with_3d=False)  # slices first: on screen at the next frame
         QTimer.singleShot(0, lambda: self._show_3d(volume))
         info = volume.info
@@ -156,31 +186,58 @@ class MainWindow(QMainWindow):
             f"{volume.shape[2]}x{volume.shape[1]}x{volume.shape[0]} voxels, "
             "spacing {:.2f} x {:.2f} x {:.2f} mm".format(*volume.spacing_xyz), 8000)
         for warning in info.warnings:
-            self.statusBar().showMessage(f"Warning: {warning}", 15000)
+            self.post_message(Source.LOADER, warning, context=title)
+        if info.warnings:
+            self.statusBar().showMessage(f"{len(info.warnings)} warning(s) while loading: see Messages", 15000)
         self.volume_loaded.emit(volume)
 
     def set_findings(self, findings: Sequence[Finding], statuses: dict[str, FindingStatus] | None = None) -> None:
         self.findings = tuple(findings)
         self.statuses = dict(statuses or {})
-        self.findings_table.set_findings(self.findings, self.statuses)
+        self.findings_list.set_rows(rows_for_findings(self.findings, self.statuses), self.scene.selected)
         self.scene.set_boxes(
             BoxOverlay(f.finding_id, f.box.lo, f.box.hi, self.statuses.get(f.finding_id, FindingStatus.PENDING))
             for f in self.findings
         )
         if self.scene.selected in {f.finding_id for f in self.findings}:
             self.scene.select(self.scene.selected)
-            self.findings_table.show_selected(self.scene.selected)
+            self.findings_list.show_selected(self.scene.selected)
 
     def select_finding(self, finding_id: str) -> None:
         if finding_id not in {f.finding_id for f in self.findings}:
             raise KeyError(f"no finding {finding_id!r} on screen")
         self.scene.select(finding_id)
-        self.findings_table.show_selected(finding_id)
+        self.findings_list.show_selected(finding_id)
+        if self.card_follows_selection:
+            f = next(f for f in self.findings if f.finding_id == finding_id)
+            self.show_finding_card(FindingState(f, self.statuses.get(finding_id, FindingStatus.PENDING)))
         self.finding_selected.emit(finding_id)
+
+    def show_finding_card(self, state: FindingState | None, model: ModelInfo | None = None,
+                          change: str | None = None) -> None:
+        """The card of one finding: its key image (box, and the saliency on screen) and its numbers."""
+        if state is None or self.volume is None:
+            self.finding_card.show_card(None)
+            return
+        f = state.finding
+        image = key_image(self.volume, f.center, f.box.lo, f.box.hi, self.scene.saliency,
+                          window=self.scene.window)
+        self.finding_card.show_card(card_for(state, model, change), image)
+
+    def zoom_to_finding(self) -> None:
+        """Centre and zoom every slice view on the selected finding (F fits the whole slice again)."""
+        box = next((b for b in self.scene.boxes if b.key == self.scene.selected), None)
+        if box is None:
+            self.statusBar().showMessage("Select a finding first (N / P), then zoom to it.", 5000)
+            return
+        self.scene.zoom_to(box.lo, box.hi)
+
+    def post_message(self, source: Source, text: str, level: Level = Level.WARNING, context: str = "") -> None:
+        self.messages.post(source, text, level, context)
 
     def step_finding(self, step: int) -> None:
         """Next (+1) / previous (-1) finding in table order, wrapping around."""
-        ids = self.findings_table.finding_ids
+        ids = self.findings_list.finding_ids
         if not ids:
             return
         cur = ids.index(self.scene.selected) if self.scene.selected in ids else (-1 if step > 0 else 0)
@@ -197,14 +254,63 @@ class MainWindow(QMainWindow):
         self.addDockWidget(area, dock)
         return dock
 
-    def add_action(self, menu_name: str, action: QAction) -> None:
-        """Add ``action`` to the menu called ``menu_name`` (created when missing)."""
+    def add_action(self, menu_name: str, action: QAction, name: str | None = None,
+                   default_keys: Keys | None = None) -> None:
+        """Add ``action`` to the menu called ``menu_name`` (created when missing). With a ``name``
+        its keys come from the key map (``default_keys`` for a name the key map does not know)."""
         plain = menu_name.replace("&", "")
         menu = next((m.menu() for m in self.menuBar().actions() if m.text().replace("&", "") == plain), None)
         if menu is None:
             menu = self.menuBar().addMenu(menu_name)
         menu.addAction(action)
         self.addAction(action)  # shortcuts work wherever the focus is
+        if name is not None:
+            self.keys.register(name, action, default_keys)
+
+    # -- what the menus do (viewer.actions.ActionTarget) ----------------------------------------
+    def open_folder_dialog(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Open a DICOM folder")
+        if path:
+            self.open_path(path)
+
+    def open_file_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open a scan file", "",
+                                              "Scans (*.dcm *.nii *.nii.gz *.mhd *.mha);;All files (*)")
+        if path:
+            self.open_path(path)
+
+    def fit_views(self) -> None:
+        self.scene.fit()
+
+    def reset_3d(self) -> None:
+        if self.scene.view3d is not None:
+            self.scene.view3d.reset_camera()
+        self.scene.render([VIEW_3D])
+
+    def apply_preset(self, preset: Preset) -> None:
+        self.scene.apply_preset(preset)
+        self.controls.show_window(preset.window)
+
+    def toggle_slab(self) -> None:
+        self.scene.toggle_slab()
+        self.controls.show_slab(self.scene.slab_mm)
+
+    def toggle_saliency(self) -> None:
+        visible = not self.scene.saliency_visible
+        self.scene.set_saliency_visible(visible)
+        self.controls.show_saliency_visible(visible)
+
+    def scroll_active(self, steps: int) -> None:
+        if self.volume is not None:
+            self.scene.scroll(self.active_view if self.active_view in SLICE_NAMES else "axial", steps)
+
+    def _wire_controls(self) -> None:
+        c = self.controls
+        c.preset_chosen.connect(self.apply_preset)
+        c.slab_changed.connect(self.scene.set_slab)
+        c.saliency_visible_changed.connect(self.scene.set_saliency_visible)
+        c.saliency_opacity_changed.connect(self.scene.set_saliency_opacity)
+        c.demo_toggled.connect(self.show_demo_truth)
 
     def set_layout(self, name: str) -> None:
         if name not in LAYOUT_NAMES:
@@ -270,6 +376,9 @@ class MainWindow(QMainWindow):
         if nodules is not None:
             self.demo_nodules = tuple(nodules)
             self.controls.demo_box.setEnabled(bool(nodules))
+
+    def _load_failed(self, error: BaseException) -> None:
+        self.post_message(Source.LOADER, str(error), Level.ERROR, self._loading_path)
 
     def show_error(self, error: BaseException) -> None:
         """A non-blocking error dialog; the app keeps running."""

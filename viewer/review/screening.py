@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from inference.detection.finding import Finding, ModelInfo
 from viewer.review import codec
@@ -88,6 +87,17 @@ def is_flagged(findings: tuple[Finding, ...] | list[Finding], threshold: float) 
     flagged = (top_score is not None and top_score >= threshold) or \
         codec.lung_rads_rank(top_rads) >= codec.lung_rads_rank(FLAG_LUNG_RADS)
     return flagged, top_rads, max(risks, default=None)
+
+
+def record_detection(store: Store, series_uid: str, detection: Detection,
+                     actor: str) -> tuple[bool, str | None]:
+    """Store one series' detection (findings, model, saliency files, the screening summary) the
+    same way for the batch and the GUI; returns (flagged, highest Lung-RADS)."""
+    flagged, rads, risk = is_flagged(detection.findings, detection.threshold)
+    store.record_screening(series_uid, list(detection.findings), detection.model, flagged=flagged,
+                           highest_lung_rads=rads, highest_risk=risk,
+                           saliency_paths=dict(detection.saliency_files), actor=actor)
+    return flagged, rads
 
 
 def find_series(root: str | Path) -> tuple[list[SeriesJob], list[str]]:
@@ -191,11 +201,7 @@ def _screen_one(job: SeriesJob, store: Store, detect: Detect, sub: Progress,
     if not job.study_uid and d.study_uid:
         store.add_series(d.study_uid, job.series_uid, job.folder, actor=actor,
                          description=job.description, n_slices=job.n_slices)
-    flagged, rads, risk = is_flagged(d.findings, d.threshold)
-    model: Any = d.model
-    store.record_screening(job.series_uid, list(d.findings), model, flagged=flagged,
-                           highest_lung_rads=rads, highest_risk=risk,
-                           saliency_paths=d.saliency_files, actor=actor)
+    flagged, rads = record_detection(store, job.series_uid, d, actor)
     say(f"{job.folder}: {len(d.findings)} finding(s){', FLAGGED' if flagged else ''}"
         f"{f', Lung-RADS {rads}' if rads else ''}")
     return Outcome(job.series_uid, job.folder, "screened", flagged, len(d.findings))

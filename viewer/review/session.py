@@ -6,6 +6,11 @@ write fails (read-only or full disk, store busy) the action is kept in :attr:`pe
 the reviewer made it, the typed error is raised for the GUI to show, and the pending actions are
 written first on the next action or on :meth:`retry_pending`. Undo and redo append decisions
 (a RESET naming the undone decision; a fresh copy on redo); nothing is ever deleted.
+
+The session announces every change on :attr:`ReviewSession.events` (see
+:mod:`viewer.review.events`): ``StudyChanged`` when the state on disk differs from what was
+shown, ``FindingDecided`` / ``FindingAdded`` per committed action, ``SelectionChanged``,
+``StudySignedOff`` / ``StudyReopened``, ``PendingWriteFailed`` / ``PendingSaved``.
 """
 
 from __future__ import annotations
@@ -20,7 +25,11 @@ from typing import Any
 
 from inference.detection.finding import Box3D, Finding, FindingSource, Point
 from viewer.review import derive
-from viewer.review.errors import SignOffBlocked, UnknownFinding
+from viewer.review.errors import SignOffBlocked, StoreWriteError, UnknownFinding
+from viewer.review.events import (
+    Events, FindingAdded, FindingDecided, PendingSaved, PendingWriteFailed, SelectionChanged, StudyChanged,
+    StudyReopened, StudySignedOff,
+)
 from viewer.review.model import (
     Decision, DecisionRecord, FindingState, FindingStatus, RejectReason, ReviewedStudy, StudyStatus,
 )
@@ -59,6 +68,8 @@ class ReviewSession:
         self._pending: list[PendingAction] = []
         self._undo: list[DecisionRecord] = []
         self._redo: list[DecisionRecord] = []
+        self.events = Events()
+        self.selected: str | None = None
         self.study: ReviewedStudy = store.reviewed_study(self.series_uid)
 
     # -- state ---------------------------------------------------------------------------------
@@ -82,7 +93,16 @@ class ReviewSession:
                              "Pick a finding from the table")
 
     def refresh(self) -> None:
+        """Re-read the study from the store; announce it when it changed, and move the selection
+        off a finding that no longer exists (an undone add)."""
+        before, selected = self.study, self.selected
         self.study = self.store.reviewed_study(self.series_uid)
+        if self.selected is not None and self._state_or_none(self.selected) is None:
+            self.selected = self.next_undecided(None)
+        if self.study != before:
+            self.events.emit(StudyChanged(self.series_uid, self.study))
+        if self.selected != selected:
+            self.events.emit(SelectionChanged(self.series_uid, self.selected))
 
     @property
     def can_undo(self) -> bool:
@@ -104,6 +124,16 @@ class ReviewSession:
             self.store.log("shown", self.reviewer, self.series_uid, finding_id)
             self.refresh()
 
+    def select(self, finding_id: str | None) -> None:
+        """The finding the reviewer looks at (announced), logged as shown the first time."""
+        if finding_id is not None:
+            self.state(finding_id)
+        if finding_id != self.selected:
+            self.selected = finding_id
+            self.events.emit(SelectionChanged(self.series_uid, finding_id))
+        if finding_id is not None:
+            self.show(finding_id)
+
     def undecided_ai(self) -> list[str]:
         return [fs.finding.finding_id for fs in self.findings
                 if fs.finding.source is FindingSource.AI and fs.status is FindingStatus.PENDING]
@@ -123,6 +153,7 @@ class ReviewSession:
         self._undo.clear()
         self._redo.clear()
         self.refresh()
+        self.events.emit(StudySignedOff(self.series_uid, self.reviewer))
 
     def reopen(self, reason: str = "") -> None:
         if self.status is not StudyStatus.SIGNED_OFF:
@@ -130,6 +161,7 @@ class ReviewSession:
                                  "Only a signed-off study can be reopened")
         self.store.log("reopen", self.reviewer, self.series_uid, detail={"reason": reason})
         self.refresh()
+        self.events.emit(StudyReopened(self.series_uid, self.reviewer))
 
     # -- decisions -------------------------------------------------------------------------------
     def accept(self, finding_id: str) -> None:
@@ -191,19 +223,38 @@ class ReviewSession:
 
     def retry_pending(self) -> None:
         """Write the pending actions in order; raises the store's error if it still fails."""
+        had_pending = bool(self._pending)
+        committed: list[PendingAction] = []
+        error: StoreWriteError | None = None
         try:
             while self._pending:
                 rec = self._commit(self._pending[0])
-                self._pending.pop(0)
+                committed.append(self._pending.pop(0))
                 if rec.decision is not Decision.RESET:
                     self._undo.append(rec)
-                if self._pending:
-                    self.refresh()  # the next action's "previous value" is the state after this one
+                if self._pending:  # the next action's "previous value" is the state after this one
+                    self.study = self.store.reviewed_study(self.series_uid)
+        except StoreWriteError as exc:
+            error = exc
+            raise
         finally:
             self.refresh()  # show exactly what is on disk, also when a later write failed
+            self._announce(committed, error, had_pending)
+
+    def _announce(self, committed: list[PendingAction], error: StoreWriteError | None, had_pending: bool) -> None:
+        for a in committed:
+            if a.decision is Decision.ADDED:
+                self.events.emit(FindingAdded(self.series_uid, a.finding_id))
+            else:
+                self.events.emit(FindingDecided(self.series_uid, a.finding_id, a.decision))
+        if error is not None:
+            self.events.emit(PendingWriteFailed(self.series_uid, len(self._pending), error))
+        elif had_pending:
+            self.events.emit(PendingSaved(self.series_uid))
 
     # -- navigation -----------------------------------------------------------------------------
     def next_undecided(self, current: str | None = None, step: int = 1) -> str | None:
+        """The next (``step`` 1) or previous (-1) undecided finding after ``current``, wrapping."""
         ids = [fs.finding.finding_id for fs in self.findings]
         undecided = {fs.finding.finding_id for fs in self.findings if fs.status is FindingStatus.PENDING}
         if not undecided:
@@ -277,7 +328,7 @@ def default_measure(volume: Any) -> Measure | None:
     if volume is None:
         return None
     try:
-        from inference.nodules import AnalysisError, analyze  # type: ignore[attr-defined]
+        from inference.nodules import AnalysisError, analyze
     except ImportError:
         return None
 

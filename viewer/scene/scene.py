@@ -208,3 +208,10 @@ class Scene:
         for view in self.views.values():
             view.fit()
         self.render()
+
+    def zoom_to(self, lo: Point, hi: Point) -> None:
+        """Every slice view through the box's centre, centred and zoomed on it."""
+        self.set_cursor(tuple((np.asarray(lo) + np.asarray(hi)) / 2))
+        for view in self.views.values():
+            view.zoom_to(lo, hi)
+        self.render(SLICE_NAMES)

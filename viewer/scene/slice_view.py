@@ -195,6 +195,18 @@ class SliceView:
         self.camera.SetParallelScale(1.02 * max(half_h, half_w * h / max(w, 1)))
         self.renderer.ResetCameraClippingRange()
 
+    def zoom_to(self, lo: Point, hi: Point, margin: float = 3.0) -> None:
+        """Centre on a world box and zoom so it spans about 1/``margin`` of the viewport."""
+        corners = np.array([self.plane.to_plane(c) for c in box_corners(lo, hi)])
+        (u0, v0), (u1, v1) = corners[:, :2].min(axis=0), corners[:, :2].max(axis=0)
+        cu, cv = (u0 + u1) / 2, (v0 + v1) / 2
+        self.camera.SetFocalPoint(cu, cv, 0.0)
+        self.camera.SetPosition(cu, cv, 1000.0)
+        w, h = self._viewport_size()
+        half = max((v1 - v0) / 2, (u1 - u0) / 2 * h / max(w, 1), 5.0)
+        self.camera.SetParallelScale(margin * half)
+        self.renderer.ResetCameraClippingRange()
+
     def _viewport_size(self) -> tuple[int, int]:
         size = self.render_window.GetSize()
         vp = self.renderer.GetViewport()

@@ -13,17 +13,26 @@ warm until the window closes.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QProgressBar, QPushButton
 
+from viewer.messages import Level, Source
+from viewer.review.errors import ReviewError
+from viewer.review.screening import Detection, record_detection
 from viewer.widgets.detection_runner import DetectionRunner
+
+if TYPE_CHECKING:
+    from inference.imaging.volume import Volume
+    from inference.service.protocol import DetectReply
+    from viewer.main_window import MainWindow
+    from viewer.widgets.review_controller import ReviewController
 
 
 class DetectionController(QObject):
-    def __init__(self, window: Any, review: Any = None, *, auto: bool = True,
+    def __init__(self, window: MainWindow, review: ReviewController | None = None, *, auto: bool = True,
                  runner: DetectionRunner | None = None) -> None:
         super().__init__(window)
         self.window, self.review, self.auto = window, review, auto
@@ -31,7 +40,7 @@ class DetectionController(QObject):
         self.runner.progress.connect(self._progress)
         self.runner.finished.connect(self._finished)
         self.runner.failed.connect(self._failed)
-        self._volume: Any = None
+        self._volume: Volume | None = None
         self.bar = QProgressBar()
         self.bar.setMaximumWidth(160)
         self.bar.setRange(0, 100)
@@ -43,12 +52,11 @@ class DetectionController(QObject):
             window.statusBar().addPermanentWidget(w)
             w.hide()
         self.action = QAction("Detect nodules", window)
-        self.action.setShortcut(QKeySequence("Ctrl+D"))
         self.action.triggered.connect(lambda _c=False: self.detect())
-        window.add_action("&Analysis", self.action)
+        window.add_action("&Analysis", self.action, "detect")
         self.cancel_action = QAction("Cancel detection", window)
         self.cancel_action.triggered.connect(lambda _c=False: self.runner.cancel())
-        window.add_action("&Analysis", self.cancel_action)
+        window.add_action("&Analysis", self.cancel_action, "cancel_detection")
         window.volume_loaded.connect(self._on_volume)
         window.installEventFilter(self)
 
@@ -59,14 +67,14 @@ class DetectionController(QObject):
         return False
 
     # -- starting -------------------------------------------------------------------------------
-    def _on_volume(self, volume: Any) -> None:
+    def _on_volume(self, volume: Volume) -> None:
         if self.runner.is_running():
             self.runner.cancel()
             self.runner.wait(10.0)
         if self.auto and not self._has_stored_findings(volume):
             self.detect(volume)
 
-    def _has_stored_findings(self, volume: Any) -> bool:
+    def _has_stored_findings(self, volume: Volume) -> bool:
         uid = volume.info.series_instance_uid
         if self.review is None or not uid:
             return False
@@ -75,7 +83,7 @@ class DetectionController(QObject):
         except Exception:  # noqa: BLE001 - an unreadable store is reported by the review itself
             return True
 
-    def detect(self, volume: Any = None) -> bool:
+    def detect(self, volume: Volume | None = None) -> bool:
         """Start a detection on ``volume`` (default: the scan on screen); False when none."""
         volume = volume if volume is not None else self.window.volume
         if volume is None:
@@ -110,12 +118,19 @@ class DetectionController(QObject):
     def _failed(self, message: str) -> None:
         self._done()
         self.window.statusBar().showMessage(f"Detection stopped: {message}", 15000)
+        self.window.post_message(Source.WORKER, f"Detection stopped: {message}", Level.ERROR, self._context())
 
-    def _finished(self, reply: Any) -> None:
+    def _context(self) -> str:
+        info = getattr(self._volume, "info", None)
+        return (info.series_description or info.series_instance_uid) if info is not None else ""
+
+    def _finished(self, reply: DetectReply) -> None:
         self._done()
         volume = self._volume
         if volume is None or volume is not self.window.volume:
             return  # the user opened another scan meanwhile
+        for warning in reply.warnings:
+            self.window.post_message(Source.WORKER, warning, Level.WARNING, self._context())
         n = len(reply.findings)
         note = f"{n} finding(s) above the operating point of {reply.model.model_id} ({reply.device})"
         if self.review is not None and volume.info.series_instance_uid:
@@ -124,19 +139,23 @@ class DetectionController(QObject):
             self.window.set_findings(list(reply.findings))
         self.window.statusBar().showMessage(note, 15000)
 
-    def _store(self, volume: Any, reply: Any) -> None:
-        from viewer.review.screening import is_flagged
+    def _store(self, volume: Volume, reply: DetectReply) -> None:
+        """Stored like a screening (:func:`viewer.review.screening.record_detection`), then reviewed."""
+        review = self.review
+        assert review is not None
+        detection = Detection(tuple(reply.findings), reply.model, reply.threshold, reply.saliency)
+        try:
+            record_detection(review.store, volume.info.series_instance_uid, detection, review.reviewer)
+        except ReviewError as exc:
+            review.notice(f"NOT SAVED: {exc}")
+            self.window.post_message(Source.REVIEW, f"The findings were not stored: {exc}", Level.ERROR,
+                                     self._context())
+            return
+        review.on_volume(volume)
 
-        store, uid = self.review.store, volume.info.series_instance_uid
-        flagged, rads, risk = is_flagged(reply.findings, reply.threshold)
-        ok = self.review.guard(lambda: store.record_screening(
-            uid, list(reply.findings), reply.model, flagged=flagged, highest_lung_rads=rads,
-            highest_risk=risk, saliency_paths=reply.saliency, actor=self.review.reviewer))
-        if ok:
-            self.review.on_volume(volume)
 
-
-def install_detection(window: Any, review: Any = None, *, auto: bool = True) -> DetectionController:
+def install_detection(window: MainWindow, review: ReviewController | None = None, *,
+                      auto: bool = True) -> DetectionController:
     controller = DetectionController(window, review, auto=auto)
     window.detection = controller
     return controller

@@ -1,78 +1,65 @@
 """Glue between the main window, the review panel, the worklist and a review session.
 
-Every handler calls one :class:`~viewer.review.session.ReviewSession` method and then shows the
-state re-read from the store, so the screen only says "done" for what is committed. A failed write
-(read-only or full disk) is shown as NOT SAVED with the pending actions, and retried every few
+Each handler calls one :class:`~viewer.review.session.ReviewSession` method; what the screen shows
+follows the session's typed events (:mod:`viewer.review.events`): the findings list and boxes on
+``StudyChanged``, the selection, saliency and finding card on ``SelectionChanged``, the worklist
+row on decisions and sign-off, the NOT SAVED banner on ``PendingWriteFailed`` / ``PendingSaved``.
+A failed write (read-only or full disk) keeps the actions pending; they are retried every few
 seconds and on the next action.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, QObject, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QLabel
 
 from inference.detection.finding import Box3D
+from inference.imaging.volume import Volume
+from viewer.messages import Level, Source
 from viewer.review.errors import ReviewError, StoreWriteError
-from viewer.review.model import StudyStatus
-from viewer.review.session import ReviewSession, add_box
+from viewer.review.events import (
+    FindingAdded, FindingDecided, PendingSaved, PendingWriteFailed, SelectionChanged, StudyChanged,
+    StudyReopened, StudySignedOff,
+)
+from viewer.review.finding_rows import rows_for_study
+from viewer.review.model import FindingStatus, RejectReason, ReviewedStudy
+from viewer.review.session import Measured, ReviewSession, add_box
 from viewer.review.settings import ReviewSettings
 from viewer.review.store import Store
 from viewer.review.views import worklist
-from viewer.widgets.review_dialogs import BoxDialog, CommentDialog, HelpOverlay, RejectDialog
+from viewer.widgets.measurer import Measurer
+from viewer.widgets.review_dialogs import BoxDialog, CommentDialog, HelpOverlay, RejectDialog, help_rows
 from viewer.widgets.review_panel import ReviewPanel
-from viewer.widgets.worklist_panel import WorklistPanel
+from viewer.widgets.worklist_panel import WorklistPanel, WorklistRow
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QAction
+    from PySide6.QtWidgets import QDialog
+
+    from viewer.main_window import MainWindow
 
 RETRY_MS = 5000
 WORKLIST_REFRESH_MS = 15000
 
 
-class _Measurer(QObject):
-    """Measures off the GUI thread; ``done`` is delivered on the GUI thread (queued)."""
-
-    done = Signal(object, object)  # continuation, (analysis, diameter) or an exception
-
-    def __init__(self, parent: QObject) -> None:
-        super().__init__(parent)
-        self.busy = False
-        self.done.connect(self._finish)
-
-    def start(self, session: ReviewSession, center: Any, box: Box3D, then: Callable[[Any], None]) -> bool:
-        if self.busy:
-            return False
-        self.busy = True
-
-        def work() -> None:
-            try:
-                result: Any = session.measure(center, box)
-            except Exception as exc:  # shown to the user on the GUI thread
-                result = exc
-            self.done.emit(then, result)
-        threading.Thread(target=work, name="nodulelens-measure", daemon=True).start()
-        return True
-
-    def _finish(self, then: Callable[[Any], None], result: Any) -> None:
-        self.busy = False
-        then(result)
-
-
 class ReviewController(QObject):
-    def __init__(self, window: Any, store: Store, settings: ReviewSettings) -> None:
+    def __init__(self, window: MainWindow, store: Store, settings: ReviewSettings) -> None:
         super().__init__(window)
         self.window, self.store, self.settings = window, store, settings
         self.session: ReviewSession | None = None
-        self.selected: str | None = None
         self.add_tool_on = False
-        self.dialog: Any = None
+        self.dialog: QDialog | None = None
+        self.actions: dict[str, QAction] = {}
         self.panel = ReviewPanel()
         self.worklist = WorklistPanel()
-        self.help = HelpOverlay(window)
+        self.help = HelpOverlay(window, partial(help_rows, window.keys.keys_of))
         self.status_label = QLabel()
-        self.measurer = _Measurer(self)
+        self.measurer = Measurer(self)
         self.retry_timer = QTimer(self)
         self.retry_timer.setInterval(RETRY_MS)
         self.retry_timer.timeout.connect(self.retry)
@@ -81,9 +68,9 @@ class ReviewController(QObject):
         self.worklist_timer.timeout.connect(self.refresh_worklist)
         self.worklist_timer.start()
         self.panel.retry.clicked.connect(self.retry)
-        self.panel.finding_clicked.connect(self._select)
-        self.worklist.open_requested.connect(lambda row: self.open_series(row.scan_path, row.series_uid))
+        self.worklist.open_requested.connect(self._open_row)
         self._close_warned = False
+        window.card_follows_selection = False
         window.installEventFilter(self)
         window.volume_loaded.connect(self.on_volume)
         window.finding_selected.connect(self.on_selected)
@@ -93,6 +80,10 @@ class ReviewController(QObject):
         window.box_editing = True
         self.update_status()
         self.refresh_worklist()
+
+    @property
+    def selected(self) -> str | None:
+        return self.session.selected if self.session is not None else None
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt)
         """Closing with unsaved actions: retry once; if they still fail, warn and stay open
@@ -112,48 +103,114 @@ class ReviewController(QObject):
     def refresh_worklist(self) -> None:
         self.worklist.set_rows(worklist(self.store), self.session.series_uid if self.session else None)
 
+    def _open_row(self, row: WorklistRow) -> None:
+        self.open_series(row.scan_path, row.series_uid)
+
     def open_series(self, scan_path: str, series_uid: str | None) -> None:
         """Load the scan; its stored findings are shown when it arrives (no re-inference)."""
         self.window.open_path(scan_path, series_uid)
 
-    def on_volume(self, volume: Any) -> None:
+    def on_volume(self, volume: Volume) -> None:
+        if self.session is not None:
+            self.session.events.disconnect_all()
+        self.session = None
         info = volume.info
-        self.session, self.selected = None, None
         if not info.series_instance_uid:
             self.notice("This scan has no Series Instance UID: it cannot be reviewed or stored.")
-            return self.show()
+            return self._show_study(None)
+        if not self._register(volume):
+            return self._show_study(None)
+        session = ReviewSession(self.store, info.series_instance_uid, self.reviewer, volume=volume)
+        self._subscribe(session)
+        self.session = session
+        self._show_study(session.study)
+        self.guard(session.open)
+        self.refresh_worklist()
+        self.guard(partial(session.select, session.next_undecided(None)))
+
+    def _register(self, volume: Volume) -> bool:
+        info = volume.info
         try:
             self.store.series_row(info.series_instance_uid)
+            return True
         except ReviewError:
             source = info.source or (str(Path(info.source_files[0]).parent) if info.source_files else "")
-            if not self.guard(lambda: self.store.add_series(
-                    info.study_instance_uid, info.series_instance_uid, source, actor=self.reviewer,
-                    patient_id=info.patient_id, description=info.series_description,
-                    n_slices=volume.shape[0])):
-                return self.show()
-        self.session = ReviewSession(self.store, info.series_instance_uid, self.reviewer, volume=volume)
-        self.guard(self.session.open)
-        self.selected = self.session.next_undecided(None)
-        self.show()
-        self.refresh_worklist()
-        if self.selected:
-            self.window.select_finding(self.selected)
+            return self.guard(partial(
+                self.store.add_series, info.study_instance_uid, info.series_instance_uid, source,
+                actor=self.reviewer, patient_id=info.patient_id, description=info.series_description,
+                n_slices=volume.shape[0]))
+
+    def _subscribe(self, s: ReviewSession) -> None:
+        s.events.connect(StudyChanged, self._on_study_changed)
+        s.events.connect(SelectionChanged, self._on_selection)
+        s.events.connect(FindingDecided, self._on_worklist_change)
+        s.events.connect(FindingAdded, self._on_added)
+        s.events.connect(StudySignedOff, self._on_signed_off)
+        s.events.connect(StudyReopened, self._on_worklist_change)
+        s.events.connect(PendingWriteFailed, self._on_write_failed)
+        s.events.connect(PendingSaved, self._on_saved)
 
     @property
     def reviewer(self) -> str:
         return self.settings.reviewer or "unknown reviewer"
 
-    # -- display -------------------------------------------------------------------------------
-    def show(self) -> None:
+    # -- what the events show ------------------------------------------------------------------
+    def _on_study_changed(self, event: StudyChanged) -> None:
+        self._show_study(event.study)
+
+    def _show_study(self, study: ReviewedStudy | None) -> None:
+        w = self.window
+        if study is None:
+            w.set_findings(())
+            w.findings_list.set_study_line("No study open")
+            return
+        w.set_findings([fs.finding for fs in study.findings],
+                       {fs.finding.finding_id: fs.status for fs in study.findings})
+        w.findings_list.set_rows(rows_for_study(study), self.selected)
+        undecided = sum(fs.status is FindingStatus.PENDING for fs in study.findings)
+        who = f", signed off by {study.signed_off_by}" if study.signed_off_by else ""
+        w.findings_list.set_study_line(f"{study.status.value.upper()}{who} · {len(study.findings)} finding(s), "
+                                       f"{undecided} undecided")
+        self._show_card()
+
+    def _show_card(self) -> None:
         s = self.session
-        if s is None:
-            self.window.set_findings(())
-            self.panel.show_study(None)
-        else:
-            self.window.set_findings([fs.finding for fs in s.findings],
-                                     {fs.finding.finding_id: fs.status for fs in s.findings})
-            self.panel.show_study(s.study, self.selected)
-            self.panel.show_unsaved(s.pending, self.panel.unsaved.text().split(": ", 1)[-1])
+        if s is None or s.selected is None:
+            self.window.show_finding_card(None)
+            return
+        fid = s.selected
+        self.window.show_finding_card(s.state(fid), s.study.model, self.window.findings_list.changes.get(fid))
+
+    def _on_selection(self, event: SelectionChanged) -> None:
+        fid = event.finding_id
+        if fid is not None and self.window.scene.selected != fid:
+            self.window.select_finding(fid)
+        if fid is not None:
+            self._show_saliency(fid)
+        self._show_card()
+
+    def _on_worklist_change(self, _event: object) -> None:
+        self.refresh_worklist()
+
+    def _on_added(self, event: FindingAdded) -> None:
+        self.refresh_worklist()
+        if self.session is not None:
+            self.guard(partial(self.session.select, event.finding_id))
+
+    def _on_signed_off(self, event: StudySignedOff) -> None:
+        self.refresh_worklist()
+        self.notice(f"Signed off by {event.reviewer}. Next study: Ctrl+Shift+N.")
+
+    def _on_write_failed(self, event: PendingWriteFailed) -> None:
+        self.panel.show_unsaved(event.pending, str(event.error))
+        self.window.post_message(Source.REVIEW, f"{event.pending} action(s) NOT SAVED: {event.error}",
+                                 Level.ERROR, event.series_uid)
+        self.retry_timer.start()
+        self.update_status()
+
+    def _on_saved(self, _event: PendingSaved) -> None:
+        self.panel.show_unsaved(0)
+        self.retry_timer.stop()
         self.update_status()
 
     def update_status(self) -> None:
@@ -167,33 +224,37 @@ class ReviewController(QObject):
         self.window.statusBar().showMessage(text, 10000)
 
     # -- selection -----------------------------------------------------------------------------
-    def _select(self, finding_id: str) -> None:
-        self.window.select_finding(finding_id)
-
     def on_selected(self, finding_id: str) -> None:
-        self.selected = finding_id
+        """The window selected a finding (a click, a key): the session follows."""
         if self.session is not None:
-            self.guard(lambda: self.session.show(finding_id))
-            self._show_saliency(finding_id)
-            self.panel.show_study(self.session.study, finding_id)
+            self.guard(partial(self.session.select, finding_id))
 
     def _show_saliency(self, finding_id: str) -> None:
+        assert self.session is not None
         paths = {s.finding.finding_id: s.saliency_path for s in self.store.stored_findings(self.session.series_uid)}
         path = paths.get(finding_id)
         if path and Path(path).is_file():
             from inference.service.findings_file import load_saliency
             try:
                 self.window.set_saliency(load_saliency(path))
-            except Exception as exc:  # a missing/damaged map must not stop the review
-                self.notice(f"Saliency map {path} could not be read: {exc}")
+            except Exception as exc:  # noqa: BLE001 - a missing/damaged map must not stop the review
+                self.window.post_message(Source.REVIEW, f"Saliency map {path} could not be read: {exc}",
+                                         Level.WARNING, finding_id)
 
     def step_undecided(self, step: int) -> None:
-        if self.session is not None:
-            fid = self.session.next_undecided(self.selected, step)
-            if fid is not None:
-                self.window.select_finding(fid)
-            else:
-                self.notice("Every finding is decided: sign off with Ctrl+Return.")
+        if self.session is None:
+            return
+        fid = self.session.next_undecided(self.selected, step)
+        if fid is None:
+            self.notice("Every finding is decided: sign off with Ctrl+Return.")
+        else:
+            self.guard(partial(self.session.select, fid))
+
+    def next_undecided(self) -> None:
+        self.step_undecided(1)
+
+    def previous_undecided(self) -> None:
+        self.step_undecided(-1)
 
     # -- actions -------------------------------------------------------------------------------
     def _act(self, fn: Callable[[ReviewSession], object], needs_finding: bool = True) -> None:
@@ -201,19 +262,14 @@ class ReviewController(QObject):
             return self.notice("Open a study from the worklist first.")
         if needs_finding and self.selected is None:
             return self.notice("Select a finding first (N / P).")
-        self.guard(lambda: fn(self.session))
-        if self.selected and self.selected not in {fs.finding.finding_id for fs in self.session.findings}:
-            self.selected = self.session.next_undecided(None)
-        self.show()
-        self.refresh_worklist()
+        self.guard(partial(fn, self.session))
 
     def guard(self, fn: Callable[[], object]) -> bool:
+        """Run one session/store call; a typed error becomes a notice (the events show the rest)."""
         try:
             fn()
         except StoreWriteError as exc:
-            self.panel.show_unsaved(self.session.pending if self.session else [None], str(exc))
             self.notice(f"NOT SAVED: {exc}")
-            self.retry_timer.start()
             return False
         except ReviewError as exc:
             self.notice(str(exc))
@@ -225,77 +281,76 @@ class ReviewController(QObject):
         if self.session is None or not self.session.pending:
             self.retry_timer.stop()
             return
-        if self.guard(self.session.retry_pending):
-            self.retry_timer.stop()
-            self.panel.show_unsaved([])
-        self.show()
+        self.guard(self.session.retry_pending)
 
     def accept(self) -> None:
-        self._act(lambda s: s.accept(self.selected))
+        self._act(lambda s: s.accept(s.selected))
+
+    def _open_dialog(self, dialog: QDialog) -> None:
+        self.dialog = dialog
+        dialog.open()
 
     def reject(self) -> None:
         if self.session is None or self.selected is None:
-            return self._act(lambda s: None)
-        fid = self.selected
-        self.dialog = RejectDialog(fid, self.window)
-        self.dialog.chosen.connect(lambda reason, text: self._act(lambda s: s.reject(fid, reason, text)))
-        self.dialog.open()
+            return self._act(ReviewSession.refresh)
+        dialog = RejectDialog(self.selected, self.window)
+        dialog.chosen.connect(partial(self._rejected, self.selected))
+        self._open_dialog(dialog)
+
+    def _rejected(self, finding_id: str, reason: RejectReason, text: str) -> None:
+        self._act(lambda s: s.reject(finding_id, reason, text), needs_finding=False)
 
     def edit(self) -> None:
         if self.session is None or self.selected is None:
-            return self._act(lambda s: None)
+            return self._act(ReviewSession.refresh)
         fid = self.selected
-        self.dialog = BoxDialog(f"Edit the box of {fid}", self.session.state(fid).finding.box, self.window)
-        self.dialog.chosen.connect(lambda box: self._measured(box, lambda m: s_edit(fid, box, m)))
-        self.dialog.open()
-
-        def s_edit(f: str, box: Box3D, m: Any) -> None:
-            self._act(lambda s: s.edit(f, box, measured=m), needs_finding=False)
+        dialog = BoxDialog(f"Edit the box of {fid}", self.session.state(fid).finding.box, self.window)
+        dialog.chosen.connect(partial(self.edit_box, fid))
+        self._open_dialog(dialog)
 
     def comment(self) -> None:
         if self.session is None or self.selected is None:
-            return self._act(lambda s: None)
+            return self._act(ReviewSession.refresh)
         fid = self.selected
-        self.dialog = CommentDialog(fid, self.session.state(fid).comment, self.window)
-        self.dialog.chosen.connect(lambda text: self._act(lambda s: s.comment(fid, text)))
-        self.dialog.open()
+        dialog = CommentDialog(fid, self.session.state(fid).comment, self.window)
+        dialog.chosen.connect(partial(self._commented, fid))
+        self._open_dialog(dialog)
 
-    def _measured(self, box: Box3D, then: Callable[[Any], None]) -> None:
+    def _commented(self, finding_id: str, text: str) -> None:
+        self._act(lambda s: s.comment(finding_id, text), needs_finding=False)
+
+    def _measured(self, box: Box3D, then: Callable[[Measured], None]) -> None:
         """Measure in the background, then ``then(measured)`` on the GUI thread."""
         if self.session is None:
             self.window.cancel_box_preview()
+            self.notice("Open a study from the worklist first.")
             return
-        session = self.session
-
-        def finish(result: Any) -> None:
-            if self.session is not session:
-                return  # another study was opened meanwhile
-            if isinstance(result, Exception):
-                self.notice(f"Measuring failed ({result}); the box is kept unmeasured.")
-                result = (None, None)
-            then(result)
-        if self.measurer.start(session, box.center, box, finish):
+        if self.measurer.start(self.session, box, partial(self._after_measuring, self.session, then)):
             self.notice("Measuring the nodule…")
         else:
             self.window.cancel_box_preview()
             self.notice("Still measuring the previous nodule; try again in a moment.")
 
+    def _after_measuring(self, session: ReviewSession, then: Callable[[Measured], None],
+                         result: Measured | Exception) -> None:
+        if self.session is not session:
+            return  # another study was opened meanwhile
+        if isinstance(result, Exception):
+            self.notice(f"Measuring failed ({result}); the box is kept unmeasured.")
+            result = (None, None)
+        then(result)
+
     def add_at(self, world: Any) -> None:
         """Add a nodule at a clicked centre (a default box around it, then measured)."""
-        self.add_drawn(add_box(None, tuple(float(c) for c in world)))
+        self.add_drawn(add_box(None, tuple(float(c) for c in world)))  # type: ignore[arg-type]
 
     def add_drawn(self, box: Box3D) -> None:
-        """Add a nodule with a box drawn in a view; measured like an AI finding."""
-        if self.session is None:
-            self.window.cancel_box_preview()
-            return self.notice("Open a study from the worklist first.")
+        """Add a nodule with a box drawn in a view; measured like an AI finding; selected once
+        stored (``FindingAdded``)."""
+        self._measured(box, partial(self._add, box))
 
-        def add(m: Any) -> None:
-            added: list[str] = []
-            self._act(lambda s: added.append(s.add(box=box, measured=m)), needs_finding=False)
-            if added and self.session is not None:
-                self.window.select_finding(added[0])
-        self._measured(box, add)
+    def _add(self, box: Box3D, measured: Measured) -> None:
+        self._act(lambda s: s.add(box=box, measured=measured), needs_finding=False)
 
     def add_here(self) -> None:
         self.add_at(self.window.scene.cursor)
@@ -311,27 +366,34 @@ class ReviewController(QObject):
             self.add_at(world)
 
     def edit_box(self, finding_id: str, box: Box3D) -> None:
-        """A finding's box moved or resized in a view: an EDITED decision, re-measured off the
-        GUI thread like the keyboard edit."""
-        if self.session is None:
-            self.window.cancel_box_preview()
-            return self.notice("Open a study from the worklist first.")
-        self._measured(box, lambda m: self._act(lambda s: s.edit(finding_id, box, measured=m),
-                                                needs_finding=False))
+        """A finding's new box (dragged in a view or typed in the dialog): an EDITED decision,
+        re-measured off the GUI thread."""
+        self._measured(box, partial(self._edit, finding_id, box))
+
+    def _edit(self, finding_id: str, box: Box3D, measured: Measured) -> None:
+        self._act(lambda s: s.edit(finding_id, box, measured=measured), needs_finding=False)
 
     def undo(self) -> None:
-        self._act(lambda s: s.undo(), needs_finding=False)
+        self._act(ReviewSession.undo, needs_finding=False)
 
     def redo(self) -> None:
-        self._act(lambda s: s.redo(), needs_finding=False)
+        self._act(ReviewSession.redo, needs_finding=False)
 
     def sign_off(self) -> None:
-        self._act(lambda s: s.sign_off(), needs_finding=False)
-        if self.session is not None and self.session.status is StudyStatus.SIGNED_OFF:
-            self.notice(f"Signed off by {self.session.reviewer}. Next study: Ctrl+Shift+N.")
+        self._act(ReviewSession.sign_off, needs_finding=False)
 
     def reopen(self) -> None:
         self._act(lambda s: s.reopen("reopened in the viewer"), needs_finding=False)
+
+    def change_reviewer(self) -> None:
+        from viewer.widgets.reviewer_dialog import ReviewerDialog
+
+        dialog = ReviewerDialog(self.settings.reviewer, self.window)
+        if dialog.exec():
+            self.settings.set_reviewer(dialog.name)
+            if self.session is not None:
+                self.session.reviewer = self.settings.reviewer
+            self.update_status()
 
     def next_study(self) -> None:
         row = self.worklist.next_after(self.session.series_uid if self.session else None)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QFrame,
                                QLabel, QLineEdit, QListWidget, QVBoxLayout, QWidget)
@@ -9,23 +12,39 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QDoubleSpinBox, QFormL
 from inference.detection.finding import Box3D
 from viewer.review.model import RejectReason
 
-#: (key, what it does) — shown by the help overlay, bound by review_docks.install_review
-SHORTCUTS: tuple[tuple[str, str], ...] = (
-    ("A", "accept the selected finding"),
-    ("R", "reject it (pick a reason: 1–6 or arrows, then Enter)"),
-    ("E", "edit its box (centre and size in mm); it is re-measured"),
-    ("I", "add a missed nodule at the crosshair"),
-    ("D", "add-nodule tool: click a nodule's centre, or drag a box around it, in any plane"),
-    ("Drag", "drag the selected box to move it, its edges or corners to resize; Esc cancels"),
-    ("C", "comment on the selected finding"),
-    ("N / P", "next / previous undecided finding"),
-    ("Ctrl+Z / Ctrl+Shift+Z", "undo / redo"),
-    ("Ctrl+Return", "sign off the study"),
-    ("Ctrl+Shift+N", "next study in the worklist"),
-    ("Shift+N / Shift+P", "next / previous finding (any state)"),
-    ("Shift+R", "reset the 3D camera"),
-    ("F1 or ?", "show or hide this help"),
+#: (action names, what they do) — the help overlay shows each with its keys from the key map;
+#: an entry without action names is a mouse gesture, shown as written
+SHORTCUTS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("accept",), "accept the selected finding"),
+    (("reject",), "reject it (pick a reason: 1–6 or arrows, then Enter)"),
+    (("edit",), "edit its box (centre and size in mm); it is re-measured"),
+    (("add_here",), "add a missed nodule at the crosshair"),
+    (("add_tool",), "add-nodule tool: click a nodule's centre, or drag a box around it, in any plane"),
+    ((), "Drag: drag the selected box to move it, its edges or corners to resize; Esc cancels"),
+    (("comment",), "comment on the selected finding"),
+    (("next_undecided", "previous_undecided"), "next / previous undecided finding"),
+    (("undo", "redo"), "undo / redo"),
+    (("sign_off",), "sign off the study"),
+    (("next_study",), "next study in the worklist"),
+    (("next_finding", "previous_finding"), "next / previous finding (any state)"),
+    (("zoom_to_finding",), "zoom to the selected finding (F fits the whole slice)"),
+    (("reset_3d",), "reset the 3D camera"),
+    (("help",), "show or hide this help"),
 )
+
+
+def help_rows(keys_of: Callable[[str], tuple[str, ...]]) -> list[tuple[str, str]]:
+    """(keys, what they do) for the help overlay, with the keys as bound now."""
+    rows = []
+    for names, text in SHORTCUTS:
+        if not names:
+            gesture, _, what = text.partition(": ")
+            rows.append((gesture, what))
+        elif len(names) == 1:
+            rows.append((" or ".join(keys_of(names[0])) or "(no key)", text))
+        else:
+            rows.append((" / ".join((keys_of(n) or ("(no key)",))[0] for n in names), text))
+    return rows
 
 
 class RejectDialog(QDialog):
@@ -82,8 +101,8 @@ class BoxDialog(QDialog):
         self.setWindowTitle(title)
         form = QFormLayout(self)
         self.spins: list[QDoubleSpinBox] = []
-        fields = [(f"centre {a} (mm)", c, -5000.0, 5000.0) for a, c in zip("xyz", box.center)]
-        fields += [(f"size {a} (mm)", s, 1.0, 200.0) for a, s in zip("xyz", box.size)]
+        fields = [(f"centre {a} (mm)", c, -5000.0, 5000.0) for a, c in zip("xyz", box.center, strict=True)]
+        fields += [(f"size {a} (mm)", s, 1.0, 200.0) for a, s in zip("xyz", box.size, strict=True)]
         for label, value, lo, hi in fields:
             spin = QDoubleSpinBox()
             spin.setRange(lo, hi)
@@ -128,15 +147,15 @@ class CommentDialog(QDialog):
 class HelpOverlay(QFrame):
     """A translucent panel over its parent listing the review shortcuts; any key or click hides it."""
 
-    def __init__(self, parent: QWidget) -> None:
+    def __init__(self, parent: QWidget, rows: Callable[[], list[tuple[str, str]]]) -> None:
         super().__init__(parent)
+        self._rows = rows
         self.setObjectName("reviewHelp")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setStyleSheet("#reviewHelp { background: rgba(20, 20, 20, 225); border-radius: 8px; }"
                            "QLabel { color: white; font-size: 13px; }")
-        rows = "".join(f"<tr><td><b>{k}</b></td><td>&nbsp;&nbsp;{v}</td></tr>" for k, v in SHORTCUTS)
-        self.label = QLabel(f"<h3>Review shortcuts</h3><table>{rows}</table>", self)
-        self.label.setTextFormat(Qt.TextFormat.RichText)
+        self.label = QLabel("", self)
+        self.label.setTextFormat(Qt.TextFormat.RichText)  # built here from the key map, escaped
         lay = QVBoxLayout(self)
         lay.addWidget(self.label)
         self.hide()
@@ -145,6 +164,9 @@ class HelpOverlay(QFrame):
         if self.isVisible():
             self.hide()
             return
+        rows = "".join(f"<tr><td><b>{html.escape(k)}</b></td><td>&nbsp;&nbsp;{html.escape(v)}</td></tr>"
+                       for k, v in self._rows())
+        self.label.setText(f"<h3>Review shortcuts</h3><table>{rows}</table>")
         self.adjustSize()
         p = self.parentWidget()
         self.move(max(0, (p.width() - self.width()) // 2), max(0, (p.height() - self.height()) // 2))

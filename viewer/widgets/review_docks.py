@@ -1,84 +1,78 @@
 """One call wires the review workflow into the main window: ``install_review(window, store, settings)``.
 
-Adds the Review and Worklist docks, the Review menu with its shortcuts (see
-:data:`viewer.widgets.review_dialogs.SHORTCUTS`), the help overlay and the status-bar text, all
-through the window's public API. The review keys R, N and P replace the window's own bindings of
-those keys (3D camera reset and next/previous finding), which move to Shift+R, Shift+N, Shift+P.
+Adds the Worklist dock, the review's buttons and notices under the findings list, the Review menu,
+the help overlay and the status-bar text, all through the window's public API. Keys are not set
+here: the window's :class:`~viewer.key_bindings.KeyBinder` binds every named action from the key
+map, which with the review installed moves the window's R / N / P to Shift+R / Shift+N / Shift+P,
+and applies the ``[keys]`` overrides from ``settings``.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction
 
+from viewer.keymap import KeyMap
+from viewer.messages import Source
 from viewer.review.settings import ReviewSettings
 from viewer.review.store import Store
 from viewer.widgets.review_controller import ReviewController
 
-#: window actions whose keys the review takes over → their new keys
-MOVED_KEYS = {"reset_3d": "Shift+R", "next_finding": "Shift+N", "previous_finding": "Shift+P"}
+if TYPE_CHECKING:
+    from viewer.main_window import MainWindow
 
 
-def install_review(window: Any, store: Store, settings: ReviewSettings) -> ReviewController:
-    for name, key in MOVED_KEYS.items():
-        action = getattr(window, "actions_by_name", {}).get(name)
-        if action is not None:
-            action.setShortcut(QKeySequence(key))
+def _review_actions(c: ReviewController) -> tuple[tuple[str, str, Callable[[], object], str], ...]:
+    """(name, menu text, slot, menu) of every review action; the checkable add tool is separate."""
+    return (
+        ("accept", "Accept", c.accept, "&Review"),
+        ("reject", "Reject…", c.reject, "&Review"),
+        ("edit", "Edit box…", c.edit, "&Review"),
+        ("add_here", "Add nodule at crosshair", c.add_here, "&Review"),
+        ("comment", "Comment…", c.comment, "&Review"),
+        ("next_undecided", "Next undecided", c.next_undecided, "&Review"),
+        ("previous_undecided", "Previous undecided", c.previous_undecided, "&Review"),
+        ("undo", "Undo", c.undo, "&Review"),
+        ("redo", "Redo", c.redo, "&Review"),
+        ("sign_off", "Sign off", c.sign_off, "&Review"),
+        ("reopen", "Reopen", c.reopen, "&Review"),
+        ("next_study", "Next study", c.next_study, "&Review"),
+        ("help", "Shortcuts", c.help.toggle, "&Help"),
+        ("reviewer", "Change reviewer…", c.change_reviewer, "&Help"),
+    )
+
+
+def install_review(window: MainWindow, store: Store, settings: ReviewSettings) -> ReviewController:
     c = ReviewController(window, store, settings)
     window.add_dock(c.worklist, "Worklist", Qt.DockWidgetArea.LeftDockWidgetArea)
-    window.add_dock(c.panel, "Review", Qt.DockWidgetArea.RightDockWidgetArea)
+    window.findings_list.add_section(c.panel)
     window.statusBar().addPermanentWidget(c.status_label)
+    window.keys.set_keymap(KeyMap.from_settings(settings.backend.value))
+    window.keys.use_review_keys()
 
     acts: dict[str, QAction] = {}
-
-    def add(name: str, text: str, keys: str | list[str] | None, slot, menu: str = "&Review",
-            checkable: bool = False) -> QAction:
+    for name, text, slot, menu in _review_actions(c):
         a = QAction(text, window)
-        if keys:
-            a.setShortcuts([QKeySequence(k) for k in ([keys] if isinstance(keys, str) else keys)])
-        a.setCheckable(checkable)
-        if checkable:
-            a.toggled.connect(slot)
-        else:
-            a.triggered.connect(lambda _checked=False: slot())
-        window.add_action(menu, a)
+        a.triggered.connect(slot)
+        window.add_action(menu, a, name)
         acts[name] = a
-        return a
-
-    add("accept", "Accept", "A", c.accept)
-    add("reject", "Reject…", "R", c.reject)
-    add("edit", "Edit box…", "E", c.edit)
-    add("add_here", "Add nodule at crosshair", "I", c.add_here)
-    add("add_tool", "Add-nodule tool", "D", c.set_add_tool, checkable=True)
-    add("comment", "Comment…", "C", c.comment)
-    add("next_undecided", "Next undecided", "N", lambda: c.step_undecided(1))
-    add("previous_undecided", "Previous undecided", "P", lambda: c.step_undecided(-1))
-    add("undo", "Undo", "Ctrl+Z", c.undo)
-    add("redo", "Redo", "Ctrl+Shift+Z", c.redo)
-    add("sign_off", "Sign off", "Ctrl+Return", c.sign_off)
-    add("reopen", "Reopen", None, c.reopen)
-    add("next_study", "Next study", "Ctrl+Shift+N", c.next_study)
-    add("help", "Shortcuts", ["F1", "?"], c.help.toggle, menu="&Help")
-    add("reviewer", "Change reviewer…", None, lambda: _change_reviewer(c), menu="&Help")
+    tool = QAction("Add-nodule tool", window)
+    tool.setCheckable(True)
+    tool.toggled.connect(c.set_add_tool)
+    window.add_action("&Review", tool, "add_tool")
+    acts["add_tool"] = tool
     c.panel.bind(acts)
-    c.actions = acts  # type: ignore[attr-defined]
+    c.actions = acts
+    for key, names in window.keys.conflicts().items():
+        window.post_message(Source.SETTINGS, f"the key {key} is bound to {', '.join(names)}: none of them "
+                            "works by key; change one in the [keys] section of the settings")
     return c
 
 
-def _change_reviewer(c: ReviewController) -> None:
-    from viewer.widgets.reviewer_dialog import ReviewerDialog
-
-    dialog = ReviewerDialog(c.settings.reviewer, c.window)
-    if dialog.exec():
-        c.settings.set_reviewer(dialog.name)
-        if c.session is not None:
-            c.session.reviewer = c.settings.reviewer
-        c.update_status()
-
-
-def setup_review(window: Any, db: str | None = None) -> ReviewController | None:
+def setup_review(window: MainWindow, db: str | None = None) -> ReviewController | None:
     """For the app: settings from QSettings, the first-run reviewer prompt, the store (``--db``,
     NODULELENS_DB, settings, user data folder) and :func:`install_review`. A store that cannot be
     opened is shown as an error and the viewer runs without the review (returns None)."""

@@ -39,9 +39,9 @@ def test_findings_table_jumps_all_views(window, qtbot, small_demo):
     findings = truth_findings(small_demo.nodules)
     statuses = {findings[0].finding_id: FindingStatus.ACCEPTED}
     window.set_findings(findings, statuses)
-    assert window.findings_table.rowCount() == len(findings)
+    assert window.findings_list.row_count() == len(findings)
     with qtbot.waitSignal(window.finding_selected) as sig:
-        window.findings_table.selectRow(2)
+        window.findings_list.select_row(2)
     assert sig.args == [findings[2].finding_id]
     for view in window.scene.views.values():
         assert abs(view.plane.to_plane(findings[2].center)[2]) <= view.step_mm / 2

@@ -92,7 +92,7 @@ def test_whole_study_by_keyboard(window, qtbot, screened_store):
     qtbot.keyClick(c.dialog, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: not c.dialog.isVisible())
     assert c.session.state("f2").status is FindingStatus.REJECTED
-    assert c.panel.state_text("f2") == "rejected"
+    assert window.findings_list.state_text("f2") == "rejected"
     _activate(qtbot, window)
     _key(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)   # undo the rejection
     assert c.session.state("f2").status is FindingStatus.PENDING
