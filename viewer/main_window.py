@@ -40,12 +40,12 @@ from typing import Sequence
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import (QDockWidget, QFileDialog, QGridLayout, QMainWindow, QMessageBox, QProgressBar,
-                               QWidget)
+from PySide6.QtWidgets import QDockWidget, QGridLayout, QMainWindow, QMessageBox, QProgressBar, QWidget
 
 from inference.detection.finding import Finding, ModelInfo
 from inference.imaging.volume import Volume
 from viewer.actions import install_actions
+from viewer.display_commands import DisplayCommands
 from viewer.key_bindings import KeyBinder
 from viewer.keymap import Keys
 from viewer.messages import Level, MessageLog, Source
@@ -53,7 +53,6 @@ from viewer.review.finding_rows import card_for, rows_for_findings
 from viewer.review.model import FindingState, FindingStatus
 from viewer.scene.key_image import key_image
 from viewer.scene.overlays2d import BoxOverlay
-from viewer.scene.presets import Preset
 from viewer.scene.scene import SLICE_NAMES, VIEW_3D, Scene
 from viewer.scene.scheduler import RenderScheduler
 from viewer.widgets.display_controls import DisplayControls
@@ -67,9 +66,12 @@ from viewer.widgets.vtk_view import BoxMouse, SliceWidget, VolumeWidget
 #: grid cells (row, column) of each view in the 2x2 layout
 GRID = {"axial": (0, 0), "coronal": (0, 1), "sagittal": (1, 0), VIEW_3D: (1, 1)}
 LAYOUT_NAMES = ("2x2", "single", "axial3d")
+FINDINGS_DOCK_WIDTH = 590
+#: findings list (8+ rows and the review's buttons), finding card, display / messages
+RIGHT_DOCK_HEIGHTS = (380, 290, 150)
 
 
-class MainWindow(QMainWindow):
+class MainWindow(DisplayCommands, QMainWindow):
     volume_loaded = Signal(object)
     finding_selected = Signal(str)
     world_point_clicked = Signal(object)
@@ -96,7 +98,7 @@ class MainWindow(QMainWindow):
         self.box_mouse = BoxMouse(self)
         for name in SLICE_NAMES:
             self._views[name].box_tool = self.box_mouse
-        for name, w in self._views.items():
+        for w in self._views.values():
             w.activated.connect(self._activate)
         self.setCentralWidget(central)
         self.scene = Scene({n: w.GetRenderWindow() for n, w in self._views.items()}, self.scheduler)
@@ -112,10 +114,13 @@ class MainWindow(QMainWindow):
         self.controls = DisplayControls()
         self.messages = MessageLog()
         self.messages_panel = MessagesPanel(self.messages)
-        self.add_dock(self.findings_list, "Findings", Qt.DockWidgetArea.RightDockWidgetArea)
-        self.add_dock(self.finding_card, "Finding", Qt.DockWidgetArea.RightDockWidgetArea)
-        self.add_dock(self.controls, "Display", Qt.DockWidgetArea.RightDockWidgetArea)
-        self.add_dock(self.messages_panel, "Messages", Qt.DockWidgetArea.BottomDockWidgetArea)
+        findings = self.add_dock(self.findings_list, "Findings", Qt.DockWidgetArea.RightDockWidgetArea)
+        card = self.add_dock(self.finding_card, "Finding", Qt.DockWidgetArea.RightDockWidgetArea)
+        display = self.add_dock(self.controls, "Display", Qt.DockWidgetArea.RightDockWidgetArea)
+        self.tabifyDockWidget(display, self.add_dock(self.messages_panel, "Messages"))
+        display.raise_()
+        self._docks_sized = False
+        self._right_docks = (findings, card, display)
         self.progress = QProgressBar()
         self.progress.setRange(0, 100)
         self.progress.setMaximumWidth(260)
@@ -224,14 +229,6 @@ class MainWindow(QMainWindow):
                           window=self.scene.window)
         self.finding_card.show_card(card_for(state, model, change), image)
 
-    def zoom_to_finding(self) -> None:
-        """Centre and zoom every slice view on the selected finding (F fits the whole slice again)."""
-        box = next((b for b in self.scene.boxes if b.key == self.scene.selected), None)
-        if box is None:
-            self.statusBar().showMessage("Select a finding first (N / P), then zoom to it.", 5000)
-            return
-        self.scene.zoom_to(box.lo, box.hi)
-
     def post_message(self, source: Source, text: str, level: Level = Level.WARNING, context: str = "") -> None:
         self.messages.post(source, text, level, context)
 
@@ -266,51 +263,6 @@ class MainWindow(QMainWindow):
         self.addAction(action)  # shortcuts work wherever the focus is
         if name is not None:
             self.keys.register(name, action, default_keys)
-
-    # -- what the menus do (viewer.actions.ActionTarget) ----------------------------------------
-    def open_folder_dialog(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Open a DICOM folder")
-        if path:
-            self.open_path(path)
-
-    def open_file_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open a scan file", "",
-                                              "Scans (*.dcm *.nii *.nii.gz *.mhd *.mha);;All files (*)")
-        if path:
-            self.open_path(path)
-
-    def fit_views(self) -> None:
-        self.scene.fit()
-
-    def reset_3d(self) -> None:
-        if self.scene.view3d is not None:
-            self.scene.view3d.reset_camera()
-        self.scene.render([VIEW_3D])
-
-    def apply_preset(self, preset: Preset) -> None:
-        self.scene.apply_preset(preset)
-        self.controls.show_window(preset.window)
-
-    def toggle_slab(self) -> None:
-        self.scene.toggle_slab()
-        self.controls.show_slab(self.scene.slab_mm)
-
-    def toggle_saliency(self) -> None:
-        visible = not self.scene.saliency_visible
-        self.scene.set_saliency_visible(visible)
-        self.controls.show_saliency_visible(visible)
-
-    def scroll_active(self, steps: int) -> None:
-        if self.volume is not None:
-            self.scene.scroll(self.active_view if self.active_view in SLICE_NAMES else "axial", steps)
-
-    def _wire_controls(self) -> None:
-        c = self.controls
-        c.preset_chosen.connect(self.apply_preset)
-        c.slab_changed.connect(self.scene.set_slab)
-        c.saliency_visible_changed.connect(self.scene.set_saliency_visible)
-        c.saliency_opacity_changed.connect(self.scene.set_saliency_opacity)
-        c.demo_toggled.connect(self.show_demo_truth)
 
     def set_layout(self, name: str) -> None:
         if name not in LAYOUT_NAMES:
@@ -384,7 +336,8 @@ class MainWindow(QMainWindow):
         """A non-blocking error dialog; the app keeps running."""
         self.progress.hide()
         self.statusBar().showMessage("Could not open the scan", 10000)
-        box = QMessageBox(QMessageBox.Icon.Critical, "Cannot open scan", str(error), QMessageBox.StandardButton.Ok, self)
+        box = QMessageBox(QMessageBox.Icon.Critical, "Cannot open scan", str(error),
+                          QMessageBox.StandardButton.Ok, self)
         box.setObjectName("error-dialog")
         box.setWindowModality(Qt.WindowModality.WindowModal)
         self.error_dialog = box
@@ -418,6 +371,14 @@ class MainWindow(QMainWindow):
         urls = [u.toLocalFile() for u in ev.mimeData().urls() if u.isLocalFile()]
         if urls:
             self.open_path(urls[0])
+
+    def showEvent(self, ev) -> None:  # noqa: N802 (Qt)
+        super().showEvent(ev)
+        if not self._docks_sized:  # dock sizes only take once the window has its size
+            self._docks_sized = True
+            findings, card, display = self._right_docks
+            self.resizeDocks([findings], [FINDINGS_DOCK_WIDTH], Qt.Orientation.Horizontal)  # all 8 columns
+            self.resizeDocks([findings, card, display], list(RIGHT_DOCK_HEIGHTS), Qt.Orientation.Vertical)
 
     def closeEvent(self, ev) -> None:  # noqa: N802
         self.loader.wait(10000)

@@ -73,7 +73,7 @@ def score_candidates(args: argparse.Namespace) -> int:
         dets = [d for d in dets if d.series_uid in set(scans)]
         results[name] = r = froc(dets, refs, scans, excluded, bootstrap=args.bootstrap)
         ci = f" (95 % CI {r.cpm_ci[0]:.3f}-{r.cpm_ci[1]:.3f})" if r.cpm_ci else ""
-        sens = ", ".join(f"{rate:g}: {s:.3f}" for rate, s in zip(FP_RATES, r.sens_at))
+        sens = ", ".join(f"{rate:g}: {s:.3f}" for rate, s in zip(FP_RATES, r.sens_at, strict=True))
         print(f"{name}: {r.n_scans} scans, {r.n_nodules} nodules, CPM {r.cpm:.3f}{ci}; sensitivity at "
               f"FPs/scan {sens}")
     out = Path(args.out)

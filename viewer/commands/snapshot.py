@@ -18,7 +18,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--series", default=None, metavar="UID", help="SeriesInstanceUID when the folder holds several")
     parser.add_argument("--size", type=int, default=512, help="pixels per view (square), default 512")
     parser.add_argument("--at", type=float, nargs=3, default=None, metavar=("X", "Y", "Z"),
-                        help="world LPS mm point to centre the planes on (default: the first finding, else the scan centre)")
+                        help="world LPS mm point to centre the planes on "
+                             "(default: the first finding, else the scan centre)")
     parser.add_argument("--slab", type=float, default=None, metavar="MM", help="thick-slab MIP of this thickness")
     parser.add_argument("--demo-truth", action="store_true", help="with 'demo': draw the phantom's true nodules")
 

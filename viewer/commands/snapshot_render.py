@@ -19,6 +19,21 @@ def _load(path: str, series_uid: str | None):
     return load(path, series_uid=series_uid), ()
 
 
+def _checked_out(out: str | Path, layout: str) -> Path:
+    """The PNG path, checked before anything is loaded; typed errors name the fix."""
+    from viewer.scene.capture import LAYOUTS
+    from viewer.scene.errors import OutputNotWritable, UnknownLayout
+
+    out = Path(out)
+    if not out.parent.is_dir():
+        raise OutputNotWritable(out, f"the folder {out.parent} does not exist", "Create it or choose another --out")
+    if out.suffix.lower() != ".png":
+        raise OutputNotWritable(out, "a snapshot is a PNG image", "Give --out a name ending in .png")
+    if layout not in LAYOUTS:
+        raise UnknownLayout(layout, "no such layout", f"Choose one of {', '.join(LAYOUTS)}")
+    return out
+
+
 def render_snapshot(path: str, out: str | Path, findings_path: str | Path | None = None, layout: str = "2x2",
                     series_uid: str | None = None, size: int = 512, at: tuple[float, float, float] | None = None,
                     slab_mm: float | None = None, demo_truth: bool = False,
@@ -29,15 +44,7 @@ def render_snapshot(path: str, out: str | Path, findings_path: str | Path | None
     from viewer.scene.scene import Scene
     from viewer.scene.scheduler import ImmediateRenderer
 
-    from viewer.scene.errors import OutputNotWritable, UnknownLayout
-
-    out = Path(out)
-    if not out.parent.is_dir():
-        raise OutputNotWritable(out, f"the folder {out.parent} does not exist", "Create it or choose another --out")
-    if out.suffix.lower() != ".png":
-        raise OutputNotWritable(out, "a snapshot is a PNG image", "Give --out a name ending in .png")
-    if layout not in LAYOUTS:
-        raise UnknownLayout(layout, "no such layout", f"Choose one of {', '.join(LAYOUTS)}")
+    out = _checked_out(out, layout)
     nodules: tuple = ()
     if volume is None:
         volume, nodules = _load(path, series_uid)

@@ -39,7 +39,7 @@ def build_seg(study: ReviewedStudy, source: SourceSeries, masks: Mapping[str, Vo
     row = {z: i for i, z in enumerate(z_all)}
     pixels = np.zeros((len(z_all), scan.shape[1], scan.shape[2], len(reported)), dtype=bool)
     for s, (zs, frames) in enumerate(per_segment):
-        for z, frame in zip(zs, frames):
+        for z, frame in zip(zs, frames, strict=True):
             pixels[row[z], :, :, s] = frame != 0
     descriptions = [_describe(study, r) for r in reported]
     return hd.seg.Segmentation(

@@ -142,7 +142,7 @@ def _check(conn: sqlite3.Connection, path: Path) -> None:
                           "Update NoduleLens, or open another store with --db")
     if version == 0 and tables:
         raise _refuse(path, "is an SQLite database but not a NoduleLens review store")
-    if version >= 1 and not schema.REQUIRED_TABLES <= tables:
+    if version >= 1 and not tables >= schema.REQUIRED_TABLES:
         raise _refuse(path, f"lacks tables {sorted(schema.REQUIRED_TABLES - tables)}")
 
 

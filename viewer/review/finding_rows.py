@@ -165,7 +165,7 @@ def card_for(fs: FindingState, model: ModelInfo | None = None, change: str | Non
              ("Score", score)]
     if change:
         lines.append(("Change", change))
-    location = _text(_attr(a, "location_note"))
-    if location:
-        lines.append(("Location", location))
+    side, zone = _text(_attr(a, "side")), _text(_attr(a, "zone"))
+    if side or zone:
+        lines.append(("Location", " ".join(x for x in (side, zone and f"{zone} zone") if x)))
     return FindingCard(f"{f.finding_id} · " + "({:.1f}, {:.1f}, {:.1f}) mm".format(*f.center), tuple(lines))

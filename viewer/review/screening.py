@@ -78,7 +78,8 @@ class Summary:
                 f"already screened (skipped), {self.flagged} flagged, {self.count('failed')} failed")
 
 
-def is_flagged(findings: tuple[Finding, ...] | list[Finding], threshold: float) -> tuple[bool, str | None, float | None]:
+def is_flagged(findings: tuple[Finding, ...] | list[Finding],
+               threshold: float) -> tuple[bool, str | None, float | None]:
     """(flagged, highest Lung-RADS, highest risk) for one series' findings."""
     rads = [codec.lung_rads_of(f.analysis) for f in findings]
     risks = [r for r in (codec.risk_of(f.analysis) for f in findings) if r is not None]

@@ -69,6 +69,7 @@ class ReviewSession:
         self._undo: list[DecisionRecord] = []
         self._redo: list[DecisionRecord] = []
         self.events = Events()
+        self._write_failed = False
         self.selected: str | None = None
         self.study: ReviewedStudy = store.reviewed_study(self.series_uid)
 
@@ -223,7 +224,6 @@ class ReviewSession:
 
     def retry_pending(self) -> None:
         """Write the pending actions in order; raises the store's error if it still fails."""
-        had_pending = bool(self._pending)
         committed: list[PendingAction] = []
         error: StoreWriteError | None = None
         try:
@@ -239,17 +239,19 @@ class ReviewSession:
             raise
         finally:
             self.refresh()  # show exactly what is on disk, also when a later write failed
-            self._announce(committed, error, had_pending)
+            self._announce(committed, error)
 
-    def _announce(self, committed: list[PendingAction], error: StoreWriteError | None, had_pending: bool) -> None:
+    def _announce(self, committed: list[PendingAction], error: StoreWriteError | None) -> None:
         for a in committed:
             if a.decision is Decision.ADDED:
                 self.events.emit(FindingAdded(self.series_uid, a.finding_id))
             else:
                 self.events.emit(FindingDecided(self.series_uid, a.finding_id, a.decision))
         if error is not None:
+            self._write_failed = True
             self.events.emit(PendingWriteFailed(self.series_uid, len(self._pending), error))
-        elif had_pending:
+        elif self._write_failed and not self._pending:
+            self._write_failed = False
             self.events.emit(PendingSaved(self.series_uid))
 
     # -- navigation -----------------------------------------------------------------------------

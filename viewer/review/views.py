@@ -26,12 +26,13 @@ def reviewed_study(store: "Store", row: dict) -> ReviewedStudy:
         model = ModelInfo(model_id=row["model_id"], version=row["model_version"] or "",
                           manifest_sha256=row["model_sha256"] or "", name=row["model_name"] or "",
                           operating_threshold=row["operating_threshold"])
-    reviewer = sign["actor"] if signed else (decisions[-1].reviewer if decisions else "")
+    signer = sign["actor"] if signed and sign is not None else ""
+    signed_at = datetime.fromisoformat(sign["at"]) if signed and sign is not None else None
+    reviewer = signer or (decisions[-1].reviewer if decisions else "")
     return ReviewedStudy(
         study_instance_uid=row["study_uid"], series_instance_uid=uid, scan_path=row["scan_path"],
         status=status, findings=derive.fold(store.stored_findings(uid), decisions, first_shown(actions)),
-        model=model, reviewer=reviewer, signed_off_by=sign["actor"] if signed else "",
-        signed_off_at=datetime.fromisoformat(sign["at"]) if signed else None)
+        model=model, reviewer=reviewer, signed_off_by=signer, signed_off_at=signed_at)
 
 
 def first_shown(actions: list[dict]) -> dict[str, datetime]:

@@ -13,8 +13,8 @@ from inference.imaging.volume import Volume
 
 
 def _center_diameter(nodule) -> tuple[np.ndarray, float]:
-    center = np.asarray(getattr(nodule, "center_xyz", None) or getattr(nodule, "center"), float)
-    diameter = float(getattr(nodule, "diameter_mm"))
+    center = np.asarray(getattr(nodule, "center_xyz", None) or nodule.center, float)
+    diameter = float(nodule.diameter_mm)
     return center, diameter
 
 
@@ -40,7 +40,7 @@ def gaussian_saliency(volume: Volume, nodules: Iterable, sigma_per_diameter: flo
     idx = volume.world_to_index(np.asarray(corners))
     lo = np.clip(np.floor(idx.min(axis=0)).astype(int), 0, np.asarray(volume.shape) - 1)
     hi = np.clip(np.ceil(idx.max(axis=0)).astype(int) + 1, 1, np.asarray(volume.shape))
-    zz, yy, xx = np.meshgrid(*(np.arange(a, b) for a, b in zip(lo, hi)), indexing="ij")
+    zz, yy, xx = np.meshgrid(*(np.arange(a, b) for a, b in zip(lo, hi, strict=True)), indexing="ij")
     world = volume.index_to_world(np.stack([zz, yy, xx], -1).astype(np.float64))
     sal = np.zeros(zz.shape, np.float32)
     for c, d in items:

@@ -60,7 +60,7 @@ def _lines_polydata(polylines: list[np.ndarray], colors: list[tuple[float, float
     rgb = vtkUnsignedCharArray()
     rgb.SetNumberOfComponents(3)
     rgb.SetName("colors")
-    for poly, color in zip(polylines, colors):
+    for poly, color in zip(polylines, colors, strict=True):
         ids = []
         for u, v in poly:
             ids.append(pts.InsertNextPoint(float(u), float(v), w))
@@ -215,7 +215,8 @@ class TextLayer:
 
     def __init__(self) -> None:
         self.letters: dict[str, vtkTextActor] = {}
-        spots = {"left": (0.01, 0.5, 0, 1), "right": (0.99, 0.5, 2, 1), "top": (0.5, 0.99, 1, 2), "bottom": (0.5, 0.01, 1, 0)}
+        spots = {"left": (0.01, 0.5, 0, 1), "right": (0.99, 0.5, 2, 1), "top": (0.5, 0.99, 1, 2),
+                 "bottom": (0.5, 0.01, 1, 0)}
         for edge, (x, y, hj, vj) in spots.items():
             t = vtkTextActor()
             t.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
@@ -225,7 +226,8 @@ class TextLayer:
             tp.BoldOn()
             tp.SetColor(1.0, 0.75, 0.2)
             (tp.SetJustificationToLeft, tp.SetJustificationToCentered, tp.SetJustificationToRight)[hj]()
-            (tp.SetVerticalJustificationToBottom, tp.SetVerticalJustificationToCentered, tp.SetVerticalJustificationToTop)[vj]()
+            (tp.SetVerticalJustificationToBottom, tp.SetVerticalJustificationToCentered,
+             tp.SetVerticalJustificationToTop)[vj]()
             self.letters[edge] = t
         self.title = self._corner_text(0.01, 0.01, top=False)
         self.readout = self._corner_text(0.01, 0.99, top=True)

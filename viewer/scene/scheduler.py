@@ -55,6 +55,11 @@ class RenderScheduler(QObject):
     def pending(self) -> int:
         return len(self._pending) + len(self._lazy)
 
+    @property
+    def idle(self) -> bool:
+        """Nothing pending and no timer running: nothing will be rendered until the next request."""
+        return not self.pending and not self._timer.isActive() and not self._lazy_timer.isActive()
+
     def flush(self) -> None:
         """Render every window that asked (not lazily), once each, now."""
         self._timer.stop()

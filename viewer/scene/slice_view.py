@@ -4,8 +4,6 @@ fixed 2D camera, so the screen orientation is the plane's (see :mod:`viewer.scen
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from vtkmodules.vtkCommonDataModel import vtkImageData
 from vtkmodules.vtkImagingCore import vtkImageReslice
@@ -17,7 +15,7 @@ from inference.imaging.volume import Volume
 from viewer.scene.convert import reslice_axes
 from viewer.scene.geometry import Orientation, Plane, box_corners, plane_extent
 from viewer.scene.overlays2d import BoxLayer, CrosshairLayer, SaliencyLayer, TextLayer
-from viewer.scene.presets import DEFAULT_SLAB_MM, Preset, WindowLevel
+from viewer.scene.presets import Preset, WindowLevel
 
 Point = tuple[float, float, float]
 
@@ -105,7 +103,8 @@ class SliceView:
         """Move the crosshair to ``world``; with ``move_plane`` the view shows the plane through it."""
         self.cursor = tuple(float(c) for c in world)  # type: ignore[assignment]
         if move_plane:
-            self.plane = self._plane_at(self._snapped(float((np.asarray(self.cursor) - self._base) @ self.plane.normal)))
+            w = float((np.asarray(self.cursor) - self._base) @ self.plane.normal)
+            self.plane = self._plane_at(self._snapped(w))
         self._update_plane()
 
     def _plane_at(self, w: float) -> Plane:

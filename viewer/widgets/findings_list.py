@@ -25,6 +25,9 @@ STATE_BACKGROUND = {
     FindingStatus.REJECTED: QColor(170, 30, 30, 90),
 }
 NUMERIC = {3, 5, 6, 7}
+ROW_HEIGHT = 22
+#: the table is never shorter than this many rows (the reading room's 1600x1000 screens)
+MIN_ROWS_VISIBLE = 8.5
 AnyIndex = QModelIndex | QPersistentModelIndex
 
 
@@ -97,9 +100,14 @@ class FindingsList(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys go to the window's shortcuts
         self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(22)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.verticalHeader().setDefaultSectionSize(ROW_HEIGHT)
+        self.table.verticalHeader().setMinimumSectionSize(ROW_HEIGHT)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(COLUMNS.index("Change"), QHeaderView.ResizeMode.Stretch)  # takes the slack
+        header.setStretchLastSection(False)
+        header_h = self.table.horizontalHeader().sizeHint().height()
+        self.table.setMinimumHeight(header_h + int(MIN_ROWS_VISIBLE * ROW_HEIGHT) + 2 * self.table.frameWidth())
         self.table.clicked.connect(self._clicked)
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(4, 4, 4, 4)

@@ -13,6 +13,7 @@ from viewer.review.codec import lung_rads_rank
 from viewer.review.model import StudyStatus
 from viewer.review.views import WorklistRow
 
+NO_PARENT = QModelIndex()
 COLUMNS = ("Flag", "Patient", "Lung-RADS", "Risk", "Findings", "State", "Reviewer", "Series")
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -38,10 +39,10 @@ class WorklistModel(QAbstractTableModel):
         self.rows = list(rows)
         self.endResetModel()
 
-    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802
+    def rowCount(self, parent=NO_PARENT) -> int:  # noqa: N802
         return 0 if parent.isValid() else len(self.rows)
 
-    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802
+    def columnCount(self, parent=NO_PARENT) -> int:  # noqa: N802
         return len(COLUMNS)
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802

@@ -228,9 +228,9 @@ def test_add_nodule_tool_adds_where_clicked_and_measures_it(window, qtbot, scree
     x, y = window.scene.views["axial"].world_to_display(target)
     ratio = widget._getPixelRatio()
     pos = QPoint(int(round(x / ratio)), int(round(widget.height() - 1 - y / ratio)))
-    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=pos)  # tool off: only navigates
-    qtbot.wait(100)
-    assert len(c.session.findings) == 3
+    with qtbot.waitSignal(window.world_point_clicked):
+        qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=pos)  # tool off: only navigates
+    assert not c.measurer.busy and len(c.session.findings) == 3  # no add was started
     _activate(qtbot, window)
     _key(qtbot, window, Qt.Key.Key_D)
     assert c.add_tool_on and c.actions["add_tool"].isChecked()
