@@ -90,7 +90,7 @@ def synthetic(workdir: Path, n: int = 300) -> Path:
     out = workdir / "synthetic_512x512x300"
     if out.exists() and len(list(out.rglob("*.dcm"))) >= n:
         return out
-    if importlib.util.find_spec("viewer.commands.demo") is not None:
+    if importlib.util.find_spec("viewer.cli.commands.demo") is not None:
         subprocess.run([sys.executable, "-m", "viewer.cli", "demo", "--out", str(out)], check=True, cwd=REPO)
         return out
     import pydicom

@@ -92,7 +92,7 @@ def _run(tmp: str, args, build_s: float) -> int:
     from inference.imaging.volume import SeriesInfo, Volume
     from viewer.app import make_app
     from viewer.main_window import MainWindow
-    from viewer.scene.demo_truth import gaussian_saliency, truth_findings
+    from viewer.demo_truth import gaussian_saliency, truth_findings
 
     class Nodule:  # the truth as the demo overlays read it
         def __init__(self, d):

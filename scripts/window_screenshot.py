@@ -69,8 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     from viewer.main_window import MainWindow
     from viewer.review.settings import JsonBackend, ReviewSettings
     from viewer.review.store import Store
-    from viewer.widgets.detection_docks import install_detection
-    from viewer.widgets.review_docks import install_review
+    from viewer.controllers.detection import install_detection
+    from viewer.controllers.review_setup import install_review
 
     app = make_app([sys.argv[0]])
     tmp = Path(tempfile.mkdtemp(prefix="nodulelens-shot-"))

@@ -72,6 +72,15 @@ def test_the_scene_imports_no_qt_widgets() -> None:
     assert "PySide6.QtWidgets" in _direct_imports(REPO / "viewer" / "widgets" / "findings_list.py")  # the check sees it
 
 
+def test_the_menus_do_not_import_the_window() -> None:
+    """viewer.actions describes what it acts on (a protocol); the window imports it, not the reverse."""
+    import grimp
+
+    graph = grimp.build_graph("viewer", "inference")
+    assert graph.find_shortest_chain(importer="viewer.main_window", imported="viewer.actions") is not None
+    assert graph.find_shortest_chain(importer="viewer.actions", imported="viewer.main_window") is None
+
+
 def test_no_module_is_over_about_400_lines() -> None:
     too_long = []
     for package in ("inference", "viewer"):

@@ -39,9 +39,9 @@ def run(path: str | None = None, series_uid: str | None = None, layout: str = "2
     app = make_app()
     from viewer.main_window import MainWindow
 
-    from viewer.widgets.detection_docks import install_detection
+    from viewer.controllers.detection import install_detection
     from viewer.widgets.export_dialog import install_export
-    from viewer.widgets.review_docks import setup_review
+    from viewer.controllers.review_setup import setup_review
 
     win = MainWindow()
     win.set_layout(layout)

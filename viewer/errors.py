@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import importlib
 
+from inference.errors import ActionableError
+
 #: "module:ClassName" of each user-facing error base class; missing modules are skipped.
 _BASES = (
     "inference.errors:ActionableError",
@@ -18,7 +20,7 @@ _BASES = (
     "viewer.review.errors:ReviewError",
     "viewer.export.errors:ExportError",
     "inference.training.froc:FrocError",
-    "viewer.scene.errors:ViewerError",
+    "viewer.errors:ViewerError",
 )
 
 
@@ -34,3 +36,20 @@ def user_facing_errors() -> tuple[type[BaseException], ...]:
         if isinstance(cls, type) and issubclass(cls, BaseException):
             found.append(cls)
     return tuple(found)
+
+
+class ViewerError(ActionableError):
+    """Base of the viewer's own errors (snapshot and friends). ``path`` is the file concerned,
+    ``fix`` what the user can do."""
+
+    @property
+    def path(self) -> str:
+        return self.subject
+
+
+class OutputNotWritable(ViewerError):
+    """The PNG cannot be written where asked."""
+
+
+class UnknownLayout(ViewerError):
+    """A layout name the viewer does not have."""

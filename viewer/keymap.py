@@ -26,7 +26,7 @@ WINDOW_KEYS: dict[str, Keys] = {
     "slab": ("M",), "saliency": ("H",),
     "slice_up": ("Up",), "slice_down": ("Down",), "page_up": ("PgUp",), "page_down": ("PgDown",),
     "next_finding": ("N",), "previous_finding": ("P",),
-    "detect": ("Ctrl+D",), "cancel_detection": (),
+    "detect": ("Ctrl+D",), "cancel_detection": (), "export": ("Ctrl+E",),
 }
 
 REVIEW_KEYS: dict[str, Keys] = {

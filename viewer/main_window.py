@@ -58,7 +58,7 @@ from viewer.scene.scheduler import RenderScheduler
 from viewer.widgets.display_controls import DisplayControls
 from viewer.widgets.finding_card import FindingCardView
 from viewer.widgets.findings_list import FindingsList
-from viewer.widgets.loader import Loader
+from viewer.controllers.loader import Loader
 from viewer.widgets.messages_panel import MessagesPanel
 from viewer.widgets.series_chooser import SeriesChooser
 from viewer.widgets.vtk_view import BoxMouse, SliceWidget, VolumeWidget
@@ -287,7 +287,7 @@ class MainWindow(DisplayCommands, QMainWindow):
     # -- demo ----------------------------------------------------------------------------------
     def show_demo_truth(self, on: bool) -> None:
         """Findings and a Gaussian-blob saliency from the demo phantom's true nodules."""
-        from viewer.scene.demo_truth import gaussian_saliency, truth_findings
+        from viewer.demo_truth import gaussian_saliency, truth_findings
 
         if on and self.demo_nodules and self.volume is not None:
             self.set_findings(truth_findings(self.demo_nodules))

@@ -244,7 +244,7 @@ class Store:
                                     (series_uid,))]
 
     def reviewed_study(self, study_uid_or_scan_path: str | Path) -> ReviewedStudy:
-        from viewer.review.views import reviewed_study
+        from viewer.review.read_models import reviewed_study
         return reviewed_study(self, self.series_row(study_uid_or_scan_path))
 
     def series_actions(self, series_uid: str) -> list[dict]:

@@ -72,7 +72,7 @@ def write_png(pixels: np.ndarray, path: str | Path) -> Path:
     writer.SetInputData(img)
     writer.Write()
     if not path.exists():
-        from viewer.scene.errors import OutputNotWritable
+        from viewer.errors import OutputNotWritable
 
         raise OutputNotWritable(path, "the PNG could not be written", "Check that the folder is writable")
     return path

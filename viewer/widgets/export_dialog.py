@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog,
                                QFormLayout, QHBoxLayout, QLineEdit, QMessageBox, QPushButton,
                                QWidget)
@@ -83,9 +83,8 @@ class ExportController(QObject):
         self.window, self.review = window, review
         self.thread: threading.Thread | None = None
         self.action = QAction("Export study…", window)
-        self.action.setShortcut(QKeySequence("Ctrl+E"))
         self.action.triggered.connect(lambda _c=False: self.ask())
-        window.add_action("&File", self.action)
+        window.add_action("&File", self.action, "export")
         self.done.connect(self._finished)
 
     def _series(self) -> str | None:

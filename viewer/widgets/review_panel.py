@@ -1,7 +1,7 @@
 """The review's part of the findings dock: decision buttons, notices, and the NOT SAVED banner.
 
 Thin: the findings themselves are in :class:`viewer.widgets.findings_list.FindingsList`; the
-buttons trigger the review actions (created in :mod:`viewer.widgets.review_docks`) and the logic
+buttons trigger the review actions (created in :mod:`viewer.controllers.review_setup`) and the logic
 is in :mod:`viewer.review.session`.
 """
 

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLay
 
 from viewer.review.codec import lung_rads_rank
 from viewer.review.model import StudyStatus
-from viewer.review.views import WorklistRow
+from viewer.review.read_models import WorklistRow
 
 NO_PARENT = QModelIndex()
 COLUMNS = ("Flag", "Patient", "Lung-RADS", "Risk", "Findings", "State", "Reviewer", "Series")

@@ -30,7 +30,7 @@ def test_evaluate_without_inputs_is_a_usage_error() -> None:
 
 
 def test_train_command_line_is_the_seeded_module() -> None:
-    from viewer.commands.train import command
+    from viewer.cli.commands.train import command
 
     args = build_parser().parse_args(["train", "--seed", "7", "--epochs", "2", "--out", "x/m"])
     cmd = command(args)

@@ -14,7 +14,7 @@ from viewer.review.errors import ReviewError, ScreeningError, UnknownStudy
 from viewer.review.screening import Eta, find_series, is_flagged, screen_folder
 from viewer.review.session import ReviewSession
 from viewer.review.store import Store
-from viewer.review.views import worklist
+from viewer.review.read_models import worklist
 
 
 def _f(score: float, rads: str | None = None) -> Finding:

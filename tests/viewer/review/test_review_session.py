@@ -12,7 +12,7 @@ from viewer.review.errors import NoReviewer, SignOffBlocked, UnknownFinding
 from viewer.review.model import Decision, FindingStatus, RejectReason, StudyStatus
 from viewer.review.session import ReviewSession
 from viewer.review.store import Store
-from viewer.review.views import reader_study_log, worklist
+from viewer.review.read_models import reader_study_log, worklist
 
 
 def _statuses(session: ReviewSession) -> dict[str, str]:

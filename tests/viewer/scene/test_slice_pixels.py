@@ -7,7 +7,7 @@ import pytest
 from scipy import ndimage
 
 from viewer.scene.capture import grab
-from viewer.scene.demo_truth import gaussian_saliency, truth_findings
+from viewer.demo_truth import gaussian_saliency, truth_findings
 from viewer.scene.overlays2d import BoxOverlay
 from viewer.scene.presets import Preset
 

@@ -17,7 +17,7 @@ from viewer.review.model import Decision
 from viewer.review.settings import JsonBackend, ReviewSettings
 from viewer.review.store import Store
 from viewer.scene.capture import grab, write_png
-from viewer.widgets.review_docks import install_review
+from viewer.controllers.review_setup import install_review
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "review"))
 from review_phantom_dicom import small_phantom, write_ct_series  # noqa: E402

@@ -7,8 +7,8 @@ import pytest
 
 from viewer.review.settings import JsonBackend, ReviewSettings
 from viewer.review.store import Store
-from viewer.widgets.detection_docks import install_detection
-from viewer.widgets.review_docks import install_review
+from viewer.controllers.detection import install_detection
+from viewer.controllers.review_setup import install_review
 
 pytestmark = pytest.mark.gui
 

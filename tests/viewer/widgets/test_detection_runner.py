@@ -11,7 +11,7 @@ import pytest
 
 from inference.phantom import SMALL_SHAPE_ZYX, SMALL_SPACING_ZYX, NoduleSpec, make_phantom
 from inference.service.client import InferenceClient
-from viewer.widgets.detection_runner import DetectionRunner
+from viewer.controllers.detection_runner import DetectionRunner
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from inference.detection.finding import Box3D, Finding, ModelInfo
 from viewer.review.settings import JsonBackend, ReviewSettings
 from viewer.review.store import Store
 from viewer.widgets.export_dialog import ExportDialog, install_export
-from viewer.widgets.review_docks import install_review
+from viewer.controllers.review_setup import install_review
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "review"))
 from review_phantom_dicom import small_phantom, write_ct_series  # noqa: E402

@@ -13,7 +13,7 @@ from inference.detection.finding import Box3D, Finding, ModelInfo
 from viewer.review.model import FindingStatus
 from viewer.review.settings import JsonBackend, ReviewSettings
 from viewer.review.store import Store
-from viewer.widgets.review_docks import install_review
+from viewer.controllers.review_setup import install_review
 
 pytestmark = pytest.mark.gui
 MODEL = ModelInfo("classical", "1.0", "cd" * 32, operating_threshold=0.5)

@@ -7,7 +7,7 @@ import pytest
 
 from viewer.review.model import FindingStatus
 from viewer.scene.capture import grab
-from viewer.scene.demo_truth import truth_findings
+from viewer.demo_truth import truth_findings
 
 pytestmark = pytest.mark.gui
 

@@ -14,7 +14,7 @@ from viewer.review.errors import StoreFull
 from viewer.review.model import Decision, FindingStatus, RejectReason, StudyStatus
 from viewer.review.settings import JsonBackend, ReviewSettings
 from viewer.review.store import Store
-from viewer.widgets.review_docks import install_review
+from viewer.controllers.review_setup import install_review
 from viewer.widgets.reviewer_dialog import ReviewerDialog
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "review"))

@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from viewer.review.model import StudyStatus
-from viewer.review.views import WorklistRow
+from viewer.review.read_models import WorklistRow
 from viewer.widgets.worklist_panel import WorklistPanel
 
 pytestmark = pytest.mark.gui

@@ -19,7 +19,7 @@ from viewer.keymap import KeyMap
 from viewer.messages import Source
 from viewer.review.settings import ReviewSettings
 from viewer.review.store import Store
-from viewer.widgets.review_controller import ReviewController
+from viewer.controllers.review_controller import ReviewController
 
 if TYPE_CHECKING:
     from viewer.main_window import MainWindow

@@ -31,8 +31,8 @@ from viewer.review.model import FindingStatus, RejectReason, ReviewedStudy
 from viewer.review.session import Measured, ReviewSession, add_box
 from viewer.review.settings import ReviewSettings
 from viewer.review.store import Store
-from viewer.review.views import worklist
-from viewer.widgets.measurer import Measurer
+from viewer.review.read_models import worklist
+from viewer.controllers.measurer import Measurer
 from viewer.widgets.review_dialogs import BoxDialog, CommentDialog, HelpOverlay, RejectDialog, help_rows
 from viewer.widgets.review_panel import ReviewPanel
 from viewer.widgets.worklist_panel import WorklistPanel, WorklistRow

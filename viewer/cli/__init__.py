@@ -1,4 +1,4 @@
-"""``nodulelens`` command line: one subcommand per module in :mod:`viewer.commands`.
+"""``nodulelens`` command line: one subcommand per module in :mod:`viewer.cli.commands`.
 
 Each command module defines ``HELP`` (one line), ``add_arguments(parser)`` and ``run(args) -> int``
 and keeps its heavy imports inside ``run`` so that ``nodulelens --help`` stays instant.
@@ -12,7 +12,7 @@ import argparse
 import importlib
 import sys
 
-#: subcommand name → module under viewer.commands (order = order in --help)
+#: subcommand name → module under viewer.cli.commands (order = order in --help)
 COMMANDS: dict[str, str] = {
     "open": "open_scan",
     "info": "info",
@@ -37,9 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, module_name in COMMANDS.items():
         try:
-            module = importlib.import_module(f"viewer.commands.{module_name}")
+            module = importlib.import_module(f"viewer.cli.commands.{module_name}")
         except ModuleNotFoundError as exc:
-            if exc.name != f"viewer.commands.{module_name}":
+            if exc.name != f"viewer.cli.commands.{module_name}":
                 raise
             continue  # command not built yet
         p = sub.add_parser(name, help=module.HELP, description=module.HELP)

@@ -18,7 +18,7 @@ HELP = "list installed models, or install downloaded weights (models add PATH --
 
 #: model ids that `models add` can install → module whose `verify` subcommand checks the weights
 VERIFIERS = {"monai-lung-nodule": "inference.detection.monai_bundle"}
-REPO_MODELS = Path(__file__).resolve().parents[2] / "resources" / "models"
+REPO_MODELS = Path(__file__).resolve().parents[3] / "resources" / "models"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

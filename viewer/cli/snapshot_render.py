@@ -22,7 +22,7 @@ def _load(path: str, series_uid: str | None):
 def _checked_out(out: str | Path, layout: str) -> Path:
     """The PNG path, checked before anything is loaded; typed errors name the fix."""
     from viewer.scene.capture import LAYOUTS
-    from viewer.scene.errors import OutputNotWritable, UnknownLayout
+    from viewer.errors import OutputNotWritable, UnknownLayout
 
     out = Path(out)
     if not out.parent.is_dir():
@@ -62,7 +62,7 @@ def render_snapshot(path: str, out: str | Path, findings_path: str | Path | None
         findings = sorted(scan.findings, key=lambda f: -f.score)
         saliency = scan.saliency
     elif demo_truth and nodules:
-        from viewer.scene.demo_truth import gaussian_saliency, truth_findings
+        from viewer.demo_truth import gaussian_saliency, truth_findings
 
         findings = truth_findings(nodules)
         scene.set_saliency(gaussian_saliency(volume, nodules))

@@ -28,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from inference.service.client import InferenceClient
-    from viewer.commands.progress_bar import ProgressBar
+    from viewer.cli.progress_bar import ProgressBar
     from viewer.review.screening import Detection, Eta, SeriesJob, screen_folder
     from viewer.review.settings import ReviewSettings, default_store_path
     from viewer.review.store import Store

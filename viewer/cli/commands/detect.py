@@ -36,7 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from inference.service.client import InferenceClient
     from inference.service.findings_file import ScanFindings, write_findings
-    from viewer.commands.progress_bar import ProgressBar
+    from viewer.cli.progress_bar import ProgressBar
 
     out = Path(args.out)
     bar = ProgressBar("detect")

@@ -32,7 +32,7 @@ def _headless_setup() -> None:
 
 def run(args: argparse.Namespace) -> int:
     _headless_setup()
-    from viewer.commands.snapshot_render import render_snapshot
+    from viewer.cli.snapshot_render import render_snapshot
 
     out = render_snapshot(
         args.path, args.out, findings_path=args.findings, layout=args.layout, series_uid=args.series,

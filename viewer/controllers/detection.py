@@ -22,13 +22,13 @@ from PySide6.QtWidgets import QProgressBar, QPushButton
 from viewer.messages import Level, Source
 from viewer.review.errors import ReviewError
 from viewer.review.screening import Detection, record_detection
-from viewer.widgets.detection_runner import DetectionRunner
+from viewer.controllers.detection_runner import DetectionRunner
 
 if TYPE_CHECKING:
     from inference.imaging.volume import Volume
     from inference.service.protocol import DetectReply
     from viewer.main_window import MainWindow
-    from viewer.widgets.review_controller import ReviewController
+    from viewer.controllers.review_controller import ReviewController
 
 
 class DetectionController(QObject):
