@@ -75,8 +75,9 @@ def test_click_in_a_view_moves_the_others_and_reports_the_point(window, qtbot, s
 
 
 def test_render_requests_are_coalesced(window, qtbot, small_demo):
-    window.set_volume(small_demo.volume)
-    qtbot.waitUntil(lambda: window.scheduler.pending == 0)
+    with qtbot.waitSignal(window.view_widget("3d")._still.timeout, timeout=20000):  # the 3D full-quality frame
+        window.set_volume(small_demo.volume)
+    qtbot.waitUntil(lambda: window.scheduler.idle)
     before = window.scheduler.render_count
     for _ in range(5):
         window.scene.scroll("axial", 1)  # each requests all three slice views
