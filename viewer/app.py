@@ -40,7 +40,7 @@ def run(path: str | None = None, series_uid: str | None = None, layout: str = "2
     from viewer.main_window import MainWindow
 
     from viewer.controllers.detection import install_detection
-    from viewer.widgets.export_dialog import install_export
+    from viewer.controllers.export import install_export
     from viewer.controllers.review_setup import setup_review
 
     win = MainWindow()

@@ -13,7 +13,8 @@ import pytest
 from inference.detection.finding import Box3D, Finding, ModelInfo
 from viewer.review.settings import JsonBackend, ReviewSettings
 from viewer.review.store import Store
-from viewer.widgets.export_dialog import ExportDialog, install_export
+from viewer.controllers.export import install_export
+from viewer.widgets.export_dialog import ExportDialog
 from viewer.controllers.review_setup import install_review
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "review"))
