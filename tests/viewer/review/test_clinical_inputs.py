@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from pathlib import Path
 
 import pytest
 from review_fixtures import MODEL, SERIES, STUDY
@@ -106,3 +107,29 @@ def test_reader_overrules_the_measured_emphysema():
     assert p.emphysema is False and p.sources()["emphysema"] is InputSource.READER
     assert PatientInputs(emphysema_laa_percent=4.9).emphysema is False
     assert PatientInputs().emphysema is None
+
+
+def test_json_export_carries_the_inputs_and_risks(store: Store, measured: str, tmp_path):
+    from viewer.export.from_store import export_from_store
+
+    inputs = PatientInputs(age_years=70, smoking=SmokingStatus.CURRENT, pack_years=30).with_spiculation("f1", False)
+    save_inputs(store, measured, inputs, actor="dr.a")
+    export_from_store(store, measured, "json", tmp_path / "plain.json", actor="dr.a")
+    doc = json.loads((tmp_path / "plain.json").read_text())
+    clinical = doc["clinical"]
+    assert clinical["inputs"]["age_years"] == 70 and clinical["inputs"]["pack_years"] == 30
+    assert clinical["entered_by"] == "dr.a"
+    assert clinical["risks"]["f1"]["model"] == "2b" and clinical["risks"]["f1"]["sources"]["age_years"] == "reader"
+    assert "f3" not in clinical["risks"]  # unmeasured
+    schema = json.loads((Path(__file__).resolve().parents[3] / "resources" / "schemas" / "export-v1.json").read_text())
+    assert set(schema["properties"]["clinical"]["required"]) <= set(clinical)
+    export_from_store(store, measured, "json", tmp_path / "deid.json", deidentify=True, actor="dr.a")
+    deid = json.loads((tmp_path / "deid.json").read_text())["clinical"]
+    assert deid["entered_by"].startswith("reviewer ") and deid["inputs"]["age_years"] == 70
+
+
+def test_json_export_without_inputs_has_no_clinical_block(store: Store, measured: str, tmp_path):
+    from viewer.export.from_store import export_from_store
+
+    export_from_store(store, measured, "json", tmp_path / "plain.json", actor="dr.a")
+    assert "clinical" not in json.loads((tmp_path / "plain.json").read_text())
