@@ -78,7 +78,7 @@ class Store:
         with self._lock:
             cur = self._conn.execute(sql, tuple(args))
             names = [c[0] for c in cur.description]
-            return [dict(zip(names, r)) for r in cur.fetchall()]  # type: ignore[misc]
+            return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]  # type: ignore[misc]
 
     # -- studies and series --------------------------------------------------------------------
     def add_series(self, study_uid: str, series_uid: str, scan_path: str | Path, *, actor: str,
