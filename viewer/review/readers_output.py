@@ -112,6 +112,8 @@ def summary_lines(report: ReaderReport) -> list[str]:
         lines.append(f"{r.reader}: decision time per finding median {_s(ft.median)} s "
                      f"(IQR {_s(ft.q1)}-{_s(ft.q3)}, n={ft.n}); reading time per study median "
                      f"{_s(st.median)} s (IQR {_s(st.q1)}-{_s(st.q3)}, n={st.n})")
+        if r.no_shown:
+            lines.append(f"  {r.no_shown} finding(s) decided without a 'shown' event by {r.reader}: not timed")
         for b in r.bands:
             if b.decided:
                 lines.append(f"  AI score {b.label}: {b.accepted} accepted, {b.rejected} rejected "

@@ -89,6 +89,17 @@ def test_age_and_pack_years_change_the_risk_and_are_stored(window, qtbot, lidc_s
     assert saved.actor == "Dr Panel"
     assert any(a.action == "clinical_inputs" for a in store.audit_log(series))
 
+    # the reader calls f1 not spiculated: the risk switches to model 2b, and that is stored too
+    assert c.panel.spiculation.isEnabled() and "f1" in c.panel.spiculation_for.text()
+    c.panel.spiculation.setCurrentIndex(c.panel.spiculation.findData(False))
+    assert c.risk_of("f1").estimate.model is BrockModel.FULL_WITH_SPICULATION
+    assert c.panel.risks.item(0, 2).text() == "2b"
+    c.flush()
+    assert load_inputs(store, series).inputs.spiculated("f1") is False
+    c.panel.spiculation.setCurrentIndex(c.panel.spiculation.findData(None))  # back to "not assessed"
+    c.flush()
+    assert load_inputs(store, series).inputs.spiculated("f1") is None
+
     for dock in window.findChildren(QDockWidget):  # room for the panel in the picture
         if dock.windowTitle() in ("Findings", "Display"):
             dock.hide()
