@@ -10,7 +10,10 @@ and visual CT assessments in the diagnosis of emphysema. Int J Chron Obstruct Pu
 2021;16:1231-1242 ("QCT emphysema is defined as >= 5 % of lung volume occupied by low attenuation
 areas <= -950 HU").
 
-Caveats the reader should know (and why the GUI asks the reader to confirm): the index rises with
+In the Brock model, "emphysema" was the radiologist's visual call on the screening CT; %LAA-950
+against this cut-off is an objective proxy for it, shown to the reader, who may overrule it.
+
+Caveats the reader should know (and why the GUI lets the reader overrule it): the index rises with
 image noise and sharp reconstruction kernels, both common in low-dose screening CT, and falls on
 expiratory scans; the 5 % cut-off was set on standard-dose inspiratory CT with smooth kernels.
 """
