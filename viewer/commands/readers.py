@@ -25,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from inference.training.froc import FrocError
-    from viewer.review.errors import ReviewError
+    from viewer.review.errors import ReviewError, StoreReadOnly
     from viewer.review.readers import reader_report
     from viewer.review.readers_output import summary_lines, write_report
     from viewer.review.store import Store
@@ -37,7 +37,11 @@ def run(args: argparse.Namespace) -> int:
     for given in (args.reference, args.excluded):
         if given is not None and not Path(given).is_file():
             raise ReviewError(given, "does not exist", "Give a LUNA16 CSV file (annotations.csv)")
-    with Store(db, read_only=True) as store:
+    try:
+        store = Store(db, read_only=True)
+    except StoreReadOnly:  # a store from an older version: upgraded first (additive migrations only)
+        store = Store(db)
+    with store:
         try:
             report = reader_report(store, args.reference, args.excluded)
         except FrocError as exc:

@@ -165,3 +165,24 @@ def test_command_refuses_a_missing_store(tmp_path: Path, capsys):
         from viewer.commands.readers import run
         import argparse
         run(argparse.Namespace(db=str(tmp_path / "none.db"), reference=None, excluded=None, out=str(tmp_path)))
+
+
+def test_a_store_from_before_the_clinical_migration_is_upgraded_and_read(tmp_path: Path, capsys):
+    import sqlite3
+
+    from viewer.review import schema
+
+    db = tmp_path / "old.db"
+    with Store(db) as store:
+        store.add_series("1.2.3", "1.2.3.4", "/data/old", actor="screening")
+        store.record_screening("1.2.3.4", [_f("x1", (0.0, 0.0, 0.0), 0.9)], MODEL, flagged=False,
+                               highest_lung_rads="2", highest_risk=0.01)
+    with sqlite3.connect(db) as c:  # back to the schema before clinical_inputs existed
+        c.execute("DROP TABLE clinical_inputs")
+        c.execute(f"PRAGMA user_version = {schema.MIGRATIONS.index(schema._V_CLINICAL)}")
+    assert main(["readers", "--db", str(db), "--out", str(tmp_path / "out")]) == 0
+    assert "1 screened series in the store" in capsys.readouterr().out
+    with sqlite3.connect(db) as c:
+        assert c.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION
+        assert c.execute("SELECT COUNT(*) FROM findings").fetchone()[0] == 1
+        assert c.execute("SELECT COUNT(*) FROM clinical_inputs").fetchone()[0] == 0
