@@ -10,7 +10,7 @@ row (``clinical_inputs``) in the same transaction; the latest row is the study's
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Any
@@ -63,7 +63,6 @@ class PatientInputs:
     #: the DICOM header's age and sex, kept to tell header values from the reader's
     header_age_years: float | None = None
     header_sex: Sex | None = None
-    extra: dict = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         if self.age_years is not None and not 0.0 < float(self.age_years) < 130.0:
