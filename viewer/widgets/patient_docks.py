@@ -39,6 +39,7 @@ class PatientController(QObject):
         self.window, self.review = window, review
         self.panel = PatientPanel()
         self.volume: Any = None
+        self.series_uid: str | None = None
         self.risks: dict[str, FindingRisk] = {}
         self.measuring = False
         self.dock: Any = None
@@ -58,13 +59,10 @@ class PatientController(QObject):
             self.flush()  # an edit within the last half second is saved, not lost
         return False
 
-    @property
-    def series_uid(self) -> str | None:
-        session = getattr(self.review, "session", None)
-        return session.series_uid if session is not None else None
-
     def on_volume(self, volume: Any) -> None:
-        self.flush()
+        self.flush()  # a pending edit belongs to the study shown until now
+        session = getattr(self.review, "session", None)
+        self.series_uid = session.series_uid if session is not None else None
         self.volume = volume
         stored = None
         if self.series_uid is not None:

@@ -53,7 +53,7 @@ def _type(qtbot, spin, text: str) -> None:
     qtbot.keyClick(spin, Qt.Key.Key_Return)
 
 
-def test_age_and_pack_years_change_the_risk_and_are_stored(window, qtbot, lidc_store, lidc1):
+def test_age_and_pack_years_change_the_risk_and_are_stored(window, qtbot, lidc_store, lidc1, lidc2):
     store, series, settings = lidc_store
     window.resize(1700, 1050)
     review = install_review(window, store, settings)
@@ -109,3 +109,15 @@ def test_age_and_pack_years_change_the_risk_and_are_stored(window, qtbot, lidc_s
     assert not shot.isNull() and shot.width() >= 1000
     if os.environ.get("NODULELENS_WRITE_SCREENSHOTS"):
         shot.save(str(SHOT))
+
+    # an edit still waiting for its save belongs to the study it was made on, not the next one
+    _type(qtbot, c.panel.age, "71")
+    with qtbot.waitSignal(window.volume_loaded, timeout=60000):
+        window.open_path(str(lidc2))
+    qtbot.waitUntil(lambda: c.series_uid is not None and c.series_uid != series, timeout=10000)
+    assert load_inputs(store, series).inputs.age_years == 71.0
+    assert load_inputs(store, c.series_uid) is None
+    assert c.panel.inputs().age_years is None and c.panel.inputs().pack_years is None
+    qtbot.waitUntil(lambda: not c.measuring, timeout=60000)
+    c.flush()  # the measured %LAA-950 of LIDC-IDRI-0002 is part of its stored inputs
+    assert load_inputs(store, c.series_uid).inputs.emphysema_laa_percent == pytest.approx(0.58, abs=0.05)
