@@ -164,7 +164,18 @@ def test_command_refuses_a_missing_store(tmp_path: Path, capsys):
     with pytest.raises(ReviewError):
         from viewer.commands.readers import run
         import argparse
-        run(argparse.Namespace(db=str(tmp_path / "none.db"), reference=None, excluded=None, out=str(tmp_path)))
+        run(argparse.Namespace(db=str(tmp_path / "none.db"), reference=None, excluded=None, out=str(tmp_path),
+                               bands="0.5"))
+
+
+def test_custom_score_bands(scripted, tmp_path: Path, capsys):
+    db, _, _ = scripted
+    assert main(["readers", "--db", str(db), "--out", str(tmp_path), "--bands", "0.9"]) == 0
+    text = (tmp_path / "score_bands.csv").read_text()
+    # alice: a2 0.85 and a3 0.60 rejected below 0.9, a1 0.96 accepted above
+    assert "alice,0.00-0.90,0,2," in text and "alice,0.90-1.00,1,0,1.000" in text
+    assert main(["readers", "--db", str(db), "--out", str(tmp_path), "--bands", "0.9,0.5"]) == 2
+    assert "increasing scores" in capsys.readouterr().err
 
 
 def test_a_store_from_before_the_clinical_migration_is_upgraded_and_read(tmp_path: Path, capsys):
