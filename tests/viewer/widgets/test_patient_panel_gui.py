@@ -121,3 +121,7 @@ def test_age_and_pack_years_change_the_risk_and_are_stored(window, qtbot, lidc_s
     qtbot.waitUntil(lambda: not c.measuring, timeout=60000)
     c.flush()  # the measured %LAA-950 of LIDC-IDRI-0002 is part of its stored inputs
     assert load_inputs(store, c.series_uid).inputs.emphysema_laa_percent == pytest.approx(0.58, abs=0.05)
+    # the store closes with the fixture while the closed window lives on: no timer may touch it later
+    review.worklist_timer.stop()
+    review.retry_timer.stop()
+    c.save_timer.stop()
