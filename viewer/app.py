@@ -42,6 +42,7 @@ def run(path: str | None = None, series_uid: str | None = None, layout: str = "2
     from viewer.controllers.detection import install_detection
     from viewer.controllers.export import install_export
     from viewer.controllers.review_setup import setup_review
+    from viewer.widgets.patient_docks import install_patient_panel
 
     win = MainWindow()
     win.set_layout(layout)
@@ -49,6 +50,7 @@ def run(path: str | None = None, series_uid: str | None = None, layout: str = "2
     review = setup_review(win, db)
     install_detection(win, review, auto=auto_detect)
     install_export(win, review)
+    install_patient_panel(win, review)
     if path is None:
         win.open_demo()
     else:

@@ -19,7 +19,8 @@ Public API (for the review, worklist and detection work):
 - ``keys`` — the :class:`~viewer.key_bindings.KeyBinder`; ``add_action(menu, action, name)``
   binds a named action's keys from the key map (``[keys]`` in the settings).
 - ``set_saliency(volume | None)`` — a float32 0..1 Volume on any grid as a heat map.
-- ``add_dock(widget, title, area)`` → QDockWidget; ``add_action(menu_name, action, name=None)``.
+- ``add_dock(widget, title, area)`` → QDockWidget; ``add_tab_dock(widget, title)`` tabs it beside
+  Display; ``add_action(menu_name, action, name=None)``.
 - ``set_layout(name)`` — '2x2', 'single' (the active view) or 'axial3d'.
 - signals ``volume_loaded(object)``, ``finding_selected(str)``, ``world_point_clicked(object)``
   (an (x, y, z) LPS mm numpy array; for the add-nodule tool).
@@ -117,7 +118,8 @@ class MainWindow(DisplayCommands, QMainWindow):
         findings = self.add_dock(self.findings_list, "Findings", Qt.DockWidgetArea.RightDockWidgetArea)
         card = self.add_dock(self.finding_card, "Finding", Qt.DockWidgetArea.RightDockWidgetArea)
         display = self.add_dock(self.controls, "Display", Qt.DockWidgetArea.RightDockWidgetArea)
-        self.tabifyDockWidget(display, self.add_dock(self.messages_panel, "Messages"))
+        self._display_dock = display
+        self.add_tab_dock(self.messages_panel, "Messages")
         display.raise_()
         self._docks_sized = False
         self._right_docks = (findings, card, display)
@@ -249,6 +251,12 @@ class MainWindow(DisplayCommands, QMainWindow):
         dock.setObjectName(f"dock-{title}")
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
+        return dock
+
+    def add_tab_dock(self, widget: QWidget, title: str) -> QDockWidget:
+        """A dock tabbed beside Display (the right column is full: the findings list keeps its rows)."""
+        dock = self.add_dock(widget, title)
+        self.tabifyDockWidget(self._display_dock, dock)
         return dock
 
     def add_action(self, menu_name: str, action: QAction, name: str | None = None,

@@ -62,6 +62,7 @@ class ExportInputs:
     saliency: Mapping[str, Volume] = field(default_factory=dict)  # finding id → 0..1 crop
     decisions: Sequence[DecisionRecord] = ()
     audit: Sequence[AuditEntry] = ()
+    clinical: Mapping[str, object] | None = None  # viewer.review.clinical_risk.clinical_export
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +155,8 @@ def _csv(study: ReviewedStudy, out: Path, reviewed: bool, deid: Deidentifier | N
 
 
 def _json(inputs: ExportInputs, out: Path, deid: Deidentifier | None) -> Path:
-    doc = json_export.export_document(inputs.study, inputs.decisions, inputs.audit)
+    doc = json_export.export_document(inputs.study, inputs.decisions, inputs.audit,
+                                      clinical=dict(inputs.clinical) if inputs.clinical else None)
     if deid is not None:
         doc = json_export.deidentified(doc, deid)
     return json_export.write_json(out, doc)

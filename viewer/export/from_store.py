@@ -22,7 +22,9 @@ def inputs_from_store(store, study_key: str, fmt: ExportFormat) -> tuple[ExportI
     audit = store.audit_log(uid)
     notes: list[str] = []
     if fmt not in (ExportFormat.SR, ExportFormat.SEG, ExportFormat.PMAP):
-        return ExportInputs(study, decisions=decisions, audit=audit), notes
+        from viewer.review.clinical_risk import clinical_export
+        return ExportInputs(study, decisions=decisions, audit=audit,
+                            clinical=clinical_export(store, study)), notes
     scan = Path(study.scan_path)
     if not study.scan_path or not scan.exists():
         raise SourceFilesMissing(study.study_instance_uid, (study.scan_path or "(no scan path)",))

@@ -26,10 +26,13 @@ VERSION = 1
 
 
 def export_document(study: ReviewedStudy, decisions: Sequence[DecisionRecord] = (),
-                    audit: Sequence[AuditEntry] = (), exported_at: datetime | None = None) -> dict:
+                    audit: Sequence[AuditEntry] = (), exported_at: datetime | None = None,
+                    clinical: dict | None = None) -> dict:
+    """``clinical``: the study's clinical inputs and per-finding Brock risks
+    (:func:`viewer.review.clinical_risk.clinical_export`), exported as ``"clinical"`` when given."""
     exported_at = exported_at or datetime.now(timezone.utc)
     m = study.model
-    return {
+    doc = {
         "schema": SCHEMA,
         "version": VERSION,
         "exported_at": _time(exported_at),
@@ -53,6 +56,9 @@ def export_document(study: ReviewedStudy, decisions: Sequence[DecisionRecord] = 
         "decisions": [_decision(d) for d in decisions],
         "audit": [_audit(a) for a in audit],
     }
+    if clinical is not None:
+        doc["clinical"] = clinical
+    return doc
 
 
 def write_json(path: str | Path, document: dict) -> Path:
@@ -159,7 +165,15 @@ def deidentified(doc: dict, deid: Deidentifier) -> dict:
     for a in out["audit"]:
         a["actor"] = person(a["actor"])
         a["detail"] = {}
+    _deidentify_clinical(out, person)
     if people:
         deid.report.entries.append(DeidEntry("JSON", "reviewer names", "D"))
     deid.report.entries.append(DeidEntry("JSON", "comments and audit details", "X"))
     return out
+
+
+def _deidentify_clinical(doc: dict, person: Any) -> None:
+    """The reader who entered the clinical inputs becomes "reviewer N"; age, sex and history stay
+    (DICOM PS3.15's "retain patient characteristics" option: they are what the risk is about)."""
+    if doc.get("clinical"):
+        doc["clinical"]["entered_by"] = person(doc["clinical"].get("entered_by", ""))

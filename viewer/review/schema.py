@@ -93,8 +93,24 @@ CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 """
 
+#: Patient / reader inputs of the risk model, one appended row per change (the latest holds).
+_V_CLINICAL = """
+CREATE TABLE clinical_inputs (
+    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+    series_uid      TEXT NOT NULL REFERENCES series(series_uid),
+    at              TEXT NOT NULL,
+    actor           TEXT NOT NULL,
+    inputs          TEXT NOT NULL
+);
+CREATE INDEX clinical_inputs_by_series ON clinical_inputs(series_uid, seq);
+CREATE TRIGGER clinical_inputs_no_update BEFORE UPDATE ON clinical_inputs
+    BEGIN SELECT RAISE(ABORT, 'clinical inputs are append-only'); END;
+CREATE TRIGGER clinical_inputs_no_delete BEFORE DELETE ON clinical_inputs
+    BEGIN SELECT RAISE(ABORT, 'clinical inputs are append-only'); END;
+"""
+
 #: MIGRATIONS[n - 1] brings the schema from version n - 1 to n.
-MIGRATIONS: tuple[str, ...] = (_V1,)
+MIGRATIONS: tuple[str, ...] = (_V1, _V_CLINICAL)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 #: tables every version >= 1 has; used to tell a foreign SQLite file from ours.
