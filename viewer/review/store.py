@@ -210,10 +210,11 @@ class Store:
 
     # -- audit ---------------------------------------------------------------------------------
     def log(self, action: str, actor: str, series_uid: str | None = None, finding_id: str | None = None,
-            detail: dict | None = None) -> None:
-        """Append an audit row (open, shown, sign_off, reopen, export, …) in its own transaction."""
+            detail: dict | None = None, at: datetime | None = None) -> None:
+        """Append an audit row (open, shown, sign_off, reopen, export, …) in its own transaction;
+        ``at`` (UTC) for rows replayed from a log, else now."""
         self._write(f"logging '{action}'", lambda c: self._audit(c, actor, action, series_uid,
-                                                                 finding_id, detail))
+                                                                 finding_id, detail, at))
 
     def _audit(self, c: sqlite3.Connection, actor: str, action: str, series_uid: str | None,
                finding_id: str | None = None, detail: dict | None = None,
