@@ -25,6 +25,8 @@ COMMANDS: dict[str, str] = {
     "models": "models",
     "screen": "screen",
     "export": "export",
+    "pacs": "pacs",
+    "listen": "listen",
 }
 
 

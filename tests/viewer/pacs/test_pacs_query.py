@@ -1,0 +1,101 @@
+"""Echo, find and pull (with priors) against a real Orthanc, by DIMSE and by DICOMweb."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import CURRENT_DATE, OLD_DATE, PATIENT, PRIOR_DATE
+
+from viewer.pacs import dimse, web
+from viewer.pacs.errors import NodeUnreachable, RemoteFailure
+from viewer.pacs.nodes import Node, PacsConfig
+from viewer.pacs.query import StudyQuery
+from viewer.pacs.retrieve import pull, search
+from viewer.review.pacs_queue import ReceivedSource, received
+from viewer.review.store import Store
+
+
+def _study_uid(folder: Path) -> str:
+    import pydicom
+    return str(pydicom.dcmread(next(folder.glob("*.dcm")), stop_before_pixels=True).StudyInstanceUID)
+
+
+def test_echo_by_dimse_and_dicomweb(config: PacsConfig) -> None:
+    node = config.node("orthanc")
+    assert dimse.echo(node, config.local) >= 0
+    assert web.ping(node, config.local) >= 0
+
+
+def test_echo_of_a_closed_port_names_the_node(config: PacsConfig) -> None:
+    from pacs_orthanc import free_port
+
+    dead = Node("dead", ae_title="NOBODY", host="127.0.0.1", port=free_port())
+    with pytest.raises(NodeUnreachable) as err:
+        dimse.echo(dead, replace(config.local, timeout_s=3))
+    assert "NOBODY@127.0.0.1" in str(err.value) and "pacs echo dead" in str(err.value)
+
+
+@pytest.mark.parametrize("prefer_web", [False, True], ids=["c-find", "qido-rs"])
+def test_find_by_patient_and_by_date(config: PacsConfig, phantom_studies: dict[str, Path], prefer_web: bool) -> None:
+    node = config.node("orthanc")
+    by_patient = search(config, node, StudyQuery(patient_id=PATIENT), prefer_web)
+    assert [s.study_date for s in by_patient] == sorted([CURRENT_DATE, PRIOR_DATE, OLD_DATE])
+    assert all(len(s.series) == 1 and s.series[0].modality == "CT" and s.series[0].n_instances == 64
+               for s in by_patient)
+    recent = search(config, node, StudyQuery(study_date="20200101-"), prefer_web)
+    assert {s.study_date for s in recent if s.patient_id == PATIENT} == {CURRENT_DATE, PRIOR_DATE}
+    by_name = search(config, node, StudyQuery(patient_name="PHANTOM^P*"), prefer_web)
+    assert {s.study_uid for s in by_name} == {s.study_uid for s in by_patient}
+
+
+@pytest.mark.parametrize("prefer_web", [False, True], ids=["c-get", "wado-rs"])
+def test_pull_with_priors(config: PacsConfig, phantom_studies: dict[str, Path], tmp_path: Path,
+                          prefer_web: bool) -> None:
+    from inference.imaging import load
+
+    cfg = replace(config, local=replace(config.local, archive=str(tmp_path / "archive")))
+    current = _study_uid(phantom_studies["current"])
+    with Store(tmp_path / "store.db") as store:
+        result = pull(cfg, cfg.node("orthanc"), current, store, priors_years=5, prefer_web=prefer_web)
+        assert result.current.study.study_uid == current and result.current.n_instances == 64
+        assert [p.study.study_date for p in result.priors] == [PRIOR_DATE]  # the 2010 study is too old
+        for s in result.studies:
+            assert len(s.registered) == 1
+            row = store.series_row(s.registered[0])
+            assert row["study_uid"] == s.study.study_uid
+            folder = Path(row["scan_path"])
+            assert folder.parts[-3:] == (PATIENT, s.study.study_uid, s.registered[0])
+            assert len(list(folder.glob("*.dcm"))) == 64 and not list(folder.glob(".*"))
+        rows = store.query("SELECT patient_id, study_date FROM studies ORDER BY study_date")
+        assert rows == [{"patient_id": PATIENT, "study_date": PRIOR_DATE},
+                        {"patient_id": PATIENT, "study_date": CURRENT_DATE}]
+        assert {r.source for r in received(store)} == {ReceivedSource.PULL}
+        pulled = load(result.current.series_folders[0])
+    source = load(phantom_studies["current"])
+    assert np.array_equal(pulled.voxels, source.voxels) and np.allclose(pulled.affine, source.affine)
+
+
+def test_pull_of_an_unknown_study_says_so(config: PacsConfig, phantom_studies: dict[str, Path],
+                                          tmp_path: Path) -> None:
+    with Store(tmp_path / "store.db") as store, pytest.raises(RemoteFailure, match="was not found on orthanc"):
+        pull(config, config.node("orthanc"), "1.2.3.4.5.6.7", store)
+
+
+def test_pull_lidc_voxels_identical_to_the_folder(config: PacsConfig, orthanc, lidc1: Path, tmp_path: Path) -> None:
+    from inference.imaging import load
+
+    files = sorted(lidc1.rglob("*.dcm"))
+    orthanc.upload(files)
+    study_uid = _study_uid(files[0].parent)
+    cfg = replace(config, local=replace(config.local, archive=str(tmp_path / "archive")))
+    with Store(tmp_path / "store.db") as store:
+        result = pull(cfg, cfg.node("orthanc"), study_uid, store, priors_years=0)
+        assert result.current.n_instances == len(files) and not result.priors
+        folder = Path(store.series_row(result.current.registered[0])["scan_path"])
+    pulled, original = load(folder), load(lidc1)
+    assert pulled.voxels.dtype == original.voxels.dtype
+    assert np.array_equal(pulled.voxels, original.voxels)
+    assert np.allclose(pulled.affine, original.affine)
