@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 HELP = "PACS: configure nodes, echo, find, pull studies with priors, push results, the send queue"
 
@@ -83,13 +84,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     _common(queue)
 
 
-def _settings(args: argparse.Namespace):
+def _settings(args: argparse.Namespace) -> Any:
     from viewer.pacs.config import PacsSettings
     from viewer.review.settings import JsonBackend
     return PacsSettings(JsonBackend(args.settings) if args.settings else None)
 
 
-def _store(args: argparse.Namespace):
+def _store(args: argparse.Namespace) -> Any:
     from viewer.review.settings import ReviewSettings, default_store_path
     from viewer.review.store import Store
     return Store(default_store_path(args.db, ReviewSettings()))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import ssl
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +19,7 @@ from pydicom import dcmread
 from pydicom.dataset import Dataset
 from pynetdicom import AE, build_role, evt
 from pynetdicom.association import Association
-from pynetdicom.sop_class import (
+from pynetdicom.sop_class import (  # type: ignore[attr-defined]  # names made at import time
     StudyRootQueryRetrieveInformationModelFind, StudyRootQueryRetrieveInformationModelGet, Verification,
 )
 
@@ -60,7 +60,7 @@ def make_ae(local: LocalAE) -> AE:
 
 
 @contextmanager
-def association(node: Node, local: LocalAE, contexts: list[tuple[str, tuple[str, ...]]],
+def association(node: Node, local: LocalAE, contexts: Sequence[tuple[str, Sequence[str]]],
                 handlers: list | None = None, roles: list | None = None) -> Iterator[Association]:
     """An established association to ``node``; released (or aborted on error) on exit."""
     if not node.port:
@@ -98,7 +98,7 @@ def echo(node: Node, local: LocalAE) -> float:
 
 
 ExplicitLE, ImplicitLE = TRANSFER_SYNTAXES[0], TRANSFER_SYNTAXES[1]
-_FIND = [(StudyRootQueryRetrieveInformationModelFind, (ExplicitLE, ImplicitLE))]
+_FIND: list[tuple[str, Sequence[str]]] = [(StudyRootQueryRetrieveInformationModelFind, (ExplicitLE, ImplicitLE))]
 
 
 def _status(status: Dataset | None) -> str:
@@ -164,7 +164,7 @@ def get_study(node: Node, local: LocalAE, study_uid: str, sink: Sink, *, series_
               progress: Progress | None = None, cancelled: Callable[[], bool] | None = None,
               deadline_s: float = 3600.0) -> GetResult:
     """C-GET a study (or one series of it); every instance is handed to ``sink`` as it arrives."""
-    contexts = [(StudyRootQueryRetrieveInformationModelGet, (ExplicitLE, ImplicitLE))]
+    contexts: list[tuple[str, Sequence[str]]] = [(StudyRootQueryRetrieveInformationModelGet, (ExplicitLE, ImplicitLE))]
     contexts += [(c, TRANSFER_SYNTAXES) for c in STORAGE_CLASSES]
     roles = [build_role(c, scp_role=True) for c in STORAGE_CLASSES]
     q = Dataset()

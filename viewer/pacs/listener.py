@@ -20,7 +20,7 @@ from enum import Enum
 from typing import Any
 
 from pynetdicom import evt
-from pynetdicom.sop_class import Verification
+from pynetdicom.sop_class import Verification  # type: ignore[attr-defined]  # names made at import time
 
 from viewer.pacs.archive import Archive
 from viewer.pacs.dimse import make_ae

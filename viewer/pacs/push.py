@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from pydicom import dcmread
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
-from pynetdicom.sop_class import EncapsulatedPDFStorage
+from pynetdicom.sop_class import EncapsulatedPDFStorage  # type: ignore[attr-defined]  # names made at import time
 
 from viewer.pacs.archive import Archive
 from viewer.pacs.errors import PacsError

@@ -6,7 +6,7 @@ from pydicom.uid import (
     DeflatedExplicitVRLittleEndian, ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian,
     JPEG2000Lossless, JPEGLosslessSV1, RLELossless,
 )
-from pynetdicom.sop_class import (
+from pynetdicom.sop_class import (  # type: ignore[attr-defined]  # names made at import time
     BasicTextSRStorage, Comprehensive3DSRStorage, ComprehensiveSRStorage, CTImageStorage,
     EncapsulatedPDFStorage, EnhancedCTImageStorage, EnhancedSRStorage, KeyObjectSelectionDocumentStorage,
     LegacyConvertedEnhancedCTImageStorage, ParametricMapStorage, SecondaryCaptureImageStorage,

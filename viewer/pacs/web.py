@@ -9,6 +9,7 @@ import io
 import re
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ class _LiteralWildcards(requests.Session):
 
     _LITERAL = (("%2A", "*"), ("%3F", "?"))
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]  # same call, URL rewritten
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         url = request.url or ""
         if "?" in url:
             head, query = url.split("?", 1)
@@ -106,8 +107,8 @@ def find(node: Node, local: LocalAE, query: StudyQuery, with_series: bool = True
         series: tuple[SeriesHit, ...] = ()
         if with_series and ds.get("StudyInstanceUID"):
             uid = str(ds.StudyInstanceUID)
-            rows = _call(node, "QIDO-RS series search", lambda u=uid: c.search_for_series(
-                study_instance_uid=u, limit=500))
+            rows = _call(node, "QIDO-RS series search", partial(c.search_for_series, study_instance_uid=uid,
+                                                                limit=500))
             series = tuple(series_from_dataset(_dataset(r)) for r in rows)
         studies.append(study_from_dataset(ds, series))
     return sorted(studies, key=lambda s: (s.patient_id, s.study_date, s.study_uid))
@@ -130,7 +131,7 @@ def retrieve_study(node: Node, local: LocalAE, study_uid: str, sink: Callable[[D
         study_uid, media_types=(("application/dicom", "*"),)))
     n = 0
     while True:
-        ds = _call(node, "WADO-RS retrieve", lambda: next(it, None))
+        ds: Dataset | None = _call(node, "WADO-RS retrieve", partial(next, it, None))
         if ds is None:
             break
         sink(ds)
@@ -153,7 +154,7 @@ def store_files(node: Node, local: LocalAE, files: list[Path]) -> list[tuple[str
         ds = dcmread(f)
         uid = str(ds.SOPInstanceUID)
         try:
-            resp = _call(node, "STOW-RS store", lambda d=ds: c.store_instances([d]))
+            resp: Dataset | None = _call(node, "STOW-RS store", partial(c.store_instances, [ds]))
         except (RemoteFailure, NodeUnreachable) as exc:
             out.append((str(f), uid, False, exc.problem))
             continue

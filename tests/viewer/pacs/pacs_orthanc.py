@@ -72,8 +72,8 @@ class Orthanc:
     def start(self, timeout_s: float = 60.0) -> None:
         if shutil.which(str(ORTHANC)) is None or not DICOMWEB_PLUGIN.exists():
             raise RuntimeError("Orthanc or its DICOMweb plugin is not installed (scripts/setup.sh installs them)")
-        self.proc = subprocess.Popen([str(ORTHANC), str(self.config)], stdout=open(self.log, "ab"),
-                                     stderr=subprocess.STDOUT)
+        with open(self.log, "ab") as out:  # the child keeps its own copy of the handle
+            self.proc = subprocess.Popen([str(ORTHANC), str(self.config)], stdout=out, stderr=subprocess.STDOUT)
         t_end = time.monotonic() + timeout_s
         while time.monotonic() < t_end:
             if self.proc.poll() is not None:

@@ -31,9 +31,10 @@ ACKED_BEFORE_KILL = 20
 
 def _start_listener(settings: Path, db: Path, port: int, log: Path) -> subprocess.Popen:
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    proc = subprocess.Popen([sys.executable, "-m", "viewer.cli", "listen", "--settings", str(settings),
-                             "--db", str(db), "--no-screen"], cwd=REPO, env=env,
-                            stdout=open(log, "ab"), stderr=subprocess.STDOUT)
+    with open(log, "ab") as out:  # the child keeps its own copy of the handle
+        proc = subprocess.Popen([sys.executable, "-m", "viewer.cli", "listen", "--settings", str(settings),
+                                 "--db", str(db), "--no-screen"], cwd=REPO, env=env, stdout=out,
+                                stderr=subprocess.STDOUT)
     me = LocalAE(ae_title="MODALITY")
     node = Node("workstation", ae_title="WORKSTATION", host="127.0.0.1", port=port)
     t_end = time.monotonic() + 60

@@ -15,7 +15,7 @@ import pytest
 from conftest import OUR_AE, PATIENT
 
 from viewer.pacs.listener import Listener
-from viewer.pacs.nodes import Node, PacsConfig
+from viewer.pacs.nodes import PacsConfig
 from viewer.review.store import Store
 
 
@@ -46,7 +46,7 @@ def screened(config: PacsConfig, orthanc, phantom_studies: dict[str, Path], stor
         listener = Listener(config, intake)
         listener.start()
         try:
-            orthanc.post(f"/modalities/nodulelens/store",
+            orthanc.post("/modalities/nodulelens/store",
                          {"Resources": [orthanc.find_study(study_uid)], "Synchronous": True})
             _wait("the received series to be screened", lambda: bool(intake.summaries), timeout_s=300)
         finally:

@@ -99,3 +99,31 @@ def test_pull_lidc_voxels_identical_to_the_folder(config: PacsConfig, orthanc, l
     assert pulled.voxels.dtype == original.voxels.dtype
     assert np.array_equal(pulled.voxels, original.voxels)
     assert np.allclose(pulled.affine, original.affine)
+
+
+def test_cli_nodes_echo_find_pull(config: PacsConfig, orthanc, phantom_studies: dict[str, Path], tmp_path: Path,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from viewer.cli import main
+
+    settings = tmp_path / "settings.json"
+    settings.write_text(json.dumps({"pacs/local": {"ae_title": "NODULELENS", "archive": str(tmp_path / "arch"),
+                                                   "min_free_mb": 10}}))
+    s = ["--settings", str(settings)]
+    assert main(["pacs", "nodes", "add", "pacs1", "--ae", orthanc.ae_title, "--port", str(orthanc.dicom_port),
+                 "--web-url", orthanc.web_url, *s]) == 0
+    assert main(["pacs", "nodes", "add", "pacs1", "--ae", "X", "--port", "1", *s]) == 2  # already there
+    assert main(["pacs", "nodes", "add", "bad", "--ae", "MUCH-TOO-LONG-AE-TITLE", "--port", "104", *s]) == 2
+    assert main(["pacs", "nodes", *s]) == 0
+    assert main(["pacs", "echo", "pacs1", *s]) == 0
+    assert main(["pacs", "find", "pacs1", "--patient", PATIENT, "--date", "20200101-", *s]) == 0
+    out = capsys.readouterr()
+    assert "pacs1: TESTPACS@127.0.0.1" in out.out and "C-ECHO TESTPACS" in out.out and "QIDO-RS" in out.out
+    assert "2 studies" in out.out and "already configured" in out.err and "AE title" in out.err
+    current = _study_uid(phantom_studies["current"])
+    assert main(["pacs", "pull", "pacs1", current, "--priors-years", "0", "--db", str(tmp_path / "s.db"), *s]) == 0
+    assert "64 instance(s), 1 CT series in the store" in capsys.readouterr().out
+    assert main(["pacs", "echo", "nowhere", *s]) == 2
+    assert "is not a configured PACS node" in capsys.readouterr().err
+    assert main(["pacs", "nodes", "remove", "pacs1", *s]) == 0
