@@ -127,3 +127,61 @@ def test_cli_nodes_echo_find_pull(config: PacsConfig, orthanc, phantom_studies: 
     assert main(["pacs", "echo", "nowhere", *s]) == 2
     assert "is not a configured PACS node" in capsys.readouterr().err
     assert main(["pacs", "nodes", "remove", "pacs1", *s]) == 0
+
+
+@pytest.mark.gui
+def test_query_pacs_dialog_searches_and_pulls_onto_the_worklist(qtbot, config: PacsConfig, orthanc,
+                                                                phantom_studies: dict[str, Path],
+                                                                tmp_path: Path) -> None:
+    import json
+    import os
+    import shutil
+
+    from viewer.main_window import MainWindow
+    from viewer.pacs.config import PacsSettings
+    from viewer.review.settings import JsonBackend, ReviewSettings
+    from viewer.widgets.pacs_actions import install_pacs
+    from viewer.widgets.review_docks import install_review
+
+    settings_file = tmp_path / "settings.json"
+    local = replace(config.local, archive=str(tmp_path / "archive")).to_json()
+    settings_file.write_text(json.dumps({"pacs/local": local, "pacs/nodes": [n.to_json() for n in config.nodes]}))
+    review_settings = ReviewSettings(JsonBackend(settings_file))
+    review_settings.set_reviewer("Dr Pacs")
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.resize(1100, 750)
+    win.show()
+    with Store(tmp_path / "store.db") as store:
+        review = install_review(win, store, review_settings)
+        pacs = install_pacs(win, review, PacsSettings(JsonBackend(settings_file)))
+        assert "PACS listener: off" in pacs.status.text()
+        dialog = pacs.open_query()
+        qtbot.waitExposed(dialog)
+        dialog.patient.setText(PATIENT)
+        dialog.modality.setText("")
+        assert dialog.search()
+        qtbot.waitUntil(lambda: dialog.results.topLevelItemCount() == 3, timeout=60000)
+        current = _study_uid(phantom_studies["current"])
+        row = next(i for i, h in enumerate(dialog.hits) if h.study_uid == current)
+        dialog.results.setCurrentItem(dialog.results.topLevelItem(row))
+        dialog.priors.setValue(5)
+        with qtbot.waitSignal(dialog.study_pulled, timeout=120000) as pulled:
+            assert dialog.pull_selected()
+        result = pulled.args[0]
+        assert result.current.n_instances == 64 and len(result.priors) == 1
+        assert dialog.bar.value() == 1000 and "Pulled 64 instance(s)" in dialog.message.text()
+        review.refresh_worklist()
+        listed = {r.series_uid for r in review.worklist.visible_rows()}
+        assert set(result.current.registered) | set(result.priors[0].registered) <= listed
+        pacs.listen_action.setChecked(True)  # the listener in the app, its state in the status bar
+        qtbot.waitUntil(lambda: f":{config.local.port}" in pacs.status.text(), timeout=10000)
+        shot = tmp_path / "query-pacs.png"
+        assert dialog.grab().save(str(shot))
+        if os.environ.get("NODULELENS_SCREENSHOT_DIR"):  # refreshes resources/screenshots/
+            shutil.copy(shot, Path(os.environ["NODULELENS_SCREENSHOT_DIR"]) / "query-pacs.png")
+        pacs.listen_action.setChecked(False)
+        assert pacs.status.text() == "PACS listener: off"
+        dialog.close()
+        pacs.close()
+    win.close()
