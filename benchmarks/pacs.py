@@ -6,8 +6,9 @@ LIDC-IDRI-0002 from a real Orthanc by C-GET and by WADO-RS.
 Receive: a 300-slice 512x512 CT series (LIDC-IDRI-0001's pixels and headers repeated with new UIDs
 and positions, 1 mm steps) sent by dcmtk's ``storescu`` over loopback, once to ``storescp -od DIR``
 and once to ``nodulelens listen --no-screen`` (every file fsync'd and renamed before the success
-status; storescp does not fsync). The figure is the wall time of ``storescu``, runs alternating,
-median shown; goal: our throughput >= 0.8x storescp's.
+status; storescp does not fsync). Both dcmtk tools run with ``TCP_NODELAY=1`` (their default keeps
+Nagle's algorithm on: ~40 ms per instance, whoever receives). The figure is the wall time of
+``storescu``, runs alternating, median shown; goal: our throughput >= 0.8x storescp's.
 
 Pull: Orthanc (temporary configuration and storage, loopback ports, DICOMweb plugin) holds
 LIDC-IDRI-0002 (262 instances); ``viewer.pacs.retrieve.pull`` fetches it into a fresh archive each
@@ -57,10 +58,15 @@ def make_series(out: Path) -> list[Path]:
     return files
 
 
+#: dcmtk leaves Nagle's algorithm on unless this is set; with it on, every C-STORE waits for the
+#: peer's delayed ACK (~40 ms per instance), which would measure the TCP stack, not the receivers
+DCMTK_ENV = dict(os.environ, TCP_NODELAY="1")
+
+
 def storescu(port: int, called: str, files: list[Path]) -> float:
     t0 = time.perf_counter()
     subprocess.run(["storescu", "-aet", "BENCH", "-aec", called, "127.0.0.1", str(port), *map(str, files)],
-                   check=True, capture_output=True, timeout=600)
+                   check=True, capture_output=True, timeout=600, env=DCMTK_ENV)
     return time.perf_counter() - t0
 
 
@@ -81,7 +87,7 @@ def receive_dcmtk(files: list[Path], work: Path) -> float:
 
     port, out = free_port(), work / f"storescp-{time.monotonic_ns()}"
     out.mkdir()
-    proc = subprocess.Popen(["storescp", "-aet", "ANY", "-od", str(out), str(port)],
+    proc = subprocess.Popen(["storescp", "-aet", "ANY", "-od", str(out), str(port)], env=DCMTK_ENV,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         _wait_port(port, proc)
@@ -111,6 +117,26 @@ def receive_ours(files: list[Path], work: Path) -> float:
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
+
+
+def durability_floor(files: list[Path], work: Path, n: int = 100) -> float:
+    """Seconds per instance of what the listener must do before each success status, alone:
+    write a temporary file, fsync it, rename it, fsync the folder (no DICOM, no network)."""
+    data = files[0].read_bytes()
+    folder = work / "floor"
+    folder.mkdir()
+    t0 = time.perf_counter()
+    for i in range(n):
+        tmp, final = folder / f".{i}.partial", folder / f"{i}.dcm"
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, final)
+        fd = os.open(folder, os.O_RDONLY)
+        os.fsync(fd)
+        os.close(fd)
+    return (time.perf_counter() - t0) / n
 
 
 def pull_times(runs: int, work: Path) -> dict[str, list[float]]:
@@ -150,6 +176,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--workdir", default=None)
+    ap.add_argument("--no-pull", action="store_true", help="only the receive benchmark")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
         work = Path(tmp)
@@ -166,7 +193,10 @@ def main() -> int:
                   f"{mb / med[k]:6.1f} MiB/s  (runs: {', '.join(f'{x:.2f}' for x in v)})")
         ratio = med["storescp"] / med["nodulelens listen"]
         print(f"receive throughput, ours / storescp: {ratio:.2f}x (goal >= 0.80x)")
-        pulls = pull_times(args.runs, work)
+        floor = durability_floor(files, work)
+        print(f"durability alone (write + fsync + rename + folder fsync, {files[0].stat().st_size // 1024} KiB): "
+              f"{floor * 1000:.1f} ms/instance = at most {1 / floor:.0f} inst/s on this disk; storescp does not fsync")
+        pulls = {} if args.no_pull else pull_times(args.runs, work)
         for how, v in pulls.items():
             print(f"pull LIDC-IDRI-0002 by {how:<8}: median {statistics.median(v):.2f} s "
                   f"(runs: {', '.join(f'{x:.2f}' for x in v)})")
