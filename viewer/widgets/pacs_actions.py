@@ -122,7 +122,11 @@ class PacsController(QObject):
         if session is None:
             self.window.statusBar().showMessage("Open a study from the worklist to send it.", 8000)
             return False
-        config = self.config()
+        try:
+            config = self.config()
+        except user_facing_errors() as exc:
+            self.window.statusBar().showMessage(f"Send to PACS: {exc}", 15000)
+            return False
         target = node or config.local.auto_send_node or (config.nodes[0].name if config.nodes else "")
         if not target:
             self.window.statusBar().showMessage("No PACS node configured (nodulelens pacs nodes add).", 8000)
@@ -134,7 +138,11 @@ class PacsController(QObject):
         from viewer.review.model import StudyStatus
 
         session = getattr(self.review, "session", None)
-        config = self.config()
+        try:
+            config = self.config()
+        except user_facing_errors() as exc:
+            self.window.statusBar().showMessage(f"Automatic send to PACS: {exc}", 15000)
+            return
         if session is None or not config.local.auto_send_node or session.status is not StudyStatus.SIGNED_OFF:
             return
         signs = [a.seq for a in self.store.audit_log(session.series_uid) if a.action == "sign_off"]

@@ -94,34 +94,50 @@ def test_unknown_calling_ae_is_refused_with_the_right_reason(config: PacsConfig,
     assert listener.refused == 1
 
 
-def test_malformed_dataset_fails_and_the_listener_keeps_running(config: PacsConfig, tmp_path: Path,
-                                                              phantom_studies: dict[str, Path]) -> None:
-    from dataclasses import replace
-
+def _send_two(cfg: PacsConfig, first: pydicom.Dataset, second: pydicom.Dataset) -> tuple[int, int]:
     from pacs_orthanc import free_port
     from pynetdicom import AE
     from pynetdicom.sop_class import CTImageStorage
 
     port = free_port()
-    cfg = replace(config, local=replace(config.local, archive=str(tmp_path / "a")))
     listener = Listener(cfg, port=port)
     listener.start()
-    good = pydicom.dcmread(sorted(phantom_studies["prior"].glob("*.dcm"))[0])
-    bad = pydicom.dcmread(sorted(phantom_studies["prior"].glob("*.dcm"))[1])
-    del bad.SeriesInstanceUID
     try:
         ae = AE(ae_title="TESTPACS")
-        ae.add_requested_context(CTImageStorage, [str(good.file_meta.TransferSyntaxUID)])
+        ae.add_requested_context(CTImageStorage, [str(second.file_meta.TransferSyntaxUID)])
         assoc = ae.associate("127.0.0.1", port, ae_title=OUR_AE)
         assert assoc.is_established
-        bad_status = assoc.send_c_store(bad)
-        good_status = assoc.send_c_store(good)
+        statuses = (int(assoc.send_c_store(first).Status), int(assoc.send_c_store(second).Status))
         assoc.release()
     finally:
         listener.stop()
-    assert bad_status.Status == 0xC000 and good_status.Status == 0x0000
+    return statuses
+
+
+def test_malformed_dataset_fails_and_the_listener_keeps_running(config: PacsConfig, tmp_path: Path,
+                                                              phantom_studies: dict[str, Path],
+                                                              caplog: pytest.LogCaptureFixture) -> None:
+    from dataclasses import replace
+
+    cfg = replace(config, local=replace(config.local, archive=str(tmp_path / "a")))
+    good = pydicom.dcmread(sorted(phantom_studies["prior"].glob("*.dcm"))[0])
+    bad = pydicom.dcmread(sorted(phantom_studies["prior"].glob("*.dcm"))[1])
+    del bad.SeriesInstanceUID
+    with caplog.at_level("ERROR", logger="viewer.pacs.receive"):
+        assert _send_two(cfg, bad, good) == (0xC000, 0x0000)
+    assert "from TESTPACS: malformed dataset refused" in caplog.text
     files = list(Path(cfg.local.archive).rglob("*"))
     assert [f.name for f in files if f.is_file()] == [f"{good.SOPInstanceUID}.dcm"]
+
+
+def test_too_little_disk_space_is_out_of_resources(config: PacsConfig, tmp_path: Path,
+                                                   phantom_studies: dict[str, Path]) -> None:
+    from dataclasses import replace
+
+    cfg = replace(config, local=replace(config.local, archive=str(tmp_path / "a"), min_free_mb=10**9))
+    one = pydicom.dcmread(sorted(phantom_studies["prior"].glob("*.dcm"))[0])
+    assert _send_two(cfg, one, one) == (0xA700, 0xA700)
+    assert not [f for f in (tmp_path / "a").rglob("*") if f.is_file()]
 
 
 def _review_and_sign_off(store: Store, series_uid: str, folder: str) -> None:
@@ -150,14 +166,18 @@ def _report_pdf(path: Path) -> Path:
 def test_push_sr_seg_and_pdf_back_to_orthanc(screened: dict, config: PacsConfig, orthanc, store: Store,
                                              tmp_path: Path) -> None:
     from viewer.export.exporter import ExportFormat
-    from viewer.pacs.push import objects_of, push_study
+    from dataclasses import replace
+
+    from viewer.pacs.push import after_sign_off, objects_of
     from viewer.pacs.send import Sender
     from viewer.review.pacs_queue import OutboxState, items
 
     row = store.query("SELECT * FROM series WHERE study_uid=?", (screened["study_uid"],))[0]
     _review_and_sign_off(store, row["series_uid"], row["scan_path"])
     formats = ["sr", "seg"] + (["pdf"] if "pdf" in {f.value for f in ExportFormat} else [])
-    outcomes, _notes = push_study(config, store, "orthanc", row["series_uid"], formats, "Dr Test")
+    assert after_sign_off(config, store, row["series_uid"], "Dr Test") == []  # no auto-send node set
+    auto = replace(config, local=replace(config.local, auto_send_node="orthanc", auto_send_formats=tuple(formats)))
+    outcomes = after_sign_off(auto, store, row["series_uid"], "Dr Test")  # the hook the GUI calls
     if "pdf" not in formats:  # the PDF report exporter is not in this version: send a real PDF file
         scan = sorted(Path(row["scan_path"]).glob("*.dcm"))[0]
         objects = objects_of([_report_pdf(tmp_path / "report.pdf")], "pdf", scan, tmp_path)
