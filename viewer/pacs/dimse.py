@@ -7,10 +7,11 @@ bounded by a count and a deadline, so no call can hang or run without end.
 from __future__ import annotations
 
 import logging
+import socket
 import ssl
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,15 @@ def tls_context(node: Node) -> ssl.SSLContext | None:
     return ctx
 
 
+def no_delay(event: Any) -> None:
+    """EVT_CONN_OPEN: send small PDUs (responses, command sets) at once instead of waiting for the
+    peer's delayed ACK (Nagle's algorithm would add ~40 ms to many exchanges)."""
+    sock = getattr(getattr(event.assoc.dul, "socket", None), "socket", None)
+    if sock is not None:
+        with suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
 def make_ae(local: LocalAE) -> AE:
     ae = AE(ae_title=local.ae_title)
     ae.connection_timeout = local.timeout_s
@@ -69,7 +79,8 @@ def association(node: Node, local: LocalAE, contexts: Sequence[tuple[str, Sequen
     for abstract, syntaxes in contexts:
         ae.add_requested_context(abstract, list(syntaxes))
     ctx = tls_context(node)
-    assoc = ae.associate(node.host, node.port, ae_title=node.ae_title, evt_handlers=handlers or [],
+    assoc = ae.associate(node.host, node.port, ae_title=node.ae_title,
+                         evt_handlers=[(evt.EVT_CONN_OPEN, no_delay), *(handlers or [])],
                          ext_neg=roles or None, tls_args=(ctx, node.host) if ctx else None)
     if not assoc.is_established:
         why = "refused the association" if assoc.is_rejected else \

@@ -23,7 +23,7 @@ from pynetdicom import evt
 from pynetdicom.sop_class import Verification  # type: ignore[attr-defined]  # names made at import time
 
 from viewer.pacs.archive import Archive
-from viewer.pacs.dimse import make_ae
+from viewer.pacs.dimse import make_ae, no_delay
 from viewer.pacs.errors import NodeConfigError, NodeUnreachable
 from viewer.pacs.nodes import PacsConfig
 from viewer.pacs.receive import SUCCESS, store_event
@@ -128,7 +128,8 @@ class Listener:
             ae.add_supported_context(cls, list(TRANSFER_SYNTAXES))
         try:
             self._server = ae.start_server((self.bind, self.port), block=False,
-                                           evt_handlers=[(evt.EVT_C_STORE, self._on_store),
+                                           evt_handlers=[(evt.EVT_CONN_OPEN, no_delay),
+                                                         (evt.EVT_C_STORE, self._on_store),
                                                          (evt.EVT_REJECTED, self._on_rejected)])
         except OSError as exc:
             self.state, self.error = ListenerState.FAILED, str(exc)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -73,7 +74,9 @@ class Orthanc:
         if shutil.which(str(ORTHANC)) is None or not DICOMWEB_PLUGIN.exists():
             raise RuntimeError("Orthanc or its DICOMweb plugin is not installed (scripts/setup.sh installs them)")
         with open(self.log, "ab") as out:  # the child keeps its own copy of the handle
-            self.proc = subprocess.Popen([str(ORTHANC), str(self.config)], stdout=out, stderr=subprocess.STDOUT)
+            # DCMTK inside Orthanc keeps Nagle's algorithm on unless TCP_NODELAY is set (~40 ms a C-STORE)
+            self.proc = subprocess.Popen([str(ORTHANC), str(self.config)], stdout=out, stderr=subprocess.STDOUT,
+                                         env=dict(os.environ, TCP_NODELAY="1"))
         t_end = time.monotonic() + timeout_s
         while time.monotonic() < t_end:
             if self.proc.poll() is not None:
