@@ -7,7 +7,7 @@
     nodulelens pacs local [--ae AE] [--port N] [--archive DIR] [--allow AE ...] [--quiet S] [--priors-years N]
     nodulelens pacs echo NODE                        C-ECHO (and a QIDO-RS ping when it has a URL)
     nodulelens pacs find NODE [--patient ID] [--name "DOE^*"] [--date 20240101-] [--modality CT]
-    nodulelens pacs pull NODE STUDY_UID [--priors-years N] [--web]
+    nodulelens pacs pull NODE STUDY_UID [--priors-years N] [--web | --move]
     nodulelens pacs push NODE STUDY [--format sr,seg,pdf] [--web]
     nodulelens pacs queue [--retry]                  objects waiting to be sent; retry them now
 """
@@ -71,6 +71,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     pull.add_argument("study_uid")
     pull.add_argument("--priors-years", type=int, default=None, help="0: no priors (default: settings, 5)")
     pull.add_argument("--web", action="store_true", help="WADO-RS instead of C-GET")
+    pull.add_argument("--move", action="store_true",
+                      help="C-MOVE to our own AE title instead of C-GET (the node must know our host and port)")
     _common(pull)
     push = sub.add_parser("push", help="send a reviewed study's SR/SEG/saliency maps/PDF to a node")
     push.add_argument("node")
@@ -180,14 +182,15 @@ def _find(args: argparse.Namespace) -> int:
 
 def _pull(args: argparse.Namespace) -> int:
     from viewer.commands.progress_bar import ProgressBar
-    from viewer.pacs.retrieve import pull
+    from viewer.pacs.retrieve import RetrieveMethod, pull
 
     cfg = _settings(args).load()
     bar = ProgressBar("pull")
     with _store(args) as store:
         try:
             result = pull(cfg, cfg.node(args.node), args.study_uid, store, priors_years=args.priors_years,
-                          prefer_web=args.web, progress=bar)
+                          prefer_web=args.web, progress=bar,
+                          method=RetrieveMethod.C_MOVE if args.move else RetrieveMethod.C_GET)
         finally:
             bar.done()
     for s in result.studies:

@@ -21,7 +21,8 @@ from pydicom.dataset import Dataset
 from pynetdicom import AE, build_role, evt
 from pynetdicom.association import Association
 from pynetdicom.sop_class import (  # type: ignore[attr-defined]  # names made at import time
-    StudyRootQueryRetrieveInformationModelFind, StudyRootQueryRetrieveInformationModelGet, Verification,
+    StudyRootQueryRetrieveInformationModelFind, StudyRootQueryRetrieveInformationModelGet,
+    StudyRootQueryRetrieveInformationModelMove, Verification,
 )
 
 from viewer.pacs.errors import NodeConfigError, NodeUnreachable, PullCancelled, RemoteFailure
@@ -171,6 +172,42 @@ class GetResult:
     warning: int
 
 
+def _retrieve_identifier(study_uid: str, series_uid: str) -> Dataset:
+    q = Dataset()
+    q.QueryRetrieveLevel = "SERIES" if series_uid else "STUDY"
+    q.StudyInstanceUID = study_uid
+    if series_uid:
+        q.SeriesInstanceUID = series_uid
+    return q
+
+
+def _follow(responses: Iterator[tuple[Dataset, Dataset | None]], node: Node, study_uid: str, what: str,
+            progress: Progress | None, cancelled: Callable[[], bool] | None, deadline_s: float) -> GetResult:
+    """Follow C-GET / C-MOVE responses (bounded in count and time) to the final status."""
+    deadline = time.monotonic() + deadline_s
+    last = None
+    for n, (status, _ident) in enumerate(responses):
+        if not status:
+            raise NodeUnreachable(node.describe(), f"stopped answering the retrieve of study {study_uid}",
+                                  "Check the network and the node; pull again (what arrived is kept)")
+        last = status
+        if status.Status in PENDING and progress is not None:
+            done = int(status.get("NumberOfCompletedSuboperations", 0))
+            left = int(status.get("NumberOfRemainingSuboperations", 0))
+            progress(done, done + left)
+        if cancelled is not None and cancelled():  # leaving the association's block aborts it
+            raise PullCancelled(study_uid, "the pull was cancelled", "Pull again to fetch the rest")
+        if n >= MAX_GET_RESPONSES or time.monotonic() > deadline:
+            raise NodeUnreachable(node.describe(), f"did not finish sending study {study_uid} in time",
+                                  "Pull again (what arrived is kept) or raise the time limit")
+    if last is None or last.Status not in (0x0000, 0xB000):
+        raise RemoteFailure(node.describe(), f"answered the {what} of study {study_uid} with status "
+                            f"{_status(last)}", f"Check that the node allows {what} from our AE title")
+    return GetResult(int(last.get("NumberOfCompletedSuboperations", 0)),
+                     int(last.get("NumberOfFailedSuboperations", 0)),
+                     int(last.get("NumberOfWarningSuboperations", 0)))
+
+
 def get_study(node: Node, local: LocalAE, study_uid: str, sink: Sink, *, series_uid: str = "",
               progress: Progress | None = None, cancelled: Callable[[], bool] | None = None,
               deadline_s: float = 3600.0) -> GetResult:
@@ -178,34 +215,36 @@ def get_study(node: Node, local: LocalAE, study_uid: str, sink: Sink, *, series_
     contexts: list[tuple[str, Sequence[str]]] = [(StudyRootQueryRetrieveInformationModelGet, (ExplicitLE, ImplicitLE))]
     contexts += [(c, TRANSFER_SYNTAXES) for c in STORAGE_CLASSES]
     roles = [build_role(c, scp_role=True) for c in STORAGE_CLASSES]
-    q = Dataset()
-    q.QueryRetrieveLevel = "SERIES" if series_uid else "STUDY"
-    q.StudyInstanceUID = study_uid
-    if series_uid:
-        q.SeriesInstanceUID = series_uid
-    deadline = time.monotonic() + deadline_s
-    last = None
+    q = _retrieve_identifier(study_uid, series_uid)
     with association(node, local, contexts, handlers=[(evt.EVT_C_STORE, sink)], roles=roles) as assoc:
-        for n, (status, _ident) in enumerate(assoc.send_c_get(q, StudyRootQueryRetrieveInformationModelGet)):
-            if not status:
-                raise NodeUnreachable(node.describe(), f"stopped answering the retrieve of study {study_uid}",
-                                      "Check the network and the node; pull again (what arrived is kept)")
-            last = status
-            if status.Status in PENDING and progress is not None:
-                done = int(status.get("NumberOfCompletedSuboperations", 0))
-                left = int(status.get("NumberOfRemainingSuboperations", 0))
-                progress(done, done + left)
-            if cancelled is not None and cancelled():  # leaving the block aborts the association
-                raise PullCancelled(study_uid, "the pull was cancelled", "Pull again to fetch the rest")
-            if n >= MAX_GET_RESPONSES or time.monotonic() > deadline:
-                raise NodeUnreachable(node.describe(), f"did not finish sending study {study_uid} in time",
-                                      "Pull again (what arrived is kept) or raise the time limit")
-    if last is None or last.Status not in (0x0000, 0xB000):
-        raise RemoteFailure(node.describe(), f"answered the retrieve of study {study_uid} with status "
-                            f"{_status(last)}", "Check that the node allows C-GET from our AE title")
-    return GetResult(int(last.get("NumberOfCompletedSuboperations", 0)),
-                     int(last.get("NumberOfFailedSuboperations", 0)),
-                     int(last.get("NumberOfWarningSuboperations", 0)))
+        return _follow(assoc.send_c_get(q, StudyRootQueryRetrieveInformationModelGet), node, study_uid, "C-GET",
+                       progress, cancelled, deadline_s)
+
+
+def move_study(node: Node, local: LocalAE, study_uid: str, sink: Sink, *, series_uid: str = "",
+               progress: Progress | None = None, cancelled: Callable[[], bool] | None = None,
+               deadline_s: float = 3600.0) -> GetResult:
+    """C-MOVE a study to our own AE title: a storage SCP on our port (accepting only ``node``'s AE
+    title) hands every instance to ``sink`` while the move runs. The node must know our AE title,
+    host and port (its "modalities"); where our listener already runs, pull by C-GET instead."""
+    scp = make_ae(local)
+    scp.require_calling_aet = [node.ae_title]
+    for cls in STORAGE_CLASSES:
+        scp.add_supported_context(cls, list(TRANSFER_SYNTAXES))
+    try:
+        server: Any = scp.start_server((local.bind, local.port), block=False,
+                                       evt_handlers=[(evt.EVT_CONN_OPEN, no_delay), (evt.EVT_C_STORE, sink)])
+    except OSError as exc:
+        raise NodeUnreachable(f"{local.bind}:{local.port}", f"cannot receive the C-MOVE there ({exc.strerror})",
+                              "Stop the listener using that port, or pull by C-GET") from exc
+    try:
+        q = _retrieve_identifier(study_uid, series_uid)
+        with association(node, local, [(StudyRootQueryRetrieveInformationModelMove, (ExplicitLE, ImplicitLE))]) \
+                as assoc:
+            return _follow(assoc.send_c_move(q, local.ae_title, StudyRootQueryRetrieveInformationModelMove),
+                           node, study_uid, "C-MOVE", progress, cancelled, deadline_s)
+    finally:
+        server.shutdown()
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,11 @@ if TYPE_CHECKING:
     from viewer.review.store import Store
 
 Progress = Callable[[float, str], None]
+
+
+class RetrieveMethod(Enum):
+    C_GET = "c-get"
+    C_MOVE = "c-move"
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +102,7 @@ class _Collector:
 
 def pull(config: PacsConfig, node: Node, study_uid: str, store: "Store", *, priors_years: int | None = None,
          prefer_web: bool = False, progress: Progress | None = None,
-         cancelled: Callable[[], bool] | None = None) -> PullResult:
+         cancelled: Callable[[], bool] | None = None, method: RetrieveMethod = RetrieveMethod.C_GET) -> PullResult:
     from viewer.pacs.intake import register_series
 
     hits = search(config, node, StudyQuery(study_uid=study_uid), prefer_web)
@@ -122,7 +128,8 @@ def pull(config: PacsConfig, node: Node, study_uid: str, store: "Store", *, prio
             web.retrieve_study(node, config.local, hit.study_uid, col.web, progress=sub, total=hit.n_instances,
                                cancelled=cancelled)
         else:
-            dimse.get_study(node, config.local, hit.study_uid, col.dimse, progress=sub, cancelled=cancelled)
+            fetch = dimse.move_study if method is RetrieveMethod.C_MOVE else dimse.get_study
+            fetch(node, config.local, hit.study_uid, col.dimse, progress=sub, cancelled=cancelled)
         done_before += max(1, hit.n_instances)
         registered = [register_series(store, f, ReceivedSource.PULL, node.name) for f in sorted(col.folders)]
         out.append(PulledStudy(hit, is_prior, col.count, tuple(sorted(col.folders)),

@@ -13,7 +13,7 @@ from viewer.pacs import dimse, web
 from viewer.pacs.errors import NodeUnreachable, RemoteFailure
 from viewer.pacs.nodes import Node, PacsConfig
 from viewer.pacs.query import StudyQuery
-from viewer.pacs.retrieve import pull, search
+from viewer.pacs.retrieve import RetrieveMethod, pull, search
 from viewer.review.pacs_queue import ReceivedSource, received
 from viewer.review.store import Store
 
@@ -51,15 +51,16 @@ def test_find_by_patient_and_by_date(config: PacsConfig, phantom_studies: dict[s
     assert {s.study_uid for s in by_name} == {s.study_uid for s in by_patient}
 
 
-@pytest.mark.parametrize("prefer_web", [False, True], ids=["c-get", "wado-rs"])
-def test_pull_with_priors(config: PacsConfig, phantom_studies: dict[str, Path], tmp_path: Path,
-                          prefer_web: bool) -> None:
+@pytest.mark.parametrize("how", ["c-get", "c-move", "wado-rs"])
+def test_pull_with_priors(config: PacsConfig, phantom_studies: dict[str, Path], tmp_path: Path, how: str) -> None:
     from inference.imaging import load
 
     cfg = replace(config, local=replace(config.local, archive=str(tmp_path / "archive")))
     current = _study_uid(phantom_studies["current"])
     with Store(tmp_path / "store.db") as store:
-        result = pull(cfg, cfg.node("orthanc"), current, store, priors_years=5, prefer_web=prefer_web)
+        method = RetrieveMethod.C_MOVE if how == "c-move" else RetrieveMethod.C_GET
+        result = pull(cfg, cfg.node("orthanc"), current, store, priors_years=5, prefer_web=how == "wado-rs",
+                      method=method)
         assert result.current.study.study_uid == current and result.current.n_instances == 64
         assert [p.study.study_date for p in result.priors] == [PRIOR_DATE]  # the 2010 study is too old
         for s in result.studies:
