@@ -10,7 +10,7 @@ status; storescp does not fsync). Both dcmtk tools run with ``TCP_NODELAY=1`` (t
 Nagle's algorithm on: ~40 ms per instance, whoever receives). The figure is the wall time of
 ``storescu``, runs alternating, median shown; goal: our throughput >= 0.8x storescp's.
 
-Pull: Orthanc (temporary configuration and storage, loopback ports, DICOMweb plugin) holds
+Pull: Orthanc (temporary configuration and storage, loopback ports, DICOMweb plugin, HTTP basic auth) holds
 LIDC-IDRI-0002 (262 instances); ``viewer.pacs.retrieve.pull`` fetches it into a fresh archive each
 run (priors off), registered in a fresh store; the figure is the wall time of ``pull``. Orthanc runs
 with ``TCP_NODELAY=1`` too (its DCMTK otherwise delays every C-GET sub-operation by ~40 ms).
@@ -143,9 +143,9 @@ def durability_floor(files: list[Path], work: Path, n: int = 100) -> float:
 def pull_times(runs: int, work: Path) -> dict[str, list[float]]:
     from dataclasses import replace
 
-    from pacs_orthanc import Orthanc, free_port
+    from pacs_orthanc import PASSWORD, USER, Orthanc, free_port
 
-    from viewer.pacs.nodes import LocalAE, Node, PacsConfig
+    from viewer.pacs.nodes import Auth, LocalAE, Node, PacsConfig
     from viewer.pacs.retrieve import pull
     from viewer.review.store import Store
 
@@ -157,7 +157,8 @@ def pull_times(runs: int, work: Path) -> dict[str, list[float]]:
     out: dict[str, list[float]] = {"C-GET": [], "WADO-RS": []}
     try:
         pacs.upload(files)
-        node = Node("orthanc", ae_title=pacs.ae_title, port=pacs.dicom_port, web_url=pacs.web_url)
+        node = Node("orthanc", ae_title=pacs.ae_title, port=pacs.dicom_port, web_url=pacs.web_url,
+                    auth=Auth.BASIC, username=USER, secret=PASSWORD)
         base = PacsConfig(LocalAE(ae_title="NODULELENS", min_free_mb=100), (node,))
         for i in range(runs):
             for how, web in (("C-GET", False), ("WADO-RS", True)):

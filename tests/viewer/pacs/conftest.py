@@ -7,9 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pacs_orthanc import ORTHANC, Orthanc, free_port
+from pacs_orthanc import ORTHANC, PASSWORD, USER, Orthanc, free_port
 
-from viewer.pacs.nodes import LocalAE, Node, PacsConfig
+from viewer.pacs.nodes import Auth, LocalAE, Node, PacsConfig
 
 OUR_AE = "NODULELENS"
 PATIENT = "PACS-TEST-0001"
@@ -37,7 +37,7 @@ def config(tmp_path_factory: pytest.TempPathFactory, orthanc: Orthanc, listener_
     local = LocalAE(ae_title=OUR_AE, port=listener_port, archive=str(root / "archive"), quiet_seconds=1.5,
                     min_free_mb=10, timeout_s=20, priors_years=5)
     node = Node("orthanc", ae_title=orthanc.ae_title, host="127.0.0.1", port=orthanc.dicom_port,
-                web_url=orthanc.web_url)
+                web_url=orthanc.web_url, auth=Auth.BASIC, username=USER, secret=PASSWORD)
     return PacsConfig(local, (node,))
 
 

@@ -16,6 +16,9 @@ import requests
 ORTHANC = Path("/usr/sbin/Orthanc")
 DICOMWEB_PLUGIN = Path("/usr/share/orthanc/plugins/libOrthancDicomWeb.so")
 ORTHANC_AE = "TESTPACS"
+#: HTTP basic authentication of the test Orthanc (REST and DICOMweb)
+USER, PASSWORD = "reader", "s3cret-for-tests"
+AUTH = (USER, PASSWORD)
 
 
 def free_port() -> int:
@@ -43,7 +46,8 @@ class Orthanc:
             "DicomPort": self.dicom_port,
             "DicomAet": ORTHANC_AE,
             "RemoteAccessAllowed": False,
-            "AuthenticationEnabled": False,
+            "AuthenticationEnabled": True,
+            "RegisteredUsers": {USER: PASSWORD},
             "DicomCheckCalledAet": True,
             "DicomScuTimeout": 10,
             "DicomScpTimeout": 30,
@@ -82,7 +86,7 @@ class Orthanc:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"Orthanc exited: see {self.log}:\n{self.log.read_text()[-2000:]}")
             try:
-                if requests.get(f"{self.url}/system", timeout=1).ok:
+                if requests.get(f"{self.url}/system", timeout=1, auth=AUTH).ok:
                     return
             except requests.RequestException:
                 pass
@@ -102,13 +106,13 @@ class Orthanc:
 
     # -- REST ---------------------------------------------------------------------------------------
     def get(self, path: str) -> Any:
-        r = requests.get(f"{self.url}{path}", timeout=30)
+        r = requests.get(f"{self.url}{path}", timeout=30, auth=AUTH)
         r.raise_for_status()
         return r.json() if "json" in r.headers.get("content-type", "") else r.content
 
     def post(self, path: str, body: Any, timeout: float = 120) -> Any:
         data = body if isinstance(body, bytes) else json.dumps(body).encode()
-        r = requests.post(f"{self.url}{path}", data=data, timeout=timeout)
+        r = requests.post(f"{self.url}{path}", data=data, timeout=timeout, auth=AUTH)
         r.raise_for_status()
         return r.json() if "json" in r.headers.get("content-type", "") else r.content
 

@@ -29,6 +29,12 @@ def test_echo_by_dimse_and_dicomweb(config: PacsConfig) -> None:
     assert web.ping(node, config.local) >= 0
 
 
+def test_dicomweb_with_a_wrong_password_says_so(config: PacsConfig) -> None:
+    wrong = replace(config.node("orthanc"), secret="wrong")
+    with pytest.raises(RemoteFailure, match="HTTP 401.*Check the user name and password"):
+        web.ping(wrong, config.local)
+
+
 def test_echo_of_a_closed_port_names_the_node(config: PacsConfig) -> None:
     from pacs_orthanc import free_port
 
@@ -106,6 +112,8 @@ def test_cli_nodes_echo_find_pull(config: PacsConfig, orthanc, phantom_studies: 
                                   capsys: pytest.CaptureFixture[str]) -> None:
     import json
 
+    from pacs_orthanc import PASSWORD, USER
+
     from viewer.cli import main
 
     settings = tmp_path / "settings.json"
@@ -113,7 +121,7 @@ def test_cli_nodes_echo_find_pull(config: PacsConfig, orthanc, phantom_studies: 
                                                    "min_free_mb": 10}}))
     s = ["--settings", str(settings)]
     assert main(["pacs", "nodes", "add", "pacs1", "--ae", orthanc.ae_title, "--port", str(orthanc.dicom_port),
-                 "--web-url", orthanc.web_url, *s]) == 0
+                 "--web-url", orthanc.web_url, "--auth", "basic", "--user", USER, "--password", PASSWORD, *s]) == 0
     assert main(["pacs", "nodes", "add", "pacs1", "--ae", "X", "--port", "1", *s]) == 2  # already there
     assert main(["pacs", "nodes", "add", "bad", "--ae", "MUCH-TOO-LONG-AE-TITLE", "--port", "104", *s]) == 2
     assert main(["pacs", "nodes", *s]) == 0
