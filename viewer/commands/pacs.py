@@ -222,7 +222,7 @@ def _push(args: argparse.Namespace) -> int:
 
 def _queue(args: argparse.Namespace) -> int:
     from viewer.pacs.send import Sender
-    from viewer.review.pacs_queue import OutboxState, items
+    from viewer.review.pacs_queue import MAX_ATTEMPTS, OutboxState, items
 
     cfg = _settings(args).load()
     with _store(args) as store:
@@ -230,7 +230,10 @@ def _queue(args: argparse.Namespace) -> int:
             for o in Sender(cfg, store).retry_due(all_pending=True):
                 print(o.line())
         pending = items(store, OutboxState.PENDING)
-        for i in pending:
-            print(f"#{i.seq} {i.kind:<5} {i.sop_uid} -> {i.node}: {i.attempts} attempt(s), {i.last_error}")
-        print(f"{len(pending)} object(s) waiting")
+        abandoned = items(store, OutboxState.ABANDONED)
+        for i in pending + abandoned:
+            print(f"#{i.seq} {i.state.value:<9} {i.kind:<5} {i.sop_uid} -> {i.node}: {i.attempts} attempt(s), "
+                  f"{i.last_error}")
+        print(f"{len(pending)} object(s) waiting, {len(abandoned)} abandoned after {MAX_ATTEMPTS} attempts "
+              "(send them again with `pacs push`)")
     return 1 if pending else 0

@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 
 BACKOFF_S = 15.0
 MAX_BACKOFF_S = 3600.0
+#: after this many failed attempts (about two days with the back-off) an object is no longer retried
+#: automatically: it stays in the queue as ``abandoned`` (listed, audited), never silently dropped
+MAX_ATTEMPTS = 60
 
 
 class OutboxState(Enum):
@@ -96,11 +99,14 @@ def record_attempt(store: "Store", seq: int, ok: bool, status: str, actor: str =
         node, sop, kind, series_uid, attempts = row
         attempts += 1
         wait = min(MAX_BACKOFF_S, BACKOFF_S * 2 ** (attempts - 1))
+        state = OutboxState.SENT if ok else \
+            OutboxState.ABANDONED if attempts >= MAX_ATTEMPTS else OutboxState.PENDING
         c.execute("UPDATE pacs_outbox SET state=?, attempts=?, last_error=?, updated_at=?, next_try_at=? "
-                  "WHERE seq=?", (OutboxState.SENT.value if ok else OutboxState.PENDING.value, attempts,
-                                  "" if ok else status, _iso(now), _iso(now + timedelta(seconds=wait)), seq))
+                  "WHERE seq=?", (state.value, attempts, "" if ok else status, _iso(now),
+                                  _iso(now + timedelta(seconds=wait)), seq))
         store._audit(c, actor, "pacs_send", series_uid, detail={
-            "node": node, "sop_uid": sop, "kind": kind, "ok": ok, "status": status, "attempt": attempts})
+            "node": node, "sop_uid": sop, "kind": kind, "ok": ok, "status": status, "attempt": attempts,
+            "state": state.value})
     store._write("recording a send attempt", tx)
 
 

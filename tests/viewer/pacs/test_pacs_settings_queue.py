@@ -80,3 +80,13 @@ def test_failed_sends_stay_queued_with_back_off(tmp_path: Path) -> None:
         pacs_queue.record_attempt(store, seq, True, "0x0000")
         assert pacs_queue.due(store, now=later + timedelta(days=1)) == []
         assert [i.state for i in pacs_queue.items(store)] == [pacs_queue.OutboxState.SENT]
+
+
+def test_a_send_failing_for_days_is_abandoned_visibly_not_dropped(tmp_path: Path) -> None:
+    with Store(tmp_path / "s.db") as store:
+        [seq] = pacs_queue.enqueue(store, "main", [("/x.dcm", "1.2.3", "seg")])
+        for _ in range(pacs_queue.MAX_ATTEMPTS):
+            pacs_queue.record_attempt(store, seq, False, "refused")
+        [item] = pacs_queue.items(store)
+        assert item.state is pacs_queue.OutboxState.ABANDONED and item.attempts == pacs_queue.MAX_ATTEMPTS
+        assert pacs_queue.due(store, now=datetime(9999, 1, 1, tzinfo=timezone.utc)) == []
