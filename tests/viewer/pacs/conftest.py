@@ -7,13 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pacs_orthanc import ORTHANC, PASSWORD, USER, Orthanc, free_port
+from pacs_orthanc import (CURRENT_DATE, OLD_DATE, ORTHANC, OUR_AE, PASSWORD, PATIENT, PRIOR_DATE, USER, Orthanc,
+                          free_port)
 
 from viewer.pacs.nodes import Auth, LocalAE, Node, PacsConfig
 
-OUR_AE = "NODULELENS"
-PATIENT = "PACS-TEST-0001"
-CURRENT_DATE, PRIOR_DATE, OLD_DATE = "20240605", "20220310", "20100101"
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,10 @@ ORTHANC_AE = "TESTPACS"
 #: HTTP basic authentication of the test Orthanc (REST and DICOMweb)
 USER, PASSWORD = "reader", "s3cret-for-tests"
 AUTH = (USER, PASSWORD)
+#: our AE title in the tests, and the phantom patient with a current study and two earlier ones
+OUR_AE = "NODULELENS"
+PATIENT = "PACS-TEST-0001"
+CURRENT_DATE, PRIOR_DATE, OLD_DATE = "20240605", "20220310", "20100101"
 
 
 def free_port() -> int:

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
-from conftest import OUR_AE, PATIENT
+from pacs_orthanc import OUR_AE, PATIENT
 
 from viewer.pacs.listener import Listener
 from viewer.pacs.nodes import PacsConfig

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import CURRENT_DATE, OLD_DATE, PATIENT, PRIOR_DATE
+from pacs_orthanc import CURRENT_DATE, OLD_DATE, PATIENT, PRIOR_DATE
 
 from viewer.pacs import dimse, web
 from viewer.pacs.errors import NodeUnreachable, RemoteFailure
@@ -161,9 +161,10 @@ def test_query_pacs_dialog_searches_and_pulls_onto_the_worklist(qtbot, config: P
     qtbot.addWidget(win)
     win.resize(1100, 750)
     win.show()
-    with Store(tmp_path / "store.db") as store:
-        review = install_review(win, store, review_settings)
-        pacs = install_pacs(win, review, PacsSettings(JsonBackend(settings_file)))
+    store = Store(tmp_path / "store.db")
+    review = install_review(win, store, review_settings)
+    pacs = install_pacs(win, review, PacsSettings(JsonBackend(settings_file)))
+    try:
         assert "PACS listener: off" in pacs.status.text()
         dialog = pacs.open_query()
         qtbot.waitExposed(dialog)
@@ -192,5 +193,9 @@ def test_query_pacs_dialog_searches_and_pulls_onto_the_worklist(qtbot, config: P
         pacs.listen_action.setChecked(False)
         assert pacs.status.text() == "PACS listener: off"
         dialog.close()
+    finally:  # nothing of this window may fire after its store is closed
         pacs.close()
-    win.close()
+        for timer in (review.worklist_timer, review.retry_timer):
+            timer.stop()
+        win.close()
+        store.close()
