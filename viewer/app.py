@@ -43,6 +43,7 @@ def run(path: str | None = None, series_uid: str | None = None, layout: str = "2
     from viewer.controllers.export import install_export
     from viewer.controllers.review_setup import setup_review
     from viewer.widgets.patient_docks import install_patient_panel
+    from viewer.widgets.pacs_actions import install_pacs
 
     win = MainWindow()
     win.set_layout(layout)
@@ -51,6 +52,8 @@ def run(path: str | None = None, series_uid: str | None = None, layout: str = "2
     install_detection(win, review, auto=auto_detect)
     install_export(win, review)
     install_patient_panel(win, review)
+    if review is not None:
+        install_pacs(win, review)
     if path is None:
         win.open_demo()
     else:

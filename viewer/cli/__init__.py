@@ -26,6 +26,8 @@ COMMANDS: dict[str, str] = {
     "screen": "screen",
     "export": "export",
     "readers": "readers",
+    "pacs": "pacs",
+    "listen": "listen",
 }
 
 

@@ -109,8 +109,38 @@ CREATE TRIGGER clinical_inputs_no_delete BEFORE DELETE ON clinical_inputs
     BEGIN SELECT RAISE(ABORT, 'clinical inputs are append-only'); END;
 """
 
+#: PACS: objects queued for sending (kept until sent; retried after a restart) and the series
+#: received by the listener or pulled from a node (the worklist's "received" source).
+_V_PACS = """
+CREATE TABLE pacs_outbox (
+    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+    node            TEXT NOT NULL,
+    file_path       TEXT NOT NULL,
+    sop_uid         TEXT NOT NULL,
+    kind            TEXT NOT NULL,
+    series_uid      TEXT,
+    state           TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'abandoned')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    last_error      TEXT NOT NULL DEFAULT '',
+    created_at      TEXT NOT NULL,
+    updated_at      TEXT NOT NULL,
+    next_try_at     TEXT NOT NULL
+);
+CREATE INDEX pacs_outbox_due ON pacs_outbox(state, next_try_at);
+CREATE TABLE pacs_received (
+    series_uid      TEXT PRIMARY KEY,
+    study_uid       TEXT NOT NULL,
+    patient_id      TEXT NOT NULL DEFAULT '',
+    source          TEXT NOT NULL,
+    origin          TEXT NOT NULL DEFAULT '',
+    folder          TEXT NOT NULL,
+    n_instances     INTEGER NOT NULL DEFAULT 0,
+    received_at     TEXT NOT NULL
+);
+"""
+
 #: MIGRATIONS[n - 1] brings the schema from version n - 1 to n.
-MIGRATIONS: tuple[str, ...] = (_V1, _V_CLINICAL)
+MIGRATIONS: tuple[str, ...] = (_V1, _V_CLINICAL, _V_PACS)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 #: tables every version >= 1 has; used to tell a foreign SQLite file from ours.
