@@ -15,6 +15,9 @@ from types import ModuleType
 from viewer.review.errors import ScreeningError
 
 INSTALL_FIX = "Install the cluster extra: pip install 'nodulelens[cluster]' (or screen without --ray)"
+JOIN_FIX = ("Check that it runs (`ray status --address ADDRESS`) and give its head's HOST:PORT; a cluster "
+            "started with `ray start` uses token authentication: set RAY_AUTH_MODE=token here too, with "
+            "the cluster's token in ~/.ray/auth_token or RAY_AUTH_TOKEN")
 
 
 class ClusterError(ScreeningError):
@@ -90,14 +93,14 @@ def connect(address: str) -> ModuleType:
         if address == "auto":
             try:
                 ray.init(address="auto", log_to_driver=False)
-            except ConnectionError:  # no cluster on this machine: a private one for this run
-                ray.init(include_dashboard=False, log_to_driver=False)
+            except ConnectionError as exc:
+                if "could not find any running ray instance" not in str(exc).lower():
+                    raise  # there is a cluster here, but it refused us: say so, don't start another
+                ray.init(address="local", include_dashboard=False, log_to_driver=False)  # private, this run
         else:
             ray.init(address=address, log_to_driver=False)
     except (ConnectionError, ValueError, RuntimeError) as exc:
-        raise ClusterError(address, f"cannot join the Ray cluster ({exc})",
-                           "Start it with `ray start --head` and give its address, "
-                           "or use --ray auto for this machine alone") from exc
+        raise ClusterError(address, f"cannot join the Ray cluster ({exc})", JOIN_FIX) from exc
     return ray
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from inference.imaging.dicom_writer import write_series
 from inference.phantom import NoduleSpec, make_phantom
 
-SHAPE_ZYX = (32, 80, 80)
+SHAPE_ZYX = (24, 64, 64)
 SPACING_ZYX = (2.5, 2.5, 2.5)
 CORRUPT = "zz-corrupt"
 

@@ -40,7 +40,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(400)]
 
 @pytest.fixture(scope="module")
 def ray_address() -> str:
-    ctx = ray.init(num_cpus=2, num_gpus=0, include_dashboard=False, log_to_driver=False,
+    ctx = ray.init(address="local", num_cpus=2, num_gpus=0, include_dashboard=False, log_to_driver=False,
                    object_store_memory=100 * 2**20, _node_ip_address="127.0.0.1")
     yield ctx.address_info["gcs_address"]
     ray.shutdown()
