@@ -25,7 +25,7 @@ class ScreenBar:
         self._last_decile = -1
         self.bar = tqdm(total=total, unit="scan", desc="screen", file=self.stream, dynamic_ncols=True,
                         mininterval=0.5, disable=not self.tty,
-                        bar_format="{l_bar}{bar}| {n:.1f}/{total} [{elapsed}<{remaining}] {postfix}")
+                        bar_format="{l_bar}{bar}| {n:.1f}/{total} [{elapsed}<{remaining}]{postfix}")
         if skipped:
             self.bar.set_postfix_str(f"{skipped} already stored")
 

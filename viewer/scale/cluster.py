@@ -70,6 +70,13 @@ class PoolShape:
     cluster_cpus: float
     cluster_gpus: float
 
+    @property
+    def fit(self) -> int:
+        """How many such workers the cluster holds at once."""
+        if self.num_gpus:
+            return int(math.floor(self.cluster_gpus / self.num_gpus + 1e-9))
+        return int(self.cluster_cpus // self.num_cpus) if self.num_cpus else self.workers
+
     def line(self) -> str:
         each = f"{self.num_gpus:g} GPU" if self.num_gpus else f"{self.num_cpus:g} CPU"
         return (f"{self.workers} worker(s), {each} each, on a cluster of {self.cluster_cpus:g} CPU "

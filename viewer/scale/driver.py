@@ -48,6 +48,8 @@ def screen_on_ray(p: Plan, store: Store, opts: RayOptions, *, log: Log | None = 
     if shape.num_gpus == 0 and opts.gpus_per_scan:
         say("the Ray cluster has no GPU: screening on CPU")
     say(f"Ray: {shape.line()}")
+    if shape.workers > shape.fit:
+        say(f"only {shape.fit} worker(s) fit on the cluster at once; the others wait for resources")
     run = RunTracker.start(store, p.root, Engine.RAY, shape.workers, len(p.jobs), len(p.skipped))
     pool = Pool(ray, shape, opts, say)
     outcomes: list[Outcome] = list(p.skipped)

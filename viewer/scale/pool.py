@@ -53,22 +53,23 @@ class Pool:
         self.starting[handle.info.remote()] = _Starting(handle, self._clock())
 
     def start(self, n: int) -> list[Worker]:
-        """Start ``n`` workers and wait until they have loaded the model (at most start_timeout_s).
-        Those that did not come up in time are given back; none at all is a :class:`ClusterError`."""
+        """Start ``n`` workers and wait (at most start_timeout_s) until the first has loaded the model;
+        the others go on starting in the background (:meth:`adopt`). None at all is a
+        :class:`ClusterError`."""
         for _ in range(n):
             self.spawn()
         deadline = self._clock() + self.opts.start_timeout_s
         ready: list[Worker] = []
-        while self.starting and self._clock() < deadline:
+        while not ready and self.starting and self._clock() < deadline:
             done, _ = self.ray.wait(list(self.starting), num_returns=1,
                                     timeout=max(0.1, min(5.0, deadline - self._clock())))
             for ref in done:
                 w = self.adopt(ref)
                 if w is not None:
                     ready.append(w)
-        for ref in list(self.starting):
-            self._give_up(ref, f"not started within {self.opts.start_timeout_s:g} s (cluster busy?)")
         if not ready:
+            for ref in list(self.starting):
+                self._give_up(ref, f"not started within {self.opts.start_timeout_s:g} s (cluster busy?)")
             why = self.start_errors[0] if self.start_errors else "no worker started"
             raise ClusterError("the Ray cluster", f"could not start a screening worker: {why}",
                                "Check the model (`nodulelens models list`), the nodes' resources and that "

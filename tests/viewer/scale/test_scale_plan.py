@@ -20,6 +20,8 @@ def test_gpu_cluster_gets_fractional_gpu_workers() -> None:
     assert (shape.workers, shape.num_gpus, shape.num_cpus) == (8, 0.25, 1.0)
     assert pool_shape({"CPU": 32.0, "GPU": 2.0}, RayOptions()).workers == 2  # one GPU each by default
     assert pool_shape({"CPU": 32.0, "GPU": 2.0}, RayOptions(workers=3, gpus_per_scan=0.5)).workers == 3
+    crowded = pool_shape({"CPU": 32.0, "GPU": 1.0}, RayOptions(workers=2))
+    assert (crowded.workers, crowded.fit) == (2, 1)  # the second waits for the GPU
 
 
 def test_cpu_cluster_ignores_the_gpu_share_and_sizes_by_threads() -> None:
