@@ -74,3 +74,25 @@ def test_ray_asked_for_without_ray_says_how_to_install(tmp_path: Path, capsys: p
     err = capsys.readouterr().err.strip()
     assert "needs the 'ray' package" in err and "pip install 'nodulelens[cluster]'" in err
     assert len(err.splitlines()) == 1
+
+
+def test_a_store_from_before_screening_runs_opens_with_its_rows_unchanged(tmp_path: Path) -> None:
+    import sqlite3
+
+    from viewer.review import schema
+
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    for statement in schema._statements(schema.MIGRATIONS[0]):  # the first schema, as shipped before
+        conn.execute(statement)
+    conn.execute("PRAGMA user_version = 1")
+    conn.execute("INSERT INTO studies VALUES ('1.2', 'P1', '', '', '', '2025-01-01T00:00:00+00:00')")
+    conn.execute("INSERT INTO series (series_uid, study_uid, scan_path, created_at, screen_state, n_findings) "
+                 "VALUES (?, '1.2', '/scans/a', '2025-01-01T00:00:00+00:00', 'screened', 2)", (SERIES,))
+    conn.commit()
+    conn.close()
+    with Store(path) as store:
+        row = store.series_row(SERIES)
+        assert (row["scan_path"], row["screen_state"], row["n_findings"]) == ("/scans/a", "screened", 2)
+        assert placement(store, SERIES) is None and runs(store) == []
+        assert store.is_screened(SERIES)
