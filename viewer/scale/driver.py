@@ -126,10 +126,12 @@ class _Scheduler:
 
     def _collect(self, ref: Any) -> None:
         f = self.flights.pop(ref)
+        x = self.ray.exceptions
         try:
             res: ScanResult = self.ray.get(ref)
-        except self.ray.exceptions.RayActorError:
+        except (x.RayActorError, x.WorkerCrashedError, x.OutOfMemoryError, x.NodeDiedError) as exc:
             cause = (f"ran longer than {self.opts.scan_timeout_s:g} s" if ref in self.timed_out
+                     else "its worker ran out of memory" if isinstance(exc, x.OutOfMemoryError)
                      else "its worker process died")
             self.timed_out.discard(ref)
             self.pool.discard(f.worker)
