@@ -139,8 +139,33 @@ CREATE TABLE pacs_received (
 );
 """
 
+#: Screening runs: where each series was screened (device, node, seconds, run) and one row per
+#: run with its progress figures (kept up to date while results arrive; see viewer.review.screen_runs).
+_V_SCREEN_RUN = """
+ALTER TABLE series ADD COLUMN screen_device TEXT;
+ALTER TABLE series ADD COLUMN screen_node TEXT;
+ALTER TABLE series ADD COLUMN screen_seconds REAL;
+ALTER TABLE series ADD COLUMN screen_run INTEGER;
+CREATE TABLE screen_runs (
+    run_id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    root            TEXT NOT NULL,
+    engine          TEXT NOT NULL,
+    workers         INTEGER NOT NULL DEFAULT 1,
+    total           INTEGER NOT NULL DEFAULT 0,
+    done            INTEGER NOT NULL DEFAULT 0,
+    failed          INTEGER NOT NULL DEFAULT 0,
+    skipped         INTEGER NOT NULL DEFAULT 0,
+    per_minute      REAL,
+    eta_seconds     REAL,
+    state           TEXT NOT NULL DEFAULT 'running',
+    started_at      TEXT NOT NULL,
+    updated_at      TEXT NOT NULL,
+    finished_at     TEXT
+);
+"""
+
 #: MIGRATIONS[n - 1] brings the schema from version n - 1 to n.
-MIGRATIONS: tuple[str, ...] = (_V1, _V_CLINICAL, _V_PACS)
+MIGRATIONS: tuple[str, ...] = (_V1, _V_CLINICAL, _V_PACS, _V_SCREEN_RUN)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 #: tables every version >= 1 has; used to tell a foreign SQLite file from ours.

@@ -1,11 +1,15 @@
 """Batch screening: every CT series under a folder → detection + analysis → the store. Qt-free.
 
-:func:`screen_folder` walks the tree, registers each CT series, skips those already screened
-(unless ``force``), hands the rest one by one to a ``detect`` function (the CLI passes one that
-calls :class:`inference.service.client.InferenceClient`, so torch stays in the worker process),
-stores the findings and the screening summary, and flags a study when its most suspicious finding
-passes the model's operating point or has Lung-RADS 3 or higher. A series that fails is recorded
-with its error and skipped; a store that cannot be written stops the run (nothing is lost).
+:func:`plan` walks the tree, registers each CT series and sets aside those already screened
+(unless ``force``); :func:`screen_jobs` hands the rest one by one to a ``detect`` function (the CLI
+passes one that calls :class:`inference.service.client.InferenceClient`, so torch stays in the
+worker process); :func:`screen_folder` does both. :func:`screen_one` screens ONE series into the
+store (a received PACS series, a single folder). :func:`record_detection` / :func:`record_failure`
+store a result however it was computed (the Ray driver in :mod:`viewer.scale` uses them too), and
+flag a study when its most suspicious finding passes the model's operating point or has Lung-RADS
+3 or higher. A series that fails is recorded with its error and skipped; a store that cannot be
+written stops the run (nothing is lost). Every run keeps its progress figures in the store
+(:mod:`viewer.review.screen_runs`).
 """
 
 from __future__ import annotations
@@ -13,11 +17,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 from inference.detection.finding import Finding, ModelInfo
 from viewer.review import codec
 from viewer.review.errors import ScreeningError, StoreWriteError
+from viewer.review.screen_runs import Engine, RunFigures, RunState, RunTracker, ScanPlacement
 from viewer.review.store import Store
 
 #: Lung-RADS category from which a study is flagged whatever the detector's score
@@ -45,13 +51,21 @@ class Detection:
     threshold: float
     saliency_files: dict[str, str] = field(default_factory=dict)
     study_uid: str = ""
+    placement: ScanPlacement | None = None  # the device (and node) it ran on, and how long it took
+    warnings: tuple[str, ...] = ()
+
+
+class ScreenState(StrEnum):
+    SCREENED = "screened"
+    SKIPPED = "skipped"
+    FAILED = "failed"
 
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
     series_uid: str
     folder: str
-    state: str  # "screened", "skipped", "failed"
+    state: ScreenState
     flagged: bool = False
     n_findings: int = 0
     error: str = ""
@@ -66,7 +80,7 @@ class Summary:
     def scans(self) -> int:
         return len(self.outcomes)
 
-    def count(self, state: str) -> int:
+    def count(self, state: ScreenState | str) -> int:
         return sum(o.state == state for o in self.outcomes)
 
     @property
@@ -74,8 +88,9 @@ class Summary:
         return sum(o.flagged for o in self.outcomes)
 
     def line(self) -> str:
-        return (f"{self.scans} scan(s): {self.count('screened')} screened, {self.count('skipped')} "
-                f"already screened (skipped), {self.flagged} flagged, {self.count('failed')} failed")
+        return (f"{self.scans} scan(s): {self.count(ScreenState.SCREENED)} screened, "
+                f"{self.count(ScreenState.SKIPPED)} already screened (skipped), {self.flagged} flagged, "
+                f"{self.count(ScreenState.FAILED)} failed")
 
 
 def is_flagged(findings: tuple[Finding, ...] | list[Finding],
@@ -150,59 +165,138 @@ class Eta:
 
 Progress = Callable[[float, str], None]
 Detect = Callable[[SeriesJob, Progress], Detection]
+Log = Callable[[str], None]
+OnResult = Callable[[Outcome, RunFigures], None]
 
 
-def screen_folder(root: str | Path, store: Store, detect: Detect, *, force: bool = False,
-                  progress: Progress | None = None, log: Callable[[str], None] | None = None,
-                  actor: str = "screening") -> Summary:
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What a run has to do: ``jobs`` to screen; ``skipped`` outcomes of those already stored."""
+
+    root: str
+    jobs: tuple[SeriesJob, ...]
+    skipped: tuple[Outcome, ...]
+    notes: tuple[str, ...] = ()
+
+
+def _quiet(_line: str) -> None:
+    pass
+
+
+def _no_progress(_fraction: float, _message: str = "") -> None:
+    pass
+
+
+def plan(root: str | Path, store: Store, *, force: bool = False, log: Log | None = None,
+         actor: str = "screening") -> Plan:
+    """Find and register every CT series under ``root``; set aside those already screened (all of
+    them unless ``force``; reviewed ones always)."""
     jobs, notes = find_series(root)
-    say = log or (lambda _m: None)
+    say = log or _quiet
     for n in notes:
         say(n)
-    outcomes: list[Outcome] = []
-    for i, job in enumerate(jobs):
-        def sub(fraction: float, message: str = "", _i: int = i) -> None:
-            if progress is not None:
-                progress((_i + min(1.0, max(0.0, fraction))) / len(jobs), f"{_i + 1}/{len(jobs)} {message}")
+    todo: list[SeriesJob] = []
+    skipped: list[Outcome] = []
+    for job in jobs:
         if job.study_uid:
             store.add_series(job.study_uid, job.series_uid, job.folder, actor=actor,
                              patient_id=job.patient_id, description=job.description,
                              n_slices=job.n_slices)
-        if not force and store.is_screened(job.series_uid):
+        if store.is_screened(job.series_uid) and (not force or store.decisions(job.series_uid)):
             row = store.series_row(job.series_uid)
-            outcomes.append(Outcome(job.series_uid, job.folder, "skipped", bool(row["flagged"]),
-                                    row["n_findings"]))
-            say(f"{job.folder}: already screened, skipped (use --force to screen again)")
-            sub(1.0, "skipped")
+            skipped.append(Outcome(job.series_uid, job.folder, ScreenState.SKIPPED, bool(row["flagged"]),
+                                   row["n_findings"]))
+            say(f"{job.folder}: already reviewed; not screened again" if force else
+                f"{job.folder}: already screened, skipped (use --force to screen again)")
             continue
-        if force and store.is_screened(job.series_uid) and store.decisions(job.series_uid):
-            row = store.series_row(job.series_uid)
-            outcomes.append(Outcome(job.series_uid, job.folder, "skipped", bool(row["flagged"]),
-                                    row["n_findings"]))
-            say(f"{job.folder}: already reviewed; not screened again")
-            continue
-        outcomes.append(_screen_one(job, store, detect, sub, say, actor))
+        todo.append(job)
+    return Plan(str(Path(root).resolve()), tuple(todo), tuple(skipped), tuple(notes))
+
+
+def screen_folder(root: str | Path, store: Store, detect: Detect, *, force: bool = False,
+                  progress: Progress | None = None, log: Log | None = None,
+                  actor: str = "screening", on_result: OnResult | None = None) -> Summary:
+    """Screen every CT series under ``root`` one after another in this process (see :func:`plan`)."""
+    return screen_jobs(plan(root, store, force=force, log=log, actor=actor), store, detect,
+                       progress=progress, log=log, actor=actor, on_result=on_result)
+
+
+def screen_jobs(p: Plan, store: Store, detect: Detect, *, progress: Progress | None = None,
+                log: Log | None = None, actor: str = "screening",
+                on_result: OnResult | None = None) -> Summary:
+    """Screen the planned series one after another; the run's figures go to the store."""
+    run = RunTracker.start(store, p.root, Engine.SINGLE, 1, len(p.jobs), len(p.skipped))
+    outcomes: list[Outcome] = list(p.skipped)
+    n = len(p.jobs)
+    state = RunState.INTERRUPTED
+    try:
+        for i, job in enumerate(p.jobs):
+            def sub(fraction: float, message: str = "", _i: int = i) -> None:
+                if progress is not None:
+                    progress((_i + min(1.0, max(0.0, fraction))) / n, f"{_i + 1}/{n} {message}")
+            outcome = screen_one(job, store, detect, progress=sub, log=log, actor=actor, run=run)
+            outcomes.append(outcome)
+            if on_result is not None:
+                on_result(outcome, run.figures())
+        state = RunState.FINISHED
+    finally:
+        run.finish(state)
     if progress is not None:
         progress(1.0, "done")
-    return Summary(tuple(outcomes), tuple(notes))
+    return Summary(tuple(outcomes), p.notes)
 
 
-def _screen_one(job: SeriesJob, store: Store, detect: Detect, sub: Progress,
-                say: Callable[[str], None], actor: str) -> Outcome:
+def screen_one(job: SeriesJob, store: Store, detect: Detect, *, progress: Progress | None = None,
+               log: Log | None = None, actor: str = "screening", run: RunTracker | None = None) -> Outcome:
+    """Detect in ONE series and store the result (or the failure, with its typed error)."""
+    say = log or _quiet
+    t0 = time.perf_counter()
     try:
-        d = detect(job, sub)
+        d = detect(job, progress or _no_progress)
     except StoreWriteError:
         raise
     except Exception as exc:  # a bad series must not stop the batch: record it and go on
-        msg = f"{type(exc).__name__}: {exc}"
-        if job.study_uid:
-            store.record_screen_failure(job.series_uid, msg, actor)
-        say(f"{job.folder}: FAILED, skipped: {msg}")
-        return Outcome(job.series_uid, job.folder, "failed", error=msg)
+        return record_failure(job, store, f"{type(exc).__name__}: {exc}", actor=actor, run=run, log=say,
+                              placement=ScanPlacement("", "", time.perf_counter() - t0))
+    if d.placement is None or d.placement.seconds is None:
+        where = d.placement or ScanPlacement("")
+        d = _with_placement(d, ScanPlacement(where.device, where.node, time.perf_counter() - t0))
+    return record_outcome(job, store, d, actor=actor, run=run, log=say)
+
+
+def _with_placement(d: Detection, where: ScanPlacement) -> Detection:
+    from dataclasses import replace
+    return replace(d, placement=where)
+
+
+def record_outcome(job: SeriesJob, store: Store, d: Detection, *, actor: str = "screening",
+                   run: RunTracker | None = None, log: Log | None = None) -> Outcome:
+    """Store one series' findings, its flag and where it ran; advance the run's figures."""
+    say = log or _quiet
+    for w in d.warnings:
+        say(f"{job.folder}: note: {w}")
     if not job.study_uid and d.study_uid:
         store.add_series(d.study_uid, job.series_uid, job.folder, actor=actor,
                          description=job.description, n_slices=job.n_slices)
+    if run is not None and d.placement is not None:
+        run.stamp(job.series_uid, d.placement)
     flagged, rads = record_detection(store, job.series_uid, d, actor)
+    if run is not None:
+        run.advance(ok=True)
     say(f"{job.folder}: {len(d.findings)} finding(s){', FLAGGED' if flagged else ''}"
         f"{f', Lung-RADS {rads}' if rads else ''}")
-    return Outcome(job.series_uid, job.folder, "screened", flagged, len(d.findings))
+    return Outcome(job.series_uid, job.folder, ScreenState.SCREENED, flagged, len(d.findings))
+
+
+def record_failure(job: SeriesJob, store: Store, error: str, *, actor: str = "screening",
+                   run: RunTracker | None = None, log: Log | None = None,
+                   placement: ScanPlacement | None = None) -> Outcome:
+    """Record that one series could not be screened (``error`` names the typed error); the run goes on."""
+    if job.study_uid:
+        if run is not None and placement is not None:
+            run.stamp(job.series_uid, placement)
+        store.record_screen_failure(job.series_uid, error, actor)
+    if run is not None:
+        run.advance(ok=False)
+    (log or _quiet)(f"{job.folder}: FAILED, skipped: {error}")
+    return Outcome(job.series_uid, job.folder, ScreenState.FAILED, error=error)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import threading
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -138,9 +137,8 @@ def test_absent_cuda_is_a_typed_error_at_start():
 
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
-    with InferenceClient(model="classical", device="cuda") as c:
-        with pytest.raises(ServiceError) as err:
-            c.start()
+    with InferenceClient(model="classical", device="cuda") as c, pytest.raises(ServiceError) as err:
+        c.start()
     assert "--device cpu" in str(err.value)
 
 

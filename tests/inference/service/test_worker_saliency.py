@@ -51,7 +51,7 @@ def test_saliency_files_come_back_for_the_top_findings(client, tmp_path):
         assert path.startswith(str(out)) and path.endswith(f"{fid}.npz")
         sal = load_saliency(path)
         assert sal.voxels.dtype == np.float32
-        assert 0.0 <= sal.voxels.min() and sal.voxels.max() <= 1.0
+        assert sal.voxels.min() >= 0.0 and sal.voxels.max() <= 1.0
         centre = next(f.center for f in reply.findings if f.finding_id == fid)
         lo, hi = sal.world_bounds()
         assert np.all(lo - 1 <= centre) and np.all(centre <= hi + 1)  # the crop surrounds its finding

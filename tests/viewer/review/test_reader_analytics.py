@@ -178,19 +178,23 @@ def test_custom_score_bands(scripted, tmp_path: Path, capsys):
     assert "increasing scores" in capsys.readouterr().err
 
 
-def test_a_store_from_before_the_clinical_migration_is_upgraded_and_read(tmp_path: Path, capsys):
+def test_a_store_from_before_the_clinical_migration_is_upgraded_and_read(tmp_path: Path, capsys, monkeypatch):
     import sqlite3
 
     from viewer.review import schema
 
     db = tmp_path / "old.db"
-    with Store(db) as store:
-        store.add_series("1.2.3", "1.2.3.4", "/data/old", actor="screening")
-        store.record_screening("1.2.3.4", [_f("x1", (0.0, 0.0, 0.0), 0.9)], MODEL, flagged=False,
-                               highest_lung_rads="2", highest_risk=0.01)
-    with sqlite3.connect(db) as c:  # back to the schema before clinical_inputs existed
-        c.execute("DROP TABLE clinical_inputs")
-        c.execute(f"PRAGMA user_version = {schema.MIGRATIONS.index(schema._V_CLINICAL)}")
+    before = schema.MIGRATIONS.index(schema._V_CLINICAL)
+    with monkeypatch.context() as m:  # the store as a release before clinical_inputs wrote it
+        m.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:before])
+        m.setattr(schema, "SCHEMA_VERSION", before)
+        with Store(db) as store:
+            store.add_series("1.2.3", "1.2.3.4", "/data/old", actor="screening")
+            store.record_screening("1.2.3.4", [_f("x1", (0.0, 0.0, 0.0), 0.9)], MODEL, flagged=False,
+                                   highest_lung_rads="2", highest_risk=0.01)
+    with sqlite3.connect(db) as c:
+        assert c.execute("PRAGMA user_version").fetchone()[0] == before
+        assert not c.execute("SELECT name FROM sqlite_master WHERE name = 'clinical_inputs'").fetchall()
     assert main(["readers", "--db", str(db), "--out", str(tmp_path / "out")]) == 0
     assert "1 screened series in the store" in capsys.readouterr().out
     with sqlite3.connect(db) as c:
