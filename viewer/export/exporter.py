@@ -28,10 +28,10 @@ from inference.imaging.volume import Volume
 from viewer.export import json_export, luna_csv
 from viewer.export.deid import DeidReport, Deidentifier
 from viewer.export.errors import ExportError, UnknownFormat
-from viewer.export.identity import reported_findings
+from viewer.export.plan import ExportPlan, build_plan
 from viewer.export.pmap import build_parametric_maps
 from viewer.export.seg import build_seg
-from viewer.export.source import load_source
+from viewer.export.source import SourceSeries, load_source
 from viewer.export.sr import UnsignedExportWarning, build_sr
 from viewer.review.model import AuditEntry, Decision, DecisionRecord, ReviewedStudy
 
@@ -79,10 +79,11 @@ def export_study(inputs: ExportInputs, fmt: ExportFormat | str, out: str | Path,
     out = Path(out)
     deid = Deidentifier() if deidentify else None
     left_out: list[str] = []
+    plan = build_plan(inputs.study, inputs.volume, inputs.masks, _edited(inputs.decisions))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UnsignedExportWarning)
         if fmt in (ExportFormat.SR, ExportFormat.SEG, ExportFormat.PMAP):
-            files = _dicom(inputs, fmt, out, deid, left_out)
+            files = _dicom(inputs, plan, fmt, out, deid, left_out)
         elif fmt is ExportFormat.CSV:
             files = [_csv(inputs.study, out, reviewed_csv, deid)]
         else:
@@ -100,41 +101,56 @@ def export_study(inputs: ExportInputs, fmt: ExportFormat | str, out: str | Path,
                         dict(deid.uid_map) if deid else {})
 
 
-def _dicom(inputs: ExportInputs, fmt: ExportFormat, out: Path, deid: Deidentifier | None,
-           left_out: list[str]) -> list[Path]:
+def _dicom(inputs: ExportInputs, plan: ExportPlan, fmt: ExportFormat, out: Path,
+           deid: Deidentifier | None, left_out: list[str]) -> list[Path]:
     study = inputs.study
-    if inputs.volume is None:
-        raise ExportError(study.study_instance_uid, "DICOM export needs the source scan",
-                          "Open the scan (or give the study's scan path) and export again")
-    source = load_source(inputs.volume, study.scan_path or study.study_instance_uid)
+    source = _source(inputs)
     objects: list[tuple[str, Dataset]] = []
-    ids = {r.finding_id for r in reported_findings(study)}
+    ids = plan.ids
     have_all_masks = bool(ids) and ids <= set(inputs.masks)
-    if fmt is ExportFormat.SR and ids and not have_all_masks:
+    if fmt is ExportFormat.SR and not ids:
+        left_out.append("no SEG: the study has no accepted or reviewer-added nodule; the SR says "
+                        "that no lung nodule is reported")
+    elif fmt is ExportFormat.SR and not have_all_masks:
         left_out.append("no SEG: no nodule mask for finding(s) " + ", ".join(sorted(ids - set(inputs.masks)))
                         + "; the SR gives each nodule's region as 3D coordinates")
-    seg = build_seg(study, source, inputs.masks) if fmt is ExportFormat.SEG or (
+    seg = build_seg(plan, source, inputs.masks) if fmt is ExportFormat.SEG or (
         fmt is ExportFormat.SR and have_all_masks) else None
     saliency = inputs.saliency
     if fmt is ExportFormat.SR:  # only the maps the SR references: its AI findings' scores
-        ai_reported = {r.finding_id for r in reported_findings(study) if not r.added_by_reviewer}
+        ai_reported = {n.finding_id for n in plan.nodules if not n.added_by_reviewer}
         saliency = {fid: v for fid, v in saliency.items() if fid in ai_reported}
     maps = build_parametric_maps(study, source, saliency) if fmt is not ExportFormat.SEG else {}
     if fmt is ExportFormat.PMAP and not maps:
         raise ExportError(study.study_instance_uid, "no finding has a saliency map",
                           "Run detection with saliency (Grad-CAM) and export again")
     if fmt is ExportFormat.SR:
-        objects.append(("sr", build_sr(study, source, seg, maps, _edited(inputs.decisions))))
+        objects.append(("sr", build_sr(plan, source, seg, maps)))
     if seg is not None:
         objects.append(("seg", seg))
     objects += [(f"pm_{_safe(fid)}", ds) for fid, ds in maps.items()]
     folder = out.parent if (fmt is ExportFormat.SEG and out.suffix == ".dcm") else out
+    return write_objects(objects, folder, deid, single=out if folder is not out else None)
+
+
+def _source(inputs: ExportInputs) -> SourceSeries:
+    study = inputs.study
+    if inputs.volume is None:
+        raise ExportError(study.study_instance_uid, "DICOM export needs the source scan",
+                          "Open the scan (or give the study's scan path) and export again")
+    return load_source(inputs.volume, study.scan_path or study.study_instance_uid)
+
+
+def write_objects(objects: Sequence[tuple[str, Dataset]], folder: Path, deid: Deidentifier | None,
+                  single: Path | None = None) -> list[Path]:
+    """Write datasets as ``folder/<name>.dcm`` (or the one file ``single``), de-identified first
+    when ``deid`` is given."""
     folder.mkdir(parents=True, exist_ok=True)
     files = []
     for name, ds in objects:
         if deid is not None:
             ds = deid.apply(ds, name)
-        path = out if folder is not out else folder / f"{name}.dcm"
+        path = single if single is not None else folder / f"{name}.dcm"
         ds.save_as(path, enforce_file_format=True)
         files.append(path)
     return files

@@ -73,3 +73,33 @@ def device_uid(model) -> str:
     """A stable UID for one model version (derived from its manifest hash)."""
     return generate_uid(entropy_srcs=["nodulelens-model", model.model_id, model.version,
                                       model.manifest_sha256])
+
+
+_TITLES = {"dr", "dr.", "prof", "prof.", "mr", "mr.", "mrs", "mrs.", "ms", "ms."}
+
+
+def person_name(text: str) -> str:
+    """A DICOM person name (``Family^Given^Middle^Prefix``) from what a reviewer typed.
+
+    "Jane Doe" → "Doe^Jane"; "Doe, Jane" → "Doe^Jane"; "Dr. Jane A. Doe" → "Doe^Jane^A.^Dr.";
+    a name already in DICOM form is kept; a single word is the family name. The free text itself
+    stays where a display name is wanted (PDF, JSON)."""
+    text = " ".join(text.split())
+    if not text or "^" in text:
+        return text[:64]
+    prefix = ""
+    words = text.replace(",", " , ").split()
+    if words and words[0].lower() in _TITLES:
+        prefix = words.pop(0)
+    if "," in words:
+        cut = words.index(",")
+        family, rest = " ".join(words[:cut]), [w for w in words[cut + 1:] if w != ","]
+    else:
+        words = [w for w in words if w != ","]
+        family, rest = (words[-1], words[:-1]) if words else ("", [])
+    given = rest[0] if rest else ""
+    middle = " ".join(rest[1:])
+    parts = [family, given, middle, prefix]
+    while parts and not parts[-1]:
+        parts.pop()
+    return "^".join(parts)[:64]

@@ -72,7 +72,7 @@ def load_source(volume: Volume, subject: str = "") -> SourceSeries:
         raise SourceFilesMissing(subject, missing)
     cache: dict[str, Dataset] = {}
     datasets = []
-    for path, uid in zip(files, info.sop_instance_uids):
+    for path, uid in zip(files, info.sop_instance_uids, strict=True):
         ds = cache.get(path)
         if ds is None:
             try:
