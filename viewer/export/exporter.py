@@ -87,7 +87,7 @@ def export_study(inputs: ExportInputs, fmt: ExportFormat | str, out: str | Path,
         elif fmt is ExportFormat.CSV:
             files = [_csv(inputs.study, out, reviewed_csv, deid)]
         else:
-            files = [_json(inputs, out, deid)]
+            files = [_json(inputs, plan, out, deid)]
     unsigned = [str(w.message) for w in caught if issubclass(w.category, UnsignedExportWarning)]
     for note in unsigned:  # re-issue for callers that watch warnings
         warnings.warn(note, UnsignedExportWarning, stacklevel=2)
@@ -169,8 +169,8 @@ def _csv(study: ReviewedStudy, out: Path, reviewed: bool, deid: Deidentifier | N
     return luna_csv.write_csv(out, rows, reviewed)
 
 
-def _json(inputs: ExportInputs, out: Path, deid: Deidentifier | None) -> Path:
-    doc = json_export.export_document(inputs.study, inputs.decisions, inputs.audit)
+def _json(inputs: ExportInputs, plan: ExportPlan, out: Path, deid: Deidentifier | None) -> Path:
+    doc = json_export.export_document(inputs.study, inputs.decisions, inputs.audit, plan=plan)
     if deid is not None:
         doc = json_export.deidentified(doc, deid)
     return json_export.write_json(out, doc)

@@ -85,6 +85,7 @@ def _one_map(study: ReviewedStudy, source: SourceSeries, state: FindingState, cr
         content_creator_name=identity.person_name(study.signed_off_by or study.reviewer) or None,
     )
     _add_frame_anatomy(pm, _laterality(state))
+    _frames_ascending(pm)
     pm.file_meta.TransferSyntaxUID = DeflatedExplicitVRLittleEndian
     pm.SeriesDescription = "NoduleLens AI saliency (Grad-CAM)"
     return pm
@@ -104,3 +105,23 @@ def _add_frame_anatomy(pm: Dataset, laterality: str) -> None:
     anatomy.AnatomicRegionSequence = DicomSequence([region])
     anatomy.FrameLaterality = laterality
     pm.SharedFunctionalGroupsSequence[0].FrameAnatomySequence = DicomSequence([anatomy])
+
+
+def _frames_ascending(pm: Dataset) -> None:
+    """Order the frames by ascending position along the slice normal.
+
+    highdicom writes them in descending order; dcmqi's paramap2itkimage stacks frames in file
+    order from the lowest position, so it would turn the map upside down. (OHIF's reader places
+    each frame at its source instance, in any order.)"""
+    orientation = np.asarray(pm.SharedFunctionalGroupsSequence[0].PlaneOrientationSequence[0]
+                             .ImageOrientationPatient, float)
+    normal = np.cross(orientation[:3], orientation[3:])
+    frames = pm.PerFrameFunctionalGroupsSequence
+    along = [float(np.dot(normal, np.asarray(f.PlanePositionSequence[0].ImagePositionPatient, float)))
+             for f in frames]
+    order = np.argsort(along, kind="stable")
+    if np.all(order == np.arange(len(order))):
+        return
+    pixels = np.asarray(pm.pixel_array, dtype=np.float32).reshape(len(frames), pm.Rows, pm.Columns)
+    pm.FloatPixelData = np.ascontiguousarray(pixels[order]).tobytes()
+    pm.PerFrameFunctionalGroupsSequence = DicomSequence([frames[int(i)] for i in order])
