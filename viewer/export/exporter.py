@@ -42,6 +42,8 @@ class ExportFormat(Enum):
     PMAP = "pmap"
     CSV = "csv"
     JSON = "json"
+    PDF = "pdf"
+    SC = "sc"
 
     @classmethod
     def parse(cls, text: str) -> "ExportFormat":
@@ -50,6 +52,11 @@ class ExportFormat(Enum):
         except ValueError:
             raise UnknownFormat(text, "is not an export format",
                                 "Use one of: " + ", ".join(f.value for f in cls)) from None
+
+
+#: formats that read the source scan
+DICOM_FORMATS = frozenset({ExportFormat.SR, ExportFormat.SEG, ExportFormat.PMAP, ExportFormat.PDF,
+                           ExportFormat.SC})
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -74,20 +81,28 @@ class ExportResult:
 
 
 def export_study(inputs: ExportInputs, fmt: ExportFormat | str, out: str | Path, *,
-                 deidentify: bool = False, reviewed_csv: bool = False) -> ExportResult:
+                 deidentify: bool = False, reviewed_csv: bool = False,
+                 uid_map: Mapping[str, str] | None = None, with_ct: bool = False) -> ExportResult:
+    """Write one format. ``uid_map`` continues the study's de-identification UID map (from the
+    store: every de-identified export of a study then uses the same UIDs); ``with_ct`` also writes
+    the source CT series (de-identified with the same map) to ``ct/`` beside the outputs."""
     fmt = fmt if isinstance(fmt, ExportFormat) else ExportFormat.parse(fmt)
     out = Path(out)
-    deid = Deidentifier() if deidentify else None
+    deid = Deidentifier(uid_map=uid_map) if deidentify else None
     left_out: list[str] = []
     plan = build_plan(inputs.study, inputs.volume, inputs.masks, _edited(inputs.decisions))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UnsignedExportWarning)
         if fmt in (ExportFormat.SR, ExportFormat.SEG, ExportFormat.PMAP):
             files = _dicom(inputs, plan, fmt, out, deid, left_out)
+        elif fmt in (ExportFormat.PDF, ExportFormat.SC):
+            files = _report(inputs, plan, fmt, out, deid, left_out)
         elif fmt is ExportFormat.CSV:
             files = [_csv(inputs.study, out, reviewed_csv, deid)]
         else:
             files = [_json(inputs, plan, out, deid)]
+    if with_ct:
+        files += write_ct(_source(inputs), (out if out.suffix == "" else out.parent) / "ct", deid)
     unsigned = [str(w.message) for w in caught if issubclass(w.category, UnsignedExportWarning)]
     for note in unsigned:  # re-issue for callers that watch warnings
         warnings.warn(note, UnsignedExportWarning, stacklevel=2)
@@ -133,12 +148,44 @@ def _dicom(inputs: ExportInputs, plan: ExportPlan, fmt: ExportFormat, out: Path,
     return write_objects(objects, folder, deid, single=out if folder is not out else None)
 
 
+def write_ct(source: SourceSeries, folder: Path, deid: Deidentifier | None) -> list[Path]:
+    """The source CT slices (pixel data included), through the same de-identification table as
+    the objects that reference them, so a de-identified SEG lies on the de-identified CT."""
+    import pydicom
+
+    folder.mkdir(parents=True, exist_ok=True)
+    files = []
+    for i, path in enumerate(source.volume.info.source_files):
+        ds = pydicom.dcmread(path)
+        if deid is not None:
+            ds = deid.apply(ds, "CT")
+        target = folder / f"ct_{i + 1:04d}.dcm"
+        ds.save_as(target, enforce_file_format=True)
+        files.append(target)
+    return files
+
+
 def _source(inputs: ExportInputs) -> SourceSeries:
     study = inputs.study
     if inputs.volume is None:
         raise ExportError(study.study_instance_uid, "DICOM export needs the source scan",
                           "Open the scan (or give the study's scan path) and export again")
     return load_source(inputs.volume, study.scan_path or study.study_instance_uid)
+
+
+def _report(inputs: ExportInputs, plan: ExportPlan, fmt: ExportFormat, out: Path,
+            deid: Deidentifier | None, left_out: list[str]) -> list[Path]:
+    from viewer.export.report_export import write_pdf_report, write_secondary_captures
+
+    source = _source(inputs)
+    if fmt is ExportFormat.PDF:
+        if not plan.nodules:
+            left_out.append("the report says that no lung nodule is reported; it has no key images")
+        return write_pdf_report(plan, source, inputs.saliency, out, deid)
+    if not plan.nodules:
+        raise ExportError(inputs.study.study_instance_uid, "has no reported nodule, so no key image",
+                          "Export the SR or the PDF report, which say that no nodule is reported")
+    return write_secondary_captures(plan, source, inputs.saliency, out, deid)
 
 
 def write_objects(objects: Sequence[tuple[str, Dataset]], folder: Path, deid: Deidentifier | None,

@@ -133,8 +133,8 @@ def algorithm(study: ReviewedStudy) -> hd.sr.AlgorithmIdentification | None:
 
 
 def _site(analysis: Any) -> hd.sr.FindingSite:
-    zone = getattr(analysis, "zone", None)
-    side = getattr(analysis, "side", None)
+    zone: Any = getattr(analysis, "zone", None)
+    side: Any = getattr(analysis, "side", None)
     location = nl.ZONE_SITE.get(zone, nl.LUNG)
     return hd.sr.FindingSite(anatomic_location=location, laterality=nl.LATERALITY.get(side))
 
