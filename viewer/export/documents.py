@@ -59,7 +59,8 @@ def encapsulated_pdf(pdf: bytes, plan: ExportPlan, source: SourceSeries, title: 
     ds.MIMETypeOfEncapsulatedDocument = "application/pdf"
     ds.EncapsulatedDocument = pdf + (b"\0" if len(pdf) % 2 else b"")
     ds.EncapsulatedDocumentLength = len(pdf)
-    ds.SourceInstanceSequence = DicomSequence([_ref(source.datasets[n.key.z]) for n in plan.nodules])
+    if plan.nodules:  # the key slices the report shows
+        ds.SourceInstanceSequence = DicomSequence([_ref(source.datasets[n.key.z]) for n in plan.nodules])
     return ds
 
 
