@@ -28,7 +28,7 @@ ACTIONS: dict[str, str] = {
     "StudyDate": "Z", "StudyTime": "Z", "AccessionNumber": "Z", "StudyID": "Z",
     "ReferringPhysicianName": "Z", "StudyDescription": "X", "SeriesDescription": "X",
     "SeriesDate": "X", "SeriesTime": "X", "AcquisitionDate": "X", "AcquisitionTime": "X",
-    "AcquisitionDateTime": "X", "InstanceCreationDate": "X", "InstanceCreationTime": "X",
+    "AcquisitionDateTime": "Z", "InstanceCreationDate": "X", "InstanceCreationTime": "X",
     "AdmittingDate": "X", "AdmittingDiagnosesDescription": "X", "AdmissionID": "X",
     "PhysiciansOfRecord": "X", "PerformingPhysicianName": "X", "NameOfPhysiciansReadingStudy": "X",
     "OperatorsName": "X", "RequestingPhysician": "X", "RequestAttributesSequence": "X",
