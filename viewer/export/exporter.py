@@ -28,7 +28,7 @@ from inference.imaging.volume import Volume
 from viewer.export import json_export, luna_csv
 from viewer.export.deid import DeidReport, Deidentifier
 from viewer.export.errors import ExportError, UnknownFormat
-from viewer.export.plan import ExportPlan, build_plan
+from viewer.export.plan import Comparison, ExportPlan, build_plan
 from viewer.export.pmap import build_parametric_maps
 from viewer.export.seg import build_seg
 from viewer.export.source import SourceSeries, load_source
@@ -69,6 +69,8 @@ class ExportInputs:
     saliency: Mapping[str, Volume] = field(default_factory=dict)  # finding id → 0..1 crop
     decisions: Sequence[DecisionRecord] = ()
     audit: Sequence[AuditEntry] = ()
+    #: finding id → comparison with the prior exam (follow-up); shown by the SR's JSON and the PDF
+    comparisons: Mapping[str, Comparison] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +92,7 @@ def export_study(inputs: ExportInputs, fmt: ExportFormat | str, out: str | Path,
     out = Path(out)
     deid = Deidentifier(uid_map=uid_map) if deidentify else None
     left_out: list[str] = []
-    plan = build_plan(inputs.study, inputs.volume, inputs.masks, _edited(inputs.decisions))
+    plan = build_plan(inputs.study, inputs.volume, inputs.masks, _edited(inputs.decisions), inputs.comparisons)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UnsignedExportWarning)
         if fmt in (ExportFormat.SR, ExportFormat.SEG, ExportFormat.PMAP):
