@@ -15,9 +15,9 @@ AISCORE            AI detection score (0..1, unit 1)
 REVDEC             Reviewer decision (values ACCEPTED, ADDED, EDITED)
 SOLIDDIAM          Solid component diameter (mm; part-solid nodules)
 MEANDIAM           Mean diameter (mean of long and short axis, mm)
-NODCOUNT           Nodules reported (exam summary group; unit {nodules})
-AICOUNT            AI findings reviewed (exam summary group)
-AIREJECT           AI findings rejected by the reviewer (exam summary group)
+NODCOUNT           Nodules reported (report qualitative evaluations; unit {nodules})
+AICOUNT            AI findings reviewed (report qualitative evaluations)
+AIREJECT           AI findings rejected by the reviewer (ditto)
 NONODULE           No lung nodule reported (exam finding of a report without nodules)
 =================  ====================================================================
 """
@@ -91,7 +91,7 @@ DECISION_ACCEPTED = private("ACCEPTED", "Accepted AI finding")
 DECISION_ADDED = private("ADDED", "Added by reviewer")
 DECISION_EDITED = private("EDITED", "AI finding accepted after editing")
 
-# -- exam summary (TID 1501 group) -------------------------------------------------------------
+# -- exam items (TID 1500 qualitative evaluations) ---------------------------------------------
 NODULES_REPORTED = private("NODCOUNT", "Nodules reported")
 AI_FINDINGS_REVIEWED = private("AICOUNT", "AI findings reviewed")
 AI_FINDINGS_REJECTED = private("AIREJECT", "AI findings rejected by the reviewer")

@@ -17,7 +17,7 @@
 Rejected AI findings are not written as measurement groups. A TID 1500 measurement group states
 that a finding is present, and PACS viewers, registries and research pipelines that read SRs show
 or count every group as a nodule: a rejected false positive written there would be read as a
-nodule. The SR counts them (exam summary: AI findings reviewed / rejected); each rejection with its
+nodule. The SR counts them (qualitative evaluations: AI findings reviewed / rejected); each rejection with its
 reason, reviewer and time is in the JSON export and the store's audit trail, which keep the AI's
 full output for audit and evaluation without asserting it clinically.
 Pending (undecided) AI findings are left out for the same reason.
