@@ -123,3 +123,16 @@ def test_a_study_without_nodules_gets_a_report_that_says_so_and_no_key_images(
     assert dciodvfy_errors(tmp_path / "pdf" / "report.dcm") == []
     with pytest.raises(ExportError, match="no reported nodule"):
         export_study(ExportInputs(no_nodule, lidc1_volume), "sc", tmp_path / "sc")
+
+
+def test_the_report_quotes_the_installed_model_card(tmp_path, study, lidc1_volume, masks) -> None:
+    from inference.detection.finding import ModelInfo
+    from inference.detection.registry import load_manifest
+
+    card = load_manifest("classical").evaluation[0]
+    classical = dataclasses.replace(study, model=ModelInfo("classical", "1.0", "cd" * 32, "Classical baseline", 0.5))
+    export_study(ExportInputs(classical, lidc1_volume, masks), "pdf", tmp_path / "pdf")
+    text = " ".join(_text(tmp_path / "pdf" / "report.pdf").split())
+    assert f"CPM {card['cpm']}" in text
+    assert f"sensitivity {card['sensitivity_at_operating_point']} at {card['fps_per_scan_at_operating_point']}" in text
+    assert "Intended use: research; not for diagnosis" in text
