@@ -158,11 +158,11 @@ def write_ct(source: SourceSeries, folder: Path, deid: Deidentifier | None) -> l
     folder.mkdir(parents=True, exist_ok=True)
     files = []
     for i, path in enumerate(source.volume.info.source_files):
-        ds = pydicom.dcmread(path)
+        ct: Dataset = pydicom.dcmread(path)
         if deid is not None:
-            ds = deid.apply(ds, "CT")
+            ct = deid.apply(ct, "CT")
         target = folder / f"ct_{i + 1:04d}.dcm"
-        ds.save_as(target, enforce_file_format=True)
+        ct.save_as(target, enforce_file_format=True)
         files.append(target)
     return files
 

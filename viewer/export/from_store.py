@@ -7,14 +7,17 @@ reported with :class:`SourceFilesMissing` naming it, before anything is written.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from viewer.export.errors import MissingAnalysis, SourceFilesMissing, SourceMismatch
 from viewer.export.exporter import DICOM_FORMATS, ExportFormat, ExportInputs
 from viewer.export.grid import crop_offset
 
+if TYPE_CHECKING:
+    from viewer.review.store import Store
 
-def inputs_from_store(store, study_key: str, fmt: ExportFormat, need_scan: bool = False
+
+def inputs_from_store(store: Store, study_key: str, fmt: ExportFormat, need_scan: bool = False
                       ) -> tuple[ExportInputs, list[str]]:
     """(inputs, notes): notes say what was left out (e.g. a SEG when a nodule has no mask).
     ``need_scan`` loads the scan also for formats that do not reference it (``--with-ct``)."""
@@ -62,9 +65,9 @@ def inputs_from_store(store, study_key: str, fmt: ExportFormat, need_scan: bool 
     return ExportInputs(study, volume, masks, saliency, decisions, audit), notes
 
 
-def export_from_store(store, study_key: str, fmt, out, *, deidentify: bool = False,
-                      reviewed_csv: bool = False, actor: str = "", with_ct: bool = False
-                      ) -> tuple[Any, list[str]]:
+def export_from_store(store: Store, study_key: str, fmt: ExportFormat | str, out: str | Path, *,
+                      deidentify: bool = False, reviewed_csv: bool = False, actor: str = "",
+                      with_ct: bool = False) -> tuple[Any, list[str]]:
     """Export one study of the store and record it in the audit trail: (result, warnings).
 
     The one path the CLI and the GUI's export dialog both take. A de-identified export continues

@@ -101,7 +101,7 @@ def _reported(plan: ExportPlan, n: PlannedNodule) -> dict:
         "comparison": None if c is None else {
             "prior_study_date": c.prior_study_date, "prior_long_axis_mm": c.prior_long_axis_mm,
             "change_mm": c.change_mm, "volume_doubling_days": c.volume_doubling_days,
-            "category": c.category},
+            "category": c.category.value},
     }
 
 

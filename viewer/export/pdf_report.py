@@ -166,9 +166,7 @@ def _nodule_row(n: PlannedNodule, s: dict[str, Any]) -> list[Any]:
             if v["long_axis_mm"] is not None else "—")
     if kind == "part-solid" and v["solid_component_mm"] is not None:
         size += f"; solid {v['solid_component_mm']:.1f}"
-    c = n.comparison
-    change = "—" if c is None else _esc(c.category + (f", {c.change_mm:+.1f} mm" if c.change_mm is not None else "")
-                                        + (f", VDT {c.volume_doubling_days:.0f} d" if c.volume_doubling_days else ""))
+    change = _change(n)
     source = "reviewer" if n.added_by_reviewer else "AI"
     risk = "—" if v["malignancy_risk_percent"] is None else f"{v['malignancy_risk_percent']:.1f} %"
     score = "—" if v["ai_score"] is None else f"{v['ai_score']:.2f}"
@@ -178,6 +176,18 @@ def _nodule_row(n: PlannedNodule, s: dict[str, Any]) -> list[Any]:
             Paragraph(_esc(f"{side} {zone}".strip() or "—"), cell), Paragraph(_esc(kind), cell),
             Paragraph(size, cell), "—" if v["volume_mm3"] is None else f"{v['volume_mm3']:.0f}",
             Paragraph(change, cell), Paragraph(rads, cell), risk, score]
+
+
+def _change(n: PlannedNodule) -> str:
+    c = n.comparison
+    if c is None:
+        return "—"
+    text = c.category.value
+    if c.change_mm is not None:
+        text += f", {c.change_mm:+.1f} mm"
+    if c.volume_doubling_days:
+        text += f", VDT {c.volume_doubling_days:.0f} d"
+    return _esc(text)
 
 
 def _nodule_table(plan: ExportPlan, s: dict[str, Any]) -> list[Any]:

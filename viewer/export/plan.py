@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 import numpy as np
@@ -28,15 +29,28 @@ from viewer.review.model import FindingState, FindingStatus, ReviewedStudy
 Point = tuple[float, float, float]
 
 
+class ChangeCategory(Enum):
+    NEW = "new"
+    STABLE = "stable"
+    GROWING = "growing"
+    SMALLER = "smaller"
+
+
 @dataclass(frozen=True, slots=True)
 class Comparison:
     """A nodule compared with its prior (filled by the follow-up comparison; optional)."""
 
-    prior_study_date: str
+    prior_study_date: str  # DICOM DA, YYYYMMDD
     prior_long_axis_mm: float | None
     change_mm: float | None
     volume_doubling_days: float | None
-    category: str  # e.g. "new", "stable", "growing", "smaller"
+    category: ChangeCategory
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.category, ChangeCategory):
+            raise TypeError(f"comparison category must be a ChangeCategory, not {self.category!r}")
+        if len(self.prior_study_date) != 8 or not self.prior_study_date.isdigit():
+            raise ValueError(f"prior study date must be YYYYMMDD, not {self.prior_study_date!r}")
 
 
 @dataclass(frozen=True, slots=True)

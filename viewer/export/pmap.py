@@ -14,6 +14,7 @@ the Frame Anatomy functional group that the Parametric Map IOD requires; it is a
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import highdicom as hd
 import numpy as np
@@ -92,7 +93,7 @@ def _one_map(study: ReviewedStudy, source: SourceSeries, state: FindingState, cr
 
 
 def _laterality(state: FindingState) -> str:
-    side = getattr(state.finding.analysis, "side", None)
+    side: Any = getattr(state.finding.analysis, "side", None)
     return {Side.RIGHT: "R", Side.LEFT: "L"}.get(side, "B")
 
 

@@ -31,7 +31,6 @@ from collections.abc import Mapping
 
 import highdicom as hd
 from pydicom.dataset import Dataset
-from pydicom.sequence import Sequence as DicomSequence
 from pydicom.sr.codedict import codes
 
 from viewer.export import codes as nl
@@ -98,11 +97,11 @@ def build_sr(plan: ExportPlan, source: SourceSeries, seg: Dataset | None = None,
         verifying_organization=(study.institution or "Unknown") if signed else None,
     )
     if placeholder:  # TID 1500: Imaging Measurements may be absent when Qualitative Evaluations is there
-        sr.ContentSequence = DicomSequence([i for i in sr.ContentSequence
-                                            if i.ConceptNameCodeSequence[0].CodeValue != "126010"])
+        sr.ContentSequence = [i for i in sr.ContentSequence
+                              if i.ConceptNameCodeSequence[0].CodeValue != "126010"]
     sr.SeriesDescription = "NoduleLens reviewed lung nodules"
-    sr.CodingSchemeIdentificationSequence = DicomSequence([nl.coding_scheme_identification()])
-    if signed:
+    sr.CodingSchemeIdentificationSequence = [nl.coding_scheme_identification()]
+    if signed and study.signed_off_at is not None:
         at = study.signed_off_at.astimezone(timezone.utc)
         sr.VerifyingObserverSequence[0].VerificationDateTime = at.strftime("%Y%m%d%H%M%S+0000")
     return sr

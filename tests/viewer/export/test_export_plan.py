@@ -14,7 +14,7 @@ from test_export_report import _text
 
 from viewer.export.exporter import ExportInputs, export_study
 from viewer.export.identity import person_name
-from viewer.export.plan import Comparison, build_plan
+from viewer.export.plan import ChangeCategory, Comparison, build_plan
 
 
 @pytest.mark.parametrize(("typed", "dicom"), [
@@ -57,7 +57,7 @@ def test_names_are_person_names_in_dicom_and_display_names_in_the_pdf(tmp_path, 
 
 def test_a_comparison_with_a_prior_reaches_the_json_and_the_pdf(tmp_path, study, lidc1_volume, masks) -> None:
     prior = Comparison(prior_study_date="20251120", prior_long_axis_mm=19.0, change_mm=4.35,
-                       volume_doubling_days=210.0, category="growing")
+                       volume_doubling_days=210.0, category=ChangeCategory.GROWING)
     inputs = ExportInputs(study, lidc1_volume, masks, comparisons={"f1": prior})
     doc = json.loads(export_study(inputs, "json", tmp_path / "e.json").files[0].read_text())
     f1, r1 = doc["report"]["nodules"]
