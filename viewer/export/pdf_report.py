@@ -265,7 +265,8 @@ def _model_and_signoff(plan: ExportPlan, c: ReportContext, s: dict[str, Any]) ->
     if is_signed(study) and study.signed_off_at is not None:
         who = "the reviewing radiologist" if c.deidentified else _esc(display_name(study.signed_off_by))
         at = study.signed_off_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-        out.append(Paragraph(f"Reviewed and signed off by <b>{who}</b> on {at}. Every AI finding was "
+        when = "" if c.deidentified else f" on {at}"  # dates go, as in the de-identified SR
+        out.append(Paragraph(f"Reviewed and signed off by <b>{who}</b>{when}. Every AI finding was "
                              "accepted, edited or rejected by the reviewer.", s["p"]))
     else:
         who = "the reviewer" if c.deidentified else _esc(display_name(study.reviewer) or "—")
