@@ -78,7 +78,8 @@ class ExportResult:
     files: tuple[Path, ...]
     warnings: tuple[str, ...] = ()
     deid_report: DeidReport | None = None
-    #: de-identified exports: old → new UIDs (kept in memory only; never written by the exporter)
+    #: de-identified exports: old → new UIDs; never written into an output (export_from_store keeps
+    #: it in the review store so that later exports of the study reuse it)
     uid_map: Mapping[str, str] = field(default_factory=dict)
 
 
