@@ -15,9 +15,10 @@ AISCORE            AI detection score (0..1, unit 1)
 REVDEC             Reviewer decision (values ACCEPTED, ADDED, EDITED)
 SOLIDDIAM          Solid component diameter (mm; part-solid nodules)
 MEANDIAM           Mean diameter (mean of long and short axis, mm)
-NODCOUNT           Nodules reported (exam summary group; unit {nodules})
-AICOUNT            AI findings reviewed (exam summary group)
-AIREJECT           AI findings rejected by the reviewer (exam summary group)
+NODCOUNT           Nodules reported (report qualitative evaluations; unit {nodules})
+AICOUNT            AI findings reviewed (report qualitative evaluations)
+AIREJECT           AI findings rejected by the reviewer (ditto)
+NONODULE           No lung nodule reported (exam finding of a report without nodules)
 =================  ====================================================================
 """
 
@@ -62,8 +63,9 @@ ZONE_SITE = {
 }
 
 # -- measurements (UCUM units) -----------------------------------------------------------------
-LONG_AXIS = CodedConcept.from_code(codes.SCT.LongAxis)
-SHORT_AXIS = CodedConcept.from_code(codes.SCT.ShortAxis)
+# meanings as OHIF's bidirectional reader matches them ("Long Axis", "Short Axis")
+LONG_AXIS = CodedConcept(codes.SCT.LongAxis.value, "SCT", "Long Axis")
+SHORT_AXIS = CodedConcept(codes.SCT.ShortAxis.value, "SCT", "Short Axis")
 MEAN_DIAMETER = private("MEANDIAM", "Mean diameter")
 DIAMETER = CodedConcept.from_code(codes.SCT.Diameter)
 VOLUME = CodedConcept.from_code(codes.SCT.Volume)
@@ -89,12 +91,16 @@ DECISION_ACCEPTED = private("ACCEPTED", "Accepted AI finding")
 DECISION_ADDED = private("ADDED", "Added by reviewer")
 DECISION_EDITED = private("EDITED", "AI finding accepted after editing")
 
-# -- exam summary (TID 1501 group) -------------------------------------------------------------
+# -- exam items (TID 1500 qualitative evaluations) ---------------------------------------------
 NODULES_REPORTED = private("NODCOUNT", "Nodules reported")
 AI_FINDINGS_REVIEWED = private("AICOUNT", "AI findings reviewed")
 AI_FINDINGS_REJECTED = private("AIREJECT", "AI findings rejected by the reviewer")
 COUNT_NODULES = CodedConcept("{nodules}", "UCUM", "nodules")
 COUNT_FINDINGS = CodedConcept("{findings}", "UCUM", "findings")
+
+FINDING = CodedConcept("121071", "DCM", "Finding")
+NO_NODULE = private("NONODULE", "No lung nodule reported")
+MANAGEMENT = CodedConcept("121075", "DCM", "Recommendation")
 
 # -- saliency parametric map -------------------------------------------------------------------
 SALIENCY = CodedConcept.from_code(codes.DCM.Saliency)

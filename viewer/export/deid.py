@@ -16,9 +16,11 @@ import copy
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import highdicom as hd
 from pydicom.datadict import keyword_for_tag
+from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence as DicomSequence
 from pydicom.uid import UID_dictionary
@@ -63,7 +65,7 @@ class DeidReport:
         lines += [f"{e.obj}\t{e.path}\t{_ACTION_WORD[e.action]}" for e in self.entries]
         return "\n".join(lines) + "\n"
 
-    def write(self, path) -> None:
+    def write(self, path: str | Path) -> None:
         with open(path, "w", encoding="utf-8") as fh:
             json.dump(self.to_dict(), fh, indent=2)
 
@@ -133,7 +135,7 @@ class Deidentifier:
                 for i, item in enumerate(elem.value):
                     self._walk(item, label, f"{path}[{i}].")
 
-    def _act(self, ds: Dataset, elem, action: str, label: str, path: str) -> None:
+    def _act(self, ds: Dataset, elem: DataElement, action: str, label: str, path: str) -> None:
         if action == "X":
             del ds[elem.tag]
         elif action == "Z":
@@ -142,7 +144,7 @@ class Deidentifier:
             elem.value = profile.DUMMY.get(elem.VR, "REMOVED")
         self._log(label, path, action)
 
-    def _remap(self, elem, label: str, path: str) -> None:
+    def _remap(self, elem: DataElement, label: str, path: str) -> None:
         values = elem.value if isinstance(elem.value, (list, tuple)) or elem.VM > 1 else [elem.value]
         new = []
         changed = False
@@ -161,7 +163,7 @@ class Deidentifier:
         self.report.entries.append(DeidEntry(label, path, action))
 
 
-def _is_empty(value) -> bool:
+def _is_empty(value: object) -> bool:
     return value is None or value == "" or (isinstance(value, (list, DicomSequence)) and len(value) == 0)
 
 

@@ -28,7 +28,7 @@ ACTIONS: dict[str, str] = {
     "StudyDate": "Z", "StudyTime": "Z", "AccessionNumber": "Z", "StudyID": "Z",
     "ReferringPhysicianName": "Z", "StudyDescription": "X", "SeriesDescription": "X",
     "SeriesDate": "X", "SeriesTime": "X", "AcquisitionDate": "X", "AcquisitionTime": "X",
-    "AcquisitionDateTime": "X", "InstanceCreationDate": "X", "InstanceCreationTime": "X",
+    "AcquisitionDateTime": "Z", "InstanceCreationDate": "X", "InstanceCreationTime": "X",
     "AdmittingDate": "X", "AdmittingDiagnosesDescription": "X", "AdmissionID": "X",
     "PhysiciansOfRecord": "X", "PerformingPhysicianName": "X", "NameOfPhysiciansReadingStudy": "X",
     "OperatorsName": "X", "RequestingPhysician": "X", "RequestAttributesSequence": "X",
@@ -53,6 +53,27 @@ ACTIONS: dict[str, str] = {
     "ObservationDateTime": "X",
     # clean structured content: person names and free text inside the SR content tree
     "PersonName": "D", "DateTime": "D", "Date": "D", "Time": "D",
+    # contributing equipment, timing and the rest of Table E.1-1 that the source CT can carry
+    "ContributionDateTime": "X", "ContributionDescription": "X", "TimezoneOffsetFromUTC": "X",
+    "AcquisitionComments": "X", "DeviceDescription": "X", "DetectorID": "X", "ProtocolName": "X",
+    "RequestedProcedureComments": "X", "ReasonForStudy": "X", "ReasonForTheRequestedProcedure": "X",
+    "PatientState": "X", "PatientTransportArrangements": "X", "MedicalAlerts": "X", "Allergies": "X",
+    "SpecialNeeds": "X", "VisitComments": "X", "CurrentPatientLocation": "X",
+    "InstitutionCodeSequence": "X", "InstitutionalDepartmentTypeCodeSequence": "X",
+    "ReferringPhysicianAddress": "X", "ReferringPhysicianTelephoneNumbers": "X",
+    "ReferringPhysicianIdentificationSequence": "X", "PhysiciansOfRecordIdentificationSequence": "X",
+    "PerformingPhysicianIdentificationSequence": "X", "PhysiciansReadingStudyIdentificationSequence": "X",
+    "OperatorIdentificationSequence": "X", "ScheduledPerformingPhysicianName": "X",
+    "PerformedStationName": "X", "PerformedLocation": "X", "ScheduledStationName": "X",
+    "ScheduledProcedureStepLocation": "X", "DateOfLastCalibration": "X", "TimeOfLastCalibration": "X",
+    "PatientBirthDateInAlternativeCalendar": "X",
+    "PatientSexNeutered": "X", "PatientPrimaryLanguageCodeSequence": "X", "PatientTelecomInformation": "X",
+    "StudyIDIssuer": "X", "IssuerOfAdmissionID": "X", "ServiceEpisodeID": "X",
+    "ServiceEpisodeDescription": "X", "OriginalAttributesSequence": "X", "ModifiedAttributesSequence": "X",
+    "DigitalSignaturesSequence": "X", "ContentCreatorIdentificationCodeSequence": "X",
+    "OverlayComments": "X", "FrameComments": "X", "IconImageSequence": "X", "TopicTitle": "X",
+    "TopicSubject": "X", "TopicAuthor": "X", "TopicKeywords": "X",
+    "SeriesDescriptionCodeSequence": "X", "StudyDescriptionCodeSequence": "X",
 }
 
 #: DCM concept codes of SR TEXT items whose value can identify someone (cleaned with action D);

@@ -28,10 +28,10 @@ from inference.imaging.volume import Volume
 from viewer.export import json_export, luna_csv
 from viewer.export.deid import DeidReport, Deidentifier
 from viewer.export.errors import ExportError, UnknownFormat
-from viewer.export.identity import reported_findings
+from viewer.export.plan import Comparison, ExportPlan, build_plan
 from viewer.export.pmap import build_parametric_maps
 from viewer.export.seg import build_seg
-from viewer.export.source import load_source
+from viewer.export.source import SourceSeries, load_source
 from viewer.export.sr import UnsignedExportWarning, build_sr
 from viewer.review.model import AuditEntry, Decision, DecisionRecord, ReviewedStudy
 
@@ -42,6 +42,8 @@ class ExportFormat(Enum):
     PMAP = "pmap"
     CSV = "csv"
     JSON = "json"
+    PDF = "pdf"
+    SC = "sc"
 
     @classmethod
     def parse(cls, text: str) -> "ExportFormat":
@@ -50,6 +52,11 @@ class ExportFormat(Enum):
         except ValueError:
             raise UnknownFormat(text, "is not an export format",
                                 "Use one of: " + ", ".join(f.value for f in cls)) from None
+
+
+#: formats that read the source scan
+DICOM_FORMATS = frozenset({ExportFormat.SR, ExportFormat.SEG, ExportFormat.PMAP, ExportFormat.PDF,
+                           ExportFormat.SC})
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -63,6 +70,8 @@ class ExportInputs:
     decisions: Sequence[DecisionRecord] = ()
     audit: Sequence[AuditEntry] = ()
     clinical: Mapping[str, object] | None = None  # viewer.review.clinical_risk.clinical_export
+    #: finding id → comparison with the prior exam (follow-up); shown by the SR's JSON and the PDF
+    comparisons: Mapping[str, Comparison] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,24 +79,34 @@ class ExportResult:
     files: tuple[Path, ...]
     warnings: tuple[str, ...] = ()
     deid_report: DeidReport | None = None
-    #: de-identified exports: old → new UIDs (kept in memory only; never written by the exporter)
+    #: de-identified exports: old → new UIDs; never written into an output (export_from_store keeps
+    #: it in the review store so that later exports of the study reuse it)
     uid_map: Mapping[str, str] = field(default_factory=dict)
 
 
 def export_study(inputs: ExportInputs, fmt: ExportFormat | str, out: str | Path, *,
-                 deidentify: bool = False, reviewed_csv: bool = False) -> ExportResult:
+                 deidentify: bool = False, reviewed_csv: bool = False,
+                 uid_map: Mapping[str, str] | None = None, with_ct: bool = False) -> ExportResult:
+    """Write one format. ``uid_map`` continues the study's de-identification UID map (from the
+    store: every de-identified export of a study then uses the same UIDs); ``with_ct`` also writes
+    the source CT series (de-identified with the same map) to ``ct/`` beside the outputs."""
     fmt = fmt if isinstance(fmt, ExportFormat) else ExportFormat.parse(fmt)
     out = Path(out)
-    deid = Deidentifier() if deidentify else None
+    deid = Deidentifier(uid_map=uid_map) if deidentify else None
     left_out: list[str] = []
+    plan = build_plan(inputs.study, inputs.volume, inputs.masks, _edited(inputs.decisions), inputs.comparisons)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UnsignedExportWarning)
         if fmt in (ExportFormat.SR, ExportFormat.SEG, ExportFormat.PMAP):
-            files = _dicom(inputs, fmt, out, deid, left_out)
+            files = _dicom(inputs, plan, fmt, out, deid, left_out)
+        elif fmt in (ExportFormat.PDF, ExportFormat.SC):
+            files = _report(inputs, plan, fmt, out, deid, left_out)
         elif fmt is ExportFormat.CSV:
             files = [_csv(inputs.study, out, reviewed_csv, deid)]
         else:
-            files = [_json(inputs, out, deid)]
+            files = [_json(inputs, plan, out, deid)]
+    if with_ct:
+        files += write_ct(_source(inputs), (out if out.suffix == "" else out.parent) / "ct", deid)
     unsigned = [str(w.message) for w in caught if issubclass(w.category, UnsignedExportWarning)]
     for note in unsigned:  # re-issue for callers that watch warnings
         warnings.warn(note, UnsignedExportWarning, stacklevel=2)
@@ -101,41 +120,88 @@ def export_study(inputs: ExportInputs, fmt: ExportFormat | str, out: str | Path,
                         dict(deid.uid_map) if deid else {})
 
 
-def _dicom(inputs: ExportInputs, fmt: ExportFormat, out: Path, deid: Deidentifier | None,
-           left_out: list[str]) -> list[Path]:
+def _dicom(inputs: ExportInputs, plan: ExportPlan, fmt: ExportFormat, out: Path,
+           deid: Deidentifier | None, left_out: list[str]) -> list[Path]:
     study = inputs.study
-    if inputs.volume is None:
-        raise ExportError(study.study_instance_uid, "DICOM export needs the source scan",
-                          "Open the scan (or give the study's scan path) and export again")
-    source = load_source(inputs.volume, study.scan_path or study.study_instance_uid)
+    source = _source(inputs)
     objects: list[tuple[str, Dataset]] = []
-    ids = {r.finding_id for r in reported_findings(study)}
+    ids = plan.ids
     have_all_masks = bool(ids) and ids <= set(inputs.masks)
-    if fmt is ExportFormat.SR and ids and not have_all_masks:
+    if fmt is ExportFormat.SR and not ids:
+        left_out.append("no SEG: the study has no accepted or reviewer-added nodule; the SR says "
+                        "that no lung nodule is reported")
+    elif fmt is ExportFormat.SR and not have_all_masks:
         left_out.append("no SEG: no nodule mask for finding(s) " + ", ".join(sorted(ids - set(inputs.masks)))
                         + "; the SR gives each nodule's region as 3D coordinates")
-    seg = build_seg(study, source, inputs.masks) if fmt is ExportFormat.SEG or (
+    seg = build_seg(plan, source, inputs.masks) if fmt is ExportFormat.SEG or (
         fmt is ExportFormat.SR and have_all_masks) else None
     saliency = inputs.saliency
     if fmt is ExportFormat.SR:  # only the maps the SR references: its AI findings' scores
-        ai_reported = {r.finding_id for r in reported_findings(study) if not r.added_by_reviewer}
+        ai_reported = {n.finding_id for n in plan.nodules if not n.added_by_reviewer}
         saliency = {fid: v for fid, v in saliency.items() if fid in ai_reported}
     maps = build_parametric_maps(study, source, saliency) if fmt is not ExportFormat.SEG else {}
     if fmt is ExportFormat.PMAP and not maps:
         raise ExportError(study.study_instance_uid, "no finding has a saliency map",
                           "Run detection with saliency (Grad-CAM) and export again")
     if fmt is ExportFormat.SR:
-        objects.append(("sr", build_sr(study, source, seg, maps, _edited(inputs.decisions))))
+        objects.append(("sr", build_sr(plan, source, seg, maps)))
     if seg is not None:
         objects.append(("seg", seg))
     objects += [(f"pm_{_safe(fid)}", ds) for fid, ds in maps.items()]
     folder = out.parent if (fmt is ExportFormat.SEG and out.suffix == ".dcm") else out
+    return write_objects(objects, folder, deid, single=out if folder is not out else None)
+
+
+def write_ct(source: SourceSeries, folder: Path, deid: Deidentifier | None) -> list[Path]:
+    """The source CT slices (pixel data included), through the same de-identification table as
+    the objects that reference them, so a de-identified SEG lies on the de-identified CT."""
+    import pydicom
+
+    folder.mkdir(parents=True, exist_ok=True)
+    files = []
+    for i, path in enumerate(source.volume.info.source_files):
+        ct: Dataset = pydicom.dcmread(path)
+        if deid is not None:
+            ct = deid.apply(ct, "CT")
+        target = folder / f"ct_{i + 1:04d}.dcm"
+        ct.save_as(target, enforce_file_format=True)
+        files.append(target)
+    return files
+
+
+def _source(inputs: ExportInputs) -> SourceSeries:
+    study = inputs.study
+    if inputs.volume is None:
+        raise ExportError(study.study_instance_uid, "DICOM export needs the source scan",
+                          "Open the scan (or give the study's scan path) and export again")
+    return load_source(inputs.volume, study.scan_path or study.study_instance_uid)
+
+
+def _report(inputs: ExportInputs, plan: ExportPlan, fmt: ExportFormat, out: Path,
+            deid: Deidentifier | None, left_out: list[str]) -> list[Path]:
+    from viewer.export.report_export import write_pdf_report, write_secondary_captures
+
+    source = _source(inputs)
+    if fmt is ExportFormat.PDF:
+        if not plan.nodules:
+            left_out.append("the report says that no lung nodule is reported; it has no key images")
+        return write_pdf_report(plan, source, inputs.saliency, out, deid)
+    if not plan.nodules:
+        raise ExportError(inputs.study.study_instance_uid, "has no reported nodule, so no key image",
+                          "Export the SR or the PDF report, which say that no nodule is reported")
+    return write_secondary_captures(plan, source, inputs.saliency, out, deid)
+
+
+def write_objects(objects: Sequence[tuple[str, Dataset]], folder: Path, deid: Deidentifier | None,
+                  single: Path | None = None) -> list[Path]:
+    """Write datasets as ``folder/<name>.dcm`` (or the one file ``single``), de-identified first
+    when ``deid`` is given."""
     folder.mkdir(parents=True, exist_ok=True)
     files = []
     for name, ds in objects:
         if deid is not None:
             ds = deid.apply(ds, name)
-        path = out if folder is not out else folder / f"{name}.dcm"
+        path = single if single is not None else folder / f"{name}.dcm"
         ds.save_as(path, enforce_file_format=True)
         files.append(path)
     return files
@@ -154,8 +220,8 @@ def _csv(study: ReviewedStudy, out: Path, reviewed: bool, deid: Deidentifier | N
     return luna_csv.write_csv(out, rows, reviewed)
 
 
-def _json(inputs: ExportInputs, out: Path, deid: Deidentifier | None) -> Path:
-    doc = json_export.export_document(inputs.study, inputs.decisions, inputs.audit,
+def _json(inputs: ExportInputs, plan: ExportPlan, out: Path, deid: Deidentifier | None) -> Path:
+    doc = json_export.export_document(inputs.study, inputs.decisions, inputs.audit, plan=plan,
                                       clinical=dict(inputs.clinical) if inputs.clinical else None)
     if deid is not None:
         doc = json_export.deidentified(doc, deid)

@@ -7,24 +7,30 @@ reported with :class:`SourceFilesMissing` naming it, before anything is written.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from viewer.export.errors import MissingAnalysis, SourceFilesMissing, SourceMismatch
-from viewer.export.exporter import ExportFormat, ExportInputs
+from viewer.export.exporter import DICOM_FORMATS, ExportFormat, ExportInputs
 from viewer.export.grid import crop_offset
 
+if TYPE_CHECKING:
+    from viewer.review.store import Store
 
-def inputs_from_store(store, study_key: str, fmt: ExportFormat) -> tuple[ExportInputs, list[str]]:
-    """(inputs, notes): notes say what was left out (e.g. a SEG when a nodule has no mask)."""
+
+def inputs_from_store(store: Store, study_key: str, fmt: ExportFormat, need_scan: bool = False
+                      ) -> tuple[ExportInputs, list[str]]:
+    """(inputs, notes): notes say what was left out (e.g. a SEG when a nodule has no mask).
+    ``need_scan`` loads the scan also for formats that do not reference it (``--with-ct``)."""
     study = store.reviewed_study(study_key)
     uid = study.series_instance_uid
     decisions = store.decisions(uid)
     audit = store.audit_log(uid)
     notes: list[str] = []
-    if fmt not in (ExportFormat.SR, ExportFormat.SEG, ExportFormat.PMAP):
-        from viewer.review.clinical_risk import clinical_export
-        return ExportInputs(study, decisions=decisions, audit=audit,
-                            clinical=clinical_export(store, study)), notes
+    from viewer.review.clinical_risk import clinical_export
+
+    clinical = clinical_export(store, study)
+    if fmt not in DICOM_FORMATS and not need_scan:
+        return ExportInputs(study, decisions=decisions, audit=audit, clinical=clinical), notes
     scan = Path(study.scan_path)
     if not study.scan_path or not scan.exists():
         raise SourceFilesMissing(study.study_instance_uid, (study.scan_path or "(no scan path)",))
@@ -36,7 +42,7 @@ def inputs_from_store(store, study_key: str, fmt: ExportFormat) -> tuple[ExportI
         raise SourceMismatch(scan, f"holds {volume.shape[0]} slices of the series, but {expected} "
                              "were reviewed", "Restore the missing files and export again")
     masks = {}
-    if fmt in (ExportFormat.SR, ExportFormat.SEG):
+    if fmt in (ExportFormat.SR, ExportFormat.SEG, ExportFormat.PDF, ExportFormat.SC):
         from viewer.export.masks import analysis_masks
         try:
             masks = analysis_masks(study, volume)
@@ -45,7 +51,7 @@ def inputs_from_store(store, study_key: str, fmt: ExportFormat) -> tuple[ExportI
                 raise
             notes.append(f"nodule segmentation failed: {exc}")
     saliency = {}
-    if fmt in (ExportFormat.SR, ExportFormat.PMAP):
+    if fmt in (ExportFormat.SR, ExportFormat.PMAP, ExportFormat.PDF, ExportFormat.SC):
         from viewer.export.masks import saliency_crops
         paths = {s.finding.finding_id: s.saliency_path for s in store.stored_findings(uid)
                  if s.saliency_path}
@@ -59,25 +65,33 @@ def inputs_from_store(store, study_key: str, fmt: ExportFormat) -> tuple[ExportI
                 notes.append(f"no map for finding {fid}: {exc}")
                 continue
             saliency[fid] = crop
-    return ExportInputs(study, volume, masks, saliency, decisions, audit), notes
+    return ExportInputs(study, volume, masks, saliency, decisions, audit, clinical=clinical), notes
 
 
-def export_from_store(store, study_key: str, fmt, out, *, deidentify: bool = False,
-                      reviewed_csv: bool = False, actor: str = "") -> tuple[Any, list[str]]:
+def export_from_store(store: Store, study_key: str, fmt: ExportFormat | str, out: str | Path, *,
+                      deidentify: bool = False, reviewed_csv: bool = False, actor: str = "",
+                      with_ct: bool = False) -> tuple[Any, list[str]]:
     """Export one study of the store and record it in the audit trail: (result, warnings).
 
-    The one path the CLI and the GUI's export dialog both take."""
+    The one path the CLI and the GUI's export dialog both take. A de-identified export continues
+    the study's persistent UID map (``viewer.review.deid_map``) and adds what it issued to it."""
     import warnings as _warnings
 
     from viewer.export.exporter import export_study
     from viewer.export.sr import UnsignedExportWarning
 
+    from viewer.review import deid_map
+
     fmt = fmt if isinstance(fmt, ExportFormat) else ExportFormat.parse(fmt)
-    inputs, notes = inputs_from_store(store, study_key, fmt)
+    inputs, notes = inputs_from_store(store, study_key, fmt, need_scan=with_ct)
+    study = inputs.study
+    known = deid_map.uid_map(store, study.study_instance_uid) if deidentify else None
     with _warnings.catch_warnings():
         _warnings.simplefilter("ignore", UnsignedExportWarning)  # returned in result.warnings
-        result = export_study(inputs, fmt, out, deidentify=deidentify, reviewed_csv=reviewed_csv)
-    study = inputs.study
+        result = export_study(inputs, fmt, out, deidentify=deidentify, reviewed_csv=reviewed_csv,
+                              uid_map=known, with_ct=with_ct)
+    if deidentify:
+        deid_map.remember(store, study.study_instance_uid, result.uid_map)
     store.log("export", actor or study.signed_off_by or study.reviewer or "export",
               study.series_instance_uid,
               detail={"format": fmt.value, "deidentified": bool(deidentify),

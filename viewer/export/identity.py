@@ -1,4 +1,6 @@
-"""Who made an export and how its objects are named: equipment attributes, UIDs, selections.
+"""Who made an export and how its objects are named: equipment attributes, UIDs, person names.
+
+Which findings are reported, and their numbers, live in the export plan (plan.py).
 
 Tracking UIDs are derived from the study and the finding id, so the SR, the SEG and the
 Parametric Maps of one export (and any later re-export) name each nodule with the same UID.
@@ -6,13 +8,12 @@ Parametric Maps of one export (and any later re-export) name each nodule with th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from importlib import metadata
 
 from pydicom.uid import generate_uid
 
-from inference.detection.finding import FindingSource
-from viewer.review.model import FindingState, FindingStatus, ReviewedStudy
+from inference.detection.finding import ModelInfo
+from viewer.review.model import ReviewedStudy
 
 MANUFACTURER = "NoduleLens"
 MODEL_NAME = "NoduleLens"
@@ -40,36 +41,37 @@ def tracking_uid(study: ReviewedStudy, finding_id: str) -> str:
                                       study.series_instance_uid, finding_id])
 
 
-def tracking_id(index: int, state: FindingState) -> str:
-    return f"Nodule {index} ({state.finding.finding_id})"[:64]
-
-
-@dataclass(frozen=True, slots=True)
-class Reported:
-    """A finding that goes into the SR/SEG: its 1-based number and its state."""
-
-    number: int
-    state: FindingState
-
-    @property
-    def finding_id(self) -> str:
-        return self.state.finding.finding_id
-
-    @property
-    def added_by_reviewer(self) -> bool:
-        return self.state.finding.source is FindingSource.REVIEWER
-
-
-def reported_findings(study: ReviewedStudy) -> list[Reported]:
-    """Accepted AI findings and reviewer-added findings, in the study's order.
-
-    Rejected and still-pending AI findings are not reported (see sr.py for why).
-    """
-    kept = [s for s in study.findings if s.status is FindingStatus.ACCEPTED]
-    return [Reported(i + 1, s) for i, s in enumerate(kept)]
-
-
-def device_uid(model) -> str:
+def device_uid(model: ModelInfo) -> str:
     """A stable UID for one model version (derived from its manifest hash)."""
     return generate_uid(entropy_srcs=["nodulelens-model", model.model_id, model.version,
                                       model.manifest_sha256])
+
+
+_TITLES = {"dr", "dr.", "prof", "prof.", "mr", "mr.", "mrs", "mrs.", "ms", "ms."}
+
+
+def person_name(text: str) -> str:
+    """A DICOM person name (``Family^Given^Middle^Prefix``) from what a reviewer typed.
+
+    "Jane Doe" → "Doe^Jane"; "Doe, Jane" → "Doe^Jane"; "Dr. Jane A. Doe" → "Doe^Jane^A.^Dr.";
+    a name already in DICOM form is kept; a single word is the family name. The free text itself
+    stays where a display name is wanted (PDF, JSON)."""
+    text = " ".join(text.split())
+    if not text or "^" in text:
+        return text[:64]
+    prefix = ""
+    words = text.replace(",", " , ").split()
+    if words and words[0].lower() in _TITLES:
+        prefix = words.pop(0)
+    if "," in words:
+        cut = words.index(",")
+        family, rest = " ".join(words[:cut]), [w for w in words[cut + 1:] if w != ","]
+    else:
+        words = [w for w in words if w != ","]
+        family, rest = (words[-1], words[:-1]) if words else ("", [])
+    given = rest[0] if rest else ""
+    middle = " ".join(rest[1:])
+    parts = [family, given, middle, prefix]
+    while parts and not parts[-1]:
+        parts.pop()
+    return "^".join(parts)[:64]

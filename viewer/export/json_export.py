@@ -3,7 +3,9 @@
 Schema ``nodulelens.export`` version 1 (resources/schemas/export-v1.json; README documents it):
 study identity and sign-off, the model, every finding (AI and reviewer-added, whatever its status)
 with geometry, score, measurements, type, risk, Lung-RADS, the reviewer's current decision and
-the nodule's tracking UID (the one in the SR and SEG), the full decision history and audit trail.
+the nodule's tracking UID (the one in the SR and SEG), the full decision history and audit trail,
+and ``report``: what the SR reports (exam items, and per reported nodule the SR's measurement
+list, its SEG segment, key slice and axes, and its comparison with a prior or null).
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from typing import Any
 from viewer.export import identity
 from viewer.export.deid import DeidEntry, Deidentifier
 from viewer.export.luna_csv import diameter_of
+from viewer.export.plan import ExportPlan, PlannedNodule, build_plan
 from viewer.export.sr import is_signed
+from viewer.export.sr_groups import nodule_values, sr_tracking_identifier
 from viewer.review.model import AuditEntry, DecisionRecord, FindingState, ReviewedStudy
 
 SCHEMA = "nodulelens.export"
@@ -27,11 +31,13 @@ VERSION = 1
 
 def export_document(study: ReviewedStudy, decisions: Sequence[DecisionRecord] = (),
                     audit: Sequence[AuditEntry] = (), exported_at: datetime | None = None,
-                    clinical: dict | None = None) -> dict:
-    """``clinical``: the study's clinical inputs and per-finding Brock risks
-    (:func:`viewer.review.clinical_risk.clinical_export`), exported as ``"clinical"`` when given."""
+                    plan: ExportPlan | None = None, clinical: dict | None = None) -> dict:
+    """``plan``: the export plan (built here when not given); ``clinical``: the study's clinical inputs
+    and per-finding Brock risks (:func:`viewer.review.clinical_risk.clinical_export`), exported as
+    ``"clinical"`` when given."""
     exported_at = exported_at or datetime.now(timezone.utc)
     m = study.model
+    plan = plan or build_plan(study)
     doc = {
         "schema": SCHEMA,
         "version": VERSION,
@@ -55,10 +61,54 @@ def export_document(study: ReviewedStudy, decisions: Sequence[DecisionRecord] = 
         "findings": [_finding(study, s) for s in study.findings],
         "decisions": [_decision(d) for d in decisions],
         "audit": [_audit(a) for a in audit],
+        "report": report_section(plan),
     }
     if clinical is not None:
         doc["clinical"] = clinical
     return doc
+
+
+def report_section(plan: ExportPlan) -> dict:
+    """What the SR reports, as the SR says it: exam items and one entry per reported nodule with
+    the SR's fixed measurement list (None where a value does not apply) and its comparison with a
+    prior (None where none was compared)."""
+    return {
+        "exam_lung_rads": _enum(plan.exam_lung_rads),
+        "exam_lung_rads_reason": plan.exam_lung_rads_reason,
+        "management": plan.management,
+        "nodules_reported": len(plan.nodules),
+        "ai_findings_reviewed": plan.ai_reviewed,
+        "ai_findings_rejected": plan.ai_rejected,
+        "nodules": [_reported(plan, n) for n in plan.nodules],
+    }
+
+
+def _reported(plan: ExportPlan, n: PlannedNodule) -> dict:
+    c = n.comparison
+    decision = "added" if n.added_by_reviewer else ("edited" if n.finding_id in plan.edited else "accepted")
+    return {
+        "finding_id": n.finding_id,
+        "number": n.number,
+        "segment_number": n.segment_number,
+        "tracking_uid": n.tracking_uid,
+        "tracking_identifier": sr_tracking_identifier(n),
+        "label": n.label,
+        "source": "reviewer" if n.added_by_reviewer else "ai",
+        "decision": decision,
+        "nodule_type": _enum(getattr(n.analysis, "nodule_type", None)),
+        "lung_rads": _enum(n.lung_rads),
+        "side": _enum(getattr(n.analysis, "side", None)),
+        "zone": _enum(getattr(n.analysis, "zone", None)),
+        "measurements": nodule_values(n),
+        "display_colour_rgb": list(n.colour_rgb),
+        "key_slice_index": n.key.z,
+        "long_axis_mm_lps": [list(p) for p in n.key.long_axis],
+        "short_axis_mm_lps": [list(p) for p in n.key.short_axis],
+        "comparison": None if c is None else {
+            "prior_study_date": c.prior_study_date, "prior_long_axis_mm": c.prior_long_axis_mm,
+            "change_mm": c.change_mm, "volume_doubling_days": c.volume_doubling_days,
+            "category": c.category.value},
+    }
 
 
 def write_json(path: str | Path, document: dict) -> Path:
@@ -159,6 +209,7 @@ def deidentified(doc: dict, deid: Deidentifier) -> dict:
         f["decided_by"] = person(f["decided_by"])
         f["tracking_uid"] = deid.new_uid(f["tracking_uid"])
         f["comment"] = ""
+    _remap_report(out, deid)
     for d in out["decisions"]:
         d["reviewer"] = person(d["reviewer"])
         d["comment"] = ""
@@ -177,3 +228,8 @@ def _deidentify_clinical(doc: dict, person: Any) -> None:
     (DICOM PS3.15's "retain patient characteristics" option: they are what the risk is about)."""
     if doc.get("clinical"):
         doc["clinical"]["entered_by"] = person(doc["clinical"].get("entered_by", ""))
+
+
+def _remap_report(doc: dict, deid: Deidentifier) -> None:
+    for n in doc.get("report", {}).get("nodules", []):
+        n["tracking_uid"] = deid.new_uid(n["tracking_uid"])

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from inference.detection.finding import Finding, FindingSource
-from viewer.export.identity import reported_findings
+from viewer.export.plan import reported_states
 from viewer.review.model import ReviewedStudy
 
 CANDIDATES_HEADER = ("seriesuid", "coordX", "coordY", "coordZ", "probability")
@@ -42,8 +42,7 @@ def candidate_rows(study: ReviewedStudy, series_uid: str | None = None) -> list[
 
 def reviewed_rows(study: ReviewedStudy, series_uid: str | None = None) -> list[tuple]:
     uid = series_uid or study.series_instance_uid
-    return [(uid, *_xyz(r.state.finding), f"{diameter_of(r.state.finding):.2f}")
-            for r in reported_findings(study)]
+    return [(uid, *_xyz(s.finding), f"{diameter_of(s.finding):.2f}") for s in reported_states(study)]
 
 
 def write_csv(path: str | Path, rows: Iterable[tuple], reviewed: bool) -> Path:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from inference.imaging.volume import Volume
 from viewer.export.errors import MissingAnalysis
 from viewer.export.grid import as_mask_volume
-from viewer.export.identity import reported_findings
+from viewer.export.plan import reported_states
 from viewer.review.model import ReviewedStudy
 
 
@@ -20,13 +20,13 @@ def analysis_masks(study: ReviewedStudy, volume: Volume) -> dict[str, Volume]:
     from inference.nodules import AnalysisError, analyze
     from inference.nodules.location import lung_mask_for
 
-    reported = reported_findings(study)
+    reported = reported_states(study)
     if not reported:
         return {}
     lungs, _ = lung_mask_for(volume)
     out: dict[str, Volume] = {}
-    for r in reported:
-        f = r.state.finding
+    for state in reported:
+        f = state.finding
         try:
             result = analyze(volume, f.center, f.box, lung_mask=lungs)
         except AnalysisError as exc:

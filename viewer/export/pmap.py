@@ -1,7 +1,12 @@
 """Saliency of each finding as a DICOM Parametric Map (float 0..1 on the source slices).
 
-One instance per finding, all in one series. Frames are the saliency crop itself (its own plane
-positions on the source grid), not full slices, so a map stays small. highdicom 0.28 does not add
+One instance per finding, all in one series. Frames have the source CT's geometry: one frame per
+source slice, same rows, columns and plane positions. OHIF's Parametric Map reader
+(@cornerstonejs/adapters) requires this: it refuses other rows/columns and writes each frame at
+its source slice's index into a buffer sized by the map's frame count; dcmjs reads 32-bit float
+maps only. A whole-series float map is large (4 bytes a voxel) but almost all zero, so it is
+written with the Deflated Explicit VR Little Endian transfer syntax, which dcmjs, dcmqi and
+dciodvfy read. highdicom 0.28 does not add
 the Frame Anatomy functional group that the Parametric Map IOD requires; it is added here
 (thorax, with the nodule's laterality), without which dciodvfy reports the object invalid.
 """
@@ -9,11 +14,13 @@ the Frame Anatomy functional group that the Parametric Map IOD requires; it is a
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import highdicom as hd
 import numpy as np
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence as DicomSequence
+from pydicom.uid import DeflatedExplicitVRLittleEndian
 
 from inference.imaging.volume import Volume
 from inference.nodules.types import Side
@@ -26,7 +33,7 @@ from viewer.review.model import FindingState, ReviewedStudy
 def build_parametric_maps(study: ReviewedStudy, source: SourceSeries,
                           saliency: Mapping[str, Volume]) -> dict[str, Dataset]:
     """finding id → Parametric Map, for every finding of the study that has a saliency crop."""
-    series_uid = hd.UID()
+    series_uid = str(hd.UID())
     out: dict[str, Dataset] = {}
     number = 0
     for state in study.findings:
@@ -42,11 +49,13 @@ def _one_map(study: ReviewedStudy, source: SourceSeries, state: FindingState, cr
              series_uid: str, number: int) -> Dataset:
     fid = state.finding.finding_id
     scan = source.volume
-    z0, _, _ = crop_offset(crop, scan, f"saliency of finding {fid}")
-    values = np.clip(np.nan_to_num(np.asarray(crop.voxels, dtype=np.float32)), 0.0, 1.0)
-    # highdicom's affine maps (slice, row, column) indices; ours maps (column, row, slice)
-    hd_affine = crop.affine.copy()
-    hd_affine[:3, :3] = crop.affine[:3, [2, 1, 0]]
+    z0, y0, x0 = crop_offset(crop, scan, f"saliency of finding {fid}")
+    nz, ny, nx = crop.shape
+    values = np.zeros(scan.shape, dtype=np.float32)
+    values[z0:z0 + nz, y0:y0 + ny, x0:x0 + nx] = np.clip(np.nan_to_num(np.asarray(crop.voxels, np.float32)), 0, 1)
+    # every source frame: highdicom's affine maps (slice, row, column); ours (column, row, slice)
+    hd_affine = scan.affine.copy()
+    hd_affine[:3, :3] = scan.affine[:3, [2, 1, 0]]
     volume = hd.Volume(values, hd_affine, coordinate_system="PATIENT",
                        frame_of_reference_uid=source.frame_of_reference_uid)
     mapping = hd.pm.RealWorldValueMapping(
@@ -59,7 +68,7 @@ def _one_map(study: ReviewedStudy, source: SourceSeries, state: FindingState, cr
         quantity_definition=codes.SALIENCY,
     )
     pm = hd.pm.ParametricMap(
-        source_images=source.slices(range(z0, z0 + crop.shape[0])),
+        source_images=list(source.datasets),
         pixel_array=volume,
         series_instance_uid=series_uid,
         series_number=identity.PMAP_SERIES_NUMBER,
@@ -74,14 +83,17 @@ def _one_map(study: ReviewedStudy, source: SourceSeries, state: FindingState, cr
         voi_lut_transformations=[hd.VOILUTTransformation(window_center=0.5, window_width=1.0)],
         content_description=f"Saliency of finding {fid}"[:64],
         content_label="SALIENCY",
-        content_creator_name=study.signed_off_by or study.reviewer or None,
+        content_creator_name=identity.person_name(study.signed_off_by or study.reviewer) or None,
     )
     _add_frame_anatomy(pm, _laterality(state))
+    _frames_ascending(pm)
+    pm.file_meta.TransferSyntaxUID = DeflatedExplicitVRLittleEndian
+    pm.SeriesDescription = "NoduleLens AI saliency (Grad-CAM)"
     return pm
 
 
 def _laterality(state: FindingState) -> str:
-    side = getattr(state.finding.analysis, "side", None)
+    side: Any = getattr(state.finding.analysis, "side", None)
     return {Side.RIGHT: "R", Side.LEFT: "L"}.get(side, "B")
 
 
@@ -94,3 +106,23 @@ def _add_frame_anatomy(pm: Dataset, laterality: str) -> None:
     anatomy.AnatomicRegionSequence = DicomSequence([region])
     anatomy.FrameLaterality = laterality
     pm.SharedFunctionalGroupsSequence[0].FrameAnatomySequence = DicomSequence([anatomy])
+
+
+def _frames_ascending(pm: Dataset) -> None:
+    """Order the frames by ascending position along the slice normal.
+
+    highdicom writes them in descending order; dcmqi's paramap2itkimage stacks frames in file
+    order from the lowest position, so it would turn the map upside down. (OHIF's reader places
+    each frame at its source instance, in any order.)"""
+    orientation = np.asarray(pm.SharedFunctionalGroupsSequence[0].PlaneOrientationSequence[0]
+                             .ImageOrientationPatient, float)
+    normal = np.cross(orientation[:3], orientation[3:])
+    frames = pm.PerFrameFunctionalGroupsSequence
+    along = [float(np.dot(normal, np.asarray(f.PlanePositionSequence[0].ImagePositionPatient, float)))
+             for f in frames]
+    order = np.argsort(along, kind="stable")
+    if np.all(order == np.arange(len(order))):
+        return
+    pixels = np.asarray(pm.pixel_array, dtype=np.float32).reshape(len(frames), pm.Rows, pm.Columns)
+    pm.FloatPixelData = np.ascontiguousarray(pixels[order]).tobytes()
+    pm.PerFrameFunctionalGroupsSequence = DicomSequence([frames[int(i)] for i in order])

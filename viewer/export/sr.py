@@ -3,9 +3,11 @@
 - Observer context: the person (the reviewer who signed off, else the reviewer) and the device
   (the model: name, id and version as model name, manifest sha256 as serial number).
 - Procedure reported: LOINC 24627-2 "CT Chest" and 99NDLNS LDCT "Low dose CT of chest".
-- An exam summary group (TID 1501): nodules reported, AI findings reviewed and rejected, the
-  exam's Lung-RADS category; then one TID 1411 group per accepted AI finding and per
-  reviewer-added finding (sr_groups.py).
+- One TID 1411 group per accepted AI finding and per reviewer-added finding, with its long and
+  short axes drawn on its key slice (sr_groups.py); the exam's Lung-RADS category, management
+  and counts (nodules reported, AI findings reviewed and rejected) as the report's qualitative
+  evaluations, outside the measurement groups. A study without nodules says so there.
+- Image library: the key slice of every nodule.
 - Evidence: every source CT instance of the reviewed series, plus the SEG and the Parametric Maps
   the SR references.
 - Flags follow sign-off: a signed-off study gives COMPLETE / FINAL / VERIFIED with the verifying
@@ -15,7 +17,7 @@
 Rejected AI findings are not written as measurement groups. A TID 1500 measurement group states
 that a finding is present, and PACS viewers, registries and research pipelines that read SRs show
 or count every group as a nodule: a rejected false positive written there would be read as a
-nodule. The SR counts them (exam summary: AI findings reviewed / rejected); each rejection with its
+nodule. The SR counts them (qualitative evaluations: AI findings reviewed / rejected); each rejection with its
 reason, reviewer and time is in the JSON export and the store's audit trail, which keep the AI's
 full output for audit and evaluation without asserting it clinically.
 Pending (undecided) AI findings are left out for the same reason.
@@ -25,16 +27,16 @@ from __future__ import annotations
 
 import warnings
 from datetime import timezone
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 
 import highdicom as hd
 from pydicom.dataset import Dataset
-from pydicom.sequence import Sequence as DicomSequence
 from pydicom.sr.codedict import codes
 
 from viewer.export import codes as nl
 from viewer.export import identity
-from viewer.export.sr_groups import exam_group, measurement_group, segment_refs
+from viewer.export.plan import ExportPlan
+from viewer.export.sr_groups import exam_evaluations, measurement_group, segment_source_uids
 from viewer.export.source import SourceSeries
 from viewer.review.model import ReviewedStudy, StudyStatus
 
@@ -48,36 +50,40 @@ def is_signed(study: ReviewedStudy) -> bool:
             and study.signed_off_at is not None)
 
 
-def build_sr(study: ReviewedStudy, source: SourceSeries, seg: Dataset | None = None,
-             saliency_maps: Mapping[str, Dataset] | None = None,
-             edited: Collection[str] = ()) -> Dataset:
-    """The SR dataset. ``seg`` (from :func:`viewer.export.seg.build_seg`) and ``saliency_maps``
-    (finding id → Parametric Map) are referenced and put into the evidence when given;
-    ``edited`` names the AI findings whose box the reviewer changed before accepting."""
+def build_sr(plan: ExportPlan, source: SourceSeries, seg: Dataset | None = None,
+             saliency_maps: Mapping[str, Dataset] | None = None) -> Dataset:
+    """The SR dataset of ``plan``. ``seg`` (from :func:`viewer.export.seg.build_seg`) and
+    ``saliency_maps`` (finding id → Parametric Map) are referenced and put into the evidence."""
+    study = plan.study
     saliency_maps = dict(saliency_maps or {})
     signed = is_signed(study)
     if not signed:
         warnings.warn(f"study {study.study_instance_uid} is not signed off: the SR is marked "
                       "PARTIAL, PRELIMINARY and UNVERIFIED", UnsignedExportWarning, stacklevel=2)
-    refs = segment_refs(seg) if seg is not None else {}
-    groups: list = [exam_group(study)] + [measurement_group(study, source, r, refs.get(r.number),
-                                saliency_maps.get(r.finding_id), r.finding_id in edited)
-              for r in identity.reported_findings(study)]
+    sources = segment_source_uids(seg) if seg is not None else {}
+    groups: list = [measurement_group(plan, source, n, seg, sources.get(n.segment_number, ()),
+                                      saliency_maps.get(n.finding_id)) for n in plan.nodules]
+    placeholder = not groups  # highdicom needs a group; a report without nodules keeps none
+    if placeholder:
+        groups = [hd.sr.MeasurementsAndQualitativeEvaluations(
+            tracking_identifier=hd.sr.TrackingIdentifier(uid=hd.UID(), identifier="none"))]
     report = hd.sr.MeasurementReport(
         observation_context=_observation_context(study),
         procedure_reported=[nl.CT_CHEST, nl.LOW_DOSE_CT_CHEST],
         imaging_measurements=groups,
         title=codes.cid7021.ImagingMeasurementReport,
+        referenced_images=[source.datasets[n.key.z] for n in plan.nodules] or None,
     )
+    root = report[0]
+    root.ContentSequence.append(exam_evaluations(plan))
     evidence = list(source.datasets)
     if seg is not None:
         evidence.append(seg)
-    evidence += [saliency_maps[r.finding_id] for r in identity.reported_findings(study)
-                 if r.finding_id in saliency_maps]
-    person = study.signed_off_by or study.reviewer
+    evidence += [saliency_maps[n.finding_id] for n in plan.nodules if n.finding_id in saliency_maps]
+    person = identity.person_name(study.signed_off_by or study.reviewer)
     sr = hd.sr.Comprehensive3DSR(
         evidence=evidence,
-        content=report[0],
+        content=root,
         series_instance_uid=hd.UID(),
         series_number=identity.SR_SERIES_NUMBER,
         sop_instance_uid=hd.UID(),
@@ -90,16 +96,19 @@ def build_sr(study: ReviewedStudy, source: SourceSeries, seg: Dataset | None = N
         verifying_observer_name=person if signed else None,
         verifying_organization=(study.institution or "Unknown") if signed else None,
     )
+    if placeholder:  # TID 1500: Imaging Measurements may be absent when Qualitative Evaluations is there
+        sr.ContentSequence = [i for i in sr.ContentSequence
+                              if i.ConceptNameCodeSequence[0].CodeValue != "126010"]
     sr.SeriesDescription = "NoduleLens reviewed lung nodules"
-    sr.CodingSchemeIdentificationSequence = DicomSequence([nl.coding_scheme_identification()])
-    if signed:
+    sr.CodingSchemeIdentificationSequence = [nl.coding_scheme_identification()]
+    if signed and study.signed_off_at is not None:
         at = study.signed_off_at.astimezone(timezone.utc)
         sr.VerifyingObserverSequence[0].VerificationDateTime = at.strftime("%Y%m%d%H%M%S+0000")
     return sr
 
 
 def _observation_context(study: ReviewedStudy) -> hd.sr.ObservationContext:
-    person = study.signed_off_by or study.reviewer or "Unknown"
+    person = identity.person_name(study.signed_off_by or study.reviewer) or "Unknown"
     person_ctx = hd.sr.ObserverContext(
         observer_type=codes.DCM.Person,
         observer_identifying_attributes=hd.sr.PersonObserverIdentifyingAttributes(

@@ -164,8 +164,20 @@ CREATE TABLE screen_runs (
 );
 """
 
+#: de-identification: one persistent UID map per study, so every de-identified export of a study
+#: (SR, SEG, maps, PDF, key images, the CT) uses the same replacement UIDs (viewer/review/deid_map.py)
+_V_DEID_MAP = """
+CREATE TABLE deid_uid_map (
+    study_uid   TEXT NOT NULL,
+    old_uid     TEXT NOT NULL,
+    new_uid     TEXT NOT NULL UNIQUE,
+    created_at  TEXT NOT NULL,
+    PRIMARY KEY (study_uid, old_uid)
+);
+"""
+
 #: MIGRATIONS[n - 1] brings the schema from version n - 1 to n.
-MIGRATIONS: tuple[str, ...] = (_V1, _V_CLINICAL, _V_PACS, _V_SCREEN_RUN)
+MIGRATIONS: tuple[str, ...] = (_V1, _V_CLINICAL, _V_PACS, _V_SCREEN_RUN, _V_DEID_MAP)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 #: tables every version >= 1 has; used to tell a foreign SQLite file from ours.

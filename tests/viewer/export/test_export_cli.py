@@ -49,7 +49,7 @@ def test_cli_exports_sr_seg_and_map_that_validate(tmp_path, reviewed_db, lidc1_v
     assert sr.VerificationFlag == "VERIFIED"
     assert sr.VerifyingObserverSequence[0].VerifyingObserverName == "Doe^Jane"
     groups = hd.sr.srread(tmp_path / "o" / "sr.dcm").content.get_volumetric_roi_measurement_groups()
-    assert [g.tracking_identifier for g in groups] == ["Nodule 1 (f1)"]
+    assert [g.tracking_identifier for g in groups] == ["Cornerstone3DTools@^0.1.0:Bidirectional:Nodule 1 (f1)"]
     rads = [q.value.value for q in groups[0].get_qualitative_evaluations() if q.name.value == "LUNGRADS"]
     assert rads == ["LR4B"]  # the analysis as stored at screening
     seg = pydicom.dcmread(tmp_path / "o" / "seg.dcm")
@@ -115,10 +115,17 @@ def test_cli_export_of_an_unsigned_study_warns_once(tmp_path, lidc1, lidc1_volum
     assert (sr.VerificationFlag, sr.CompletionFlag) == ("UNVERIFIED", "PARTIAL")
     report = hd.sr.srread(tmp_path / "o" / "sr.dcm").content
     assert report.get_volumetric_roi_measurement_groups() == []  # the rejected finding is no nodule
-    (exam,) = report.get_image_measurement_groups()
-    counts = {m.name.value: float(m.value) for m in exam.get_measurements()}
+    assert report.get_image_measurement_groups() == []
+    (container,) = [i for i in sr.ContentSequence
+                    if i.ConceptNameCodeSequence[0].CodeMeaning == "Qualitative Evaluations"]
+    items = {i.ConceptNameCodeSequence[0].CodeValue: i for i in container.ContentSequence}
+    counts = {k: float(i.MeasuredValueSequence[0].NumericValue) for k, i in items.items() if i.ValueType == "NUM"}
     assert counts == {"NODCOUNT": 0.0, "AICOUNT": 1.0, "AIREJECT": 1.0}
-    assert [q.value.value for q in exam.get_qualitative_evaluations()] == ["LR1"]
+    assert items["LUNGRADS"].ConceptCodeSequence[0].CodeValue == "LR1"
+    assert items["121071"].ConceptCodeSequence[0].CodeValue == "NONODULE"  # the report says so
+    assert "no SEG" in err and "no accepted or reviewer-added nodule" in err
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["sr.dcm"]
+    assert dciodvfy_errors(tmp_path / "o" / "sr.dcm") == []
     assert dciodvfy_errors(tmp_path / "o" / "sr.dcm") == []
     with Store(db) as store:
         assert [a.action for a in store.audit_log(info.series_instance_uid)][-1] == "export"

@@ -52,7 +52,8 @@ def test_uids_are_remapped_consistently_across_sr_seg_and_maps(deidentified) -> 
     assert sr.StudyInstanceUID == seg.StudyInstanceUID == pm.StudyInstanceUID
     assert seg.FrameOfReferenceUID == pm.FrameOfReferenceUID
     assert seg.ReferencedSeriesSequence[0].SeriesInstanceUID == pm.ReferencedSeriesSequence[0].SeriesInstanceUID
-    groups = {g.tracking_identifier: g for g in sr.content.get_volumetric_roi_measurement_groups()}
+    groups = {g.tracking_identifier.rsplit(":", 1)[-1]: g
+              for g in sr.content.get_volumetric_roi_measurement_groups()}
     g = groups["Nodule 1 (f1)"]
     assert g.referenced_segment.referenced_sop_instance_uid == seg.SOPInstanceUID
     assert g.tracking_uid == seg.SegmentSequence[0].TrackingUID
@@ -60,7 +61,8 @@ def test_uids_are_remapped_consistently_across_sr_seg_and_maps(deidentified) -> 
                 for se in st.ReferencedSeriesSequence for s in se.ReferencedSOPSequence}
     seg_sources = {r.ReferencedSOPInstanceUID for r in seg.ReferencedSeriesSequence[0].ReferencedInstanceSequence}
     assert seg_sources <= evidence and {seg.SOPInstanceUID, pm.SOPInstanceUID} <= evidence
-    assert pydicom.dcmread(files["sr"], stop_before_pixels=True).file_meta.MediaStorageSOPInstanceUID == sr.SOPInstanceUID
+    meta = pydicom.dcmread(files["sr"], stop_before_pixels=True).file_meta
+    assert meta.MediaStorageSOPInstanceUID == sr.SOPInstanceUID
 
 
 def test_the_report_says_what_was_removed(deidentified) -> None:

@@ -12,6 +12,7 @@ from viewer.export.errors import MissingAnalysis
 from viewer.export.exporter import ExportInputs, export_study
 from viewer.export.identity import tracking_uid
 from viewer.export.masks import analysis_masks
+from viewer.export.plan import build_plan
 from viewer.export.seg import build_seg
 from viewer.export.source import load_source
 
@@ -44,7 +45,9 @@ def test_segments_match_the_sr_tracking_uids(exported, study) -> None:
     assert first.segmented_property_type.value == "27925004"  # SCT Nodule
     assert first.algorithm_type == hd.seg.SegmentAlgorithmTypeValues.AUTOMATIC
     assert first.algorithm_identification[0].AlgorithmName == "NoduleLens detector"
-    assert seg.get_segment_description(2).algorithm_type == hd.seg.SegmentAlgorithmTypeValues.SEMIAUTOMATIC
+    second = seg.get_segment_description(2)  # reviewer-added: drawn by the reviewer, no algorithm
+    assert second.algorithm_type == hd.seg.SegmentAlgorithmTypeValues.MANUAL
+    assert "SegmentAlgorithmName" not in second and "SegmentationAlgorithmIdentificationSequence" not in second
     sr = hd.sr.srread(exported["sr"])
     sr_uids = {g.tracking_uid for g in sr.content.get_volumetric_roi_measurement_groups()}
     assert sr_uids == set(got.values())
@@ -71,7 +74,7 @@ def test_mask_voxels_sit_at_the_finding_centres(exported, lidc1_volume) -> None:
 
 def test_frame_positions_are_the_source_slice_positions(exported, lidc1_volume) -> None:
     seg = pydicom.dcmread(exported["seg"], stop_before_pixels=True)
-    by_uid = dict(zip(lidc1_volume.info.sop_instance_uids, lidc1_volume.info.source_files))
+    by_uid = dict(zip(lidc1_volume.info.sop_instance_uids, lidc1_volume.info.source_files, strict=True))
     for frame in seg.PerFrameFunctionalGroupsSequence[:3]:
         src = frame.DerivationImageSequence[0].SourceImageSequence[0].ReferencedSOPInstanceUID
         ct = pydicom.dcmread(by_uid[src], stop_before_pixels=True)
@@ -97,4 +100,4 @@ def test_seg_from_the_real_nodule_analysis(tmp_path, study, lidc1_volume) -> Non
 def test_seg_without_a_mask_names_the_finding(study, lidc1_volume, masks) -> None:
     source = load_source(lidc1_volume)
     with pytest.raises(MissingAnalysis, match="r1"):
-        build_seg(study, source, {"f1": masks["f1"]})
+        build_seg(build_plan(study), source, {"f1": masks["f1"]})

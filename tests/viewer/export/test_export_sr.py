@@ -16,11 +16,15 @@ from viewer.export import codes as nl
 from viewer.export.exporter import ExportInputs, export_study
 from viewer.export.identity import tracking_uid
 from viewer.export.sr import UnsignedExportWarning
+from viewer.export.sr_groups import CORNERSTONE_BIDIRECTIONAL
 
 
 def _groups(path):
     sr = hd.sr.srread(path)
-    return sr, {g.tracking_identifier: g for g in sr.content.get_volumetric_roi_measurement_groups()}
+    # identifiers carry OHIF's bidirectional tool tag before the nodule's name
+    groups = sr.content.get_volumetric_roi_measurement_groups()
+    assert all(g.tracking_identifier.startswith(CORNERSTONE_BIDIRECTIONAL + ":") for g in groups)
+    return sr, {g.tracking_identifier[len(CORNERSTONE_BIDIRECTIONAL) + 1:]: g for g in groups}
 
 
 def _num(group, concept) -> tuple[float, str]:
@@ -66,7 +70,8 @@ def test_measurements_round_trip_with_ucum_units(exported, study) -> None:
     assert _num(g, nl.VOLUME) == (pytest.approx(f1.volume_mm3), "mm3")
     assert _num(g, nl.MALIGNANCY_RISK) == (pytest.approx(42.0), "%")
     assert _num(g, nl.AI_SCORE) == (pytest.approx(0.93), "1")
-    assert g.get_measurements(name=nl.SOLID_DIAMETER) == []  # solid nodule: no component
+    # a solid nodule's solid component is the nodule (Lung-RADS): same list for every nodule
+    assert _num(g, nl.SOLID_DIAMETER) == (pytest.approx(f1.mean_diameter_mm), "mm")
     r1 = groups["Nodule 2 (r1)"]
     solid = study.findings[2].finding.analysis.measurement.solid_component_mm
     assert _num(r1, nl.SOLID_DIAMETER) == (pytest.approx(solid), "mm")
@@ -189,14 +194,32 @@ def test_an_edited_then_accepted_finding_says_so_unless_the_edit_was_undone(tmp_
         assert _qual(groups["Nodule 1 (f1)"], nl.REVIEW_DECISION) == expected
 
 
-def test_exam_summary_counts_and_exam_category(exported) -> None:
+def _exam_items(path) -> dict[str, object]:
+    """The report's Qualitative Evaluations container: concept meaning → value."""
+    ds = pydicom.dcmread(path)
+    (container,) = [i for i in ds.ContentSequence
+                    if i.ConceptNameCodeSequence[0].CodeMeaning == "Qualitative Evaluations"]
+    out: dict[str, object] = {}
+    for item in container.ContentSequence:
+        name = item.ConceptNameCodeSequence[0].CodeMeaning
+        if item.ValueType == "NUM":
+            out[name] = float(item.MeasuredValueSequence[0].NumericValue)
+        elif item.ValueType == "CODE":
+            out[name] = item.ConceptCodeSequence[0].CodeValue
+        else:
+            out[name] = item.TextValue
+    return out
+
+
+def test_exam_items_are_qualitative_evaluations_outside_the_groups(exported) -> None:
     sr = hd.sr.srread(exported["sr"])
-    (exam,) = sr.content.get_image_measurement_groups()
-    assert exam.tracking_identifier == "Exam summary"
-    assert _num(exam, nl.NODULES_REPORTED) == (2.0, "{nodules}")
-    assert _num(exam, nl.AI_FINDINGS_REVIEWED) == (2.0, "{findings}")
-    assert _num(exam, nl.AI_FINDINGS_REJECTED) == (1.0, "{findings}")
-    assert _qual(exam, nl.LUNG_RADS) == "LR4B"  # the most suspicious reported nodule
+    assert sr.content.get_image_measurement_groups() == []  # no exam "group" taken for a nodule
+    items = _exam_items(exported["sr"])
+    assert items["Nodules reported"] == 2.0
+    assert items["AI findings reviewed"] == 2.0
+    assert items["AI findings rejected by the reviewer"] == 1.0
+    assert items["Lung-RADS v2022 category"] == "LR4B"  # the most suspicious reported nodule
+    assert "Finding" not in items  # the "no nodule" finding is for empty reports only
 
 
 def test_a_study_without_model_information_still_validates(tmp_path, study, lidc1_volume, masks) -> None:

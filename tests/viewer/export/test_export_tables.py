@@ -103,8 +103,8 @@ def test_schema_check_catches_a_broken_document(study) -> None:
 
 
 def test_unknown_format_is_a_typed_error(tmp_path, study) -> None:
-    with pytest.raises(UnknownFormat, match="pdf.*sr, seg, pmap, csv, json"):
-        export_study(ExportInputs(study), "pdf", tmp_path / "x")
+    with pytest.raises(UnknownFormat, match="docx.*sr, seg, pmap, csv, json, pdf, sc"):
+        export_study(ExportInputs(study), "docx", tmp_path / "x")
     assert ExportFormat.parse("SR") is ExportFormat.SR
 
 
