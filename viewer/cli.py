@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "models": "models",
     "screen": "screen",
     "export": "export",
+    "followup": "followup",
 }
 
 

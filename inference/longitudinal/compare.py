@@ -194,9 +194,10 @@ def _resolved(ctx: _Ctx, pri_in: NoduleInput) -> ComparisonResult:
 def compare(current: Volume, prior: Volume, current_nodules: Sequence[NoduleInput],
             prior_nodules: Sequence[NoduleInput], *, history: Mapping[str, Sequence[TimePoint]] | None = None,
             registration: Registration | None = None, current_lungs: np.ndarray | None = None,
-            prior_lungs: np.ndarray | None = None) -> FollowupResult:
+            prior_lungs: np.ndarray | None = None, forced: Mapping[str, str | None] | None = None) -> FollowupResult:
     """Compare ``current`` with ``prior``. ``history`` gives, per prior nodule key, its sizes on
-    still earlier exams (oldest first) for slow growth over the timeline."""
+    still earlier exams (oldest first) for slow growth over the timeline; ``forced`` the reader's
+    re-pair (current key → prior key) and un-pair (→ None) decisions."""
     from inference.imaging.lung_mask import lung_mask
 
     prior_date, current_date = check_pair(prior, current)
@@ -207,7 +208,7 @@ def compare(current: Volume, prior: Volume, current_nodules: Sequence[NoduleInpu
     pri_l = lung_mask(prior) if prior_lungs is None else prior_lungs
     reg = registration or register(prior, current, prior_lungs=pri_l, current_lungs=cur_l)
     ctx = _Ctx(current, prior, reg, cur_l, pri_l, prior_date, current_date, history or {})
-    results = [_one(ctx, m, current_nodules, prior_nodules) for m in match(current_nodules, prior_nodules, reg)]
+    results = [_one(ctx, m, current_nodules, prior_nodules) for m in match(current_nodules, prior_nodules, reg, forced)]
     in_current = [(r.lung_rads, r.reason) for r in results if r.lung_rads is not None]
     cat, reason = exam_lung_rads(in_current)
     reason = f"compared with the prior CT of {prior_date.isoformat()}: {reason}"

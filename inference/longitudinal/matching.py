@@ -9,7 +9,7 @@ least total cost; unpaired current nodules are NEW, unpaired prior nodules RESOL
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,19 +52,38 @@ def cost_matrix(current: Sequence[NoduleInput], prior: Sequence[NoduleInput],
     return cost, dist
 
 
-def match(current: Sequence[NoduleInput], prior: Sequence[NoduleInput], reg: Registration) -> list[Match]:
-    """Matched pairs first (in current order), then NEW, then RESOLVED."""
+def match(current: Sequence[NoduleInput], prior: Sequence[NoduleInput], reg: Registration,
+          forced: Mapping[str, str | None] | None = None) -> list[Match]:
+    """Matched pairs first (in current order), then NEW, then RESOLVED.
+
+    ``forced`` holds the reader's decisions: current key → prior key (a pair kept whatever the
+    gate) or None (un-paired: NEW). Only the other nodules take part in the assignment.
+    """
     out: list[Match] = []
     paired_c: set[int] = set()
     paired_p: set[int] = set()
+    p_index = {n.key: j for j, n in enumerate(prior)}
+    for i, n in enumerate(current):
+        if forced and n.key in forced:
+            paired_c.add(i)
+            j = p_index.get(forced[n.key] or "")
+            if j is not None and j not in paired_p:
+                d = float(np.linalg.norm(np.asarray(n.center) - reg.to_current(prior[j].center)))
+                out.append(Match(i, j, d))
+                paired_p.add(j)
+            else:
+                out.append(Match(i, None, None))
     if current and prior:
         cost, dist = cost_matrix(current, prior, reg)
+        cost[sorted(paired_c), :] = _FORBIDDEN
+        cost[:, sorted(paired_p)] = _FORBIDDEN
         rows, cols = linear_sum_assignment(cost)
         for i, j in sorted(zip(rows.tolist(), cols.tolist(), strict=True)):
             if cost[i, j] < _FORBIDDEN:
                 out.append(Match(i, j, float(dist[i, j])))
                 paired_c.add(i)
                 paired_p.add(j)
+    out.sort(key=lambda m: (m.prior is None, m.current))
     out += [Match(i, None, None) for i in range(len(current)) if i not in paired_c]
     out += [Match(None, j, None) for j in range(len(prior)) if j not in paired_p]
     return out

@@ -171,6 +171,10 @@ def screen_folder(root: str | Path, store: Store, detect: Detect, *, force: bool
             say(f"{job.folder}: already reviewed; not screened again")
             continue
         outcomes.append(_screen_one(job, store, detect, sub, say, actor))
+    # follow-up: compare each screened exam with the patient's prior in the store (typed failures are
+    # logged and the exam stays a baseline read)
+    from viewer.review.comparisons import link_screened
+    link_screened(store, [o.series_uid for o in outcomes if o.state == "screened"], say, actor)
     if progress is not None:
         progress(1.0, "done")
     return Summary(tuple(outcomes), tuple(notes))
