@@ -166,18 +166,19 @@ def register(prior: Volume, current: Volume, *, prior_lungs: np.ndarray | None =
                                               sitk.CenteredTransformInitializerFilter.MOMENTS)
     rigid = sitk.Euler3DTransform(start)
     dice_start, _ = _dice(fixed_mask, moving_mask, _matrix(rigid))
-    reg = _method(metric_mask, rigid, 200)
-    reg.Execute(fixed, moving)
     affine = sitk.AffineTransform(3)
-    affine.SetCenter(rigid.GetCenter())
-    affine.SetMatrix(rigid.GetMatrix())
-    affine.SetTranslation(rigid.GetTranslation())
-    reg = _method(metric_mask, affine, 200)
     try:
+        reg = _method(metric_mask, rigid, 200)
+        reg.Execute(fixed, moving)
+        affine.SetCenter(rigid.GetCenter())
+        affine.SetMatrix(rigid.GetMatrix())
+        affine.SetTranslation(rigid.GetTranslation())
+        reg = _method(metric_mask, affine, 200)
         reg.Execute(fixed, moving)
     except RuntimeError as exc:  # e.g. all samples mapped outside the prior
-        raise RegistrationFailed(prior.info.source or "prior", f"the affine stage failed ({exc})",
-                                 "Check that the prior is a chest CT of this patient") from exc
+        raise RegistrationFailed(prior.info.source or "prior", f"registration stopped ({exc})",
+                                 "Check that the prior is a chest CT of this patient; "
+                                 "the current exam is read as a baseline meanwhile") from exc
     m = _matrix(affine)
     dice, overlap = _dice(fixed_mask, moving_mask, m)
     quality = RegistrationQuality(dice, dice_start, overlap, float(reg.GetMetricValue()),
@@ -194,13 +195,10 @@ def register(prior: Volume, current: Volume, *, prior_lungs: np.ndarray | None =
     return Registration(m, quality, time.perf_counter() - t0)
 
 
-def lung_dice_fine(prior_lungs: np.ndarray, prior: Volume, current_lungs: np.ndarray,
-                   current: Volume, reg: Registration) -> float:
-    """Dice of the lung masks on the current exam's full grid (for reports; slower)."""
-    warped = sitk.Resample(to_sitk(prior_lungs.astype(np.uint8), prior),
-                           to_sitk(current_lungs.astype(np.uint8), current),
-                           _affine_transform(reg.matrix), sitk.sitkNearestNeighbor, 0)
-    b = sitk.GetArrayViewFromImage(warped) > 0
-    a = np.asarray(current_lungs, bool)
-    denom = a.sum() + b.sum()
-    return float(2.0 * (a & b).sum() / denom) if denom else 0.0
+def resample_prior(prior: Volume, current: Volume, reg: Registration) -> Volume:
+    """The prior on the current exam's grid through the registration (for side-by-side reading)."""
+    out = sitk.Resample(to_sitk(prior.voxels.astype(np.float32), prior),
+                        to_sitk(np.zeros(current.shape, np.uint8), current),
+                        _affine_transform(reg.matrix), sitk.sitkLinear, -1024.0, sitk.sitkFloat32)
+    vox = np.clip(np.rint(sitk.GetArrayFromImage(out)), -1024, 3071).astype(np.int16)
+    return Volume(vox, current.affine, prior.info)

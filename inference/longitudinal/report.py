@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from inference.nodules.types import Growth, LungRads, NoduleType
+
 from .compare import FollowupResult
-from .types import ComparisonResult, NoduleSize
+from .types import ComparisonResult, FindingOrigin, NoduleSize, PairStatus, TimePoint
 
 FORMAT = "nodulelens-followup-v1"
 
@@ -51,3 +54,26 @@ def to_json_dict(result: FollowupResult) -> dict[str, Any]:
                  "management": result.management},
         "nodules": [comparison_to_dict(c) for c in result.nodules], "warnings": list(result.warnings),
     }
+
+
+def _size_from(d: dict[str, Any] | None) -> NoduleSize | None:
+    if d is None:
+        return None
+    c = d["center_lps_mm"]
+    return NoduleSize((float(c[0]), float(c[1]), float(c[2])), float(d["mean_diameter_mm"]),
+                      float(d["volume_mm3"] or 0.0), NoduleType(d["type"]), d["solid_component_mm"],
+                      bool(d["calcified"]), bool(d["juxta_pleural"]))
+
+
+def comparison_from_dict(d: dict[str, Any]) -> ComparisonResult:
+    """Inverse of :func:`comparison_to_dict` (values as rounded there)."""
+    def opt(enum: Any, v: Any) -> Any:
+        return None if v is None else enum(v)
+    return ComparisonResult(
+        PairStatus(d["status"]), d["current_finding"], d["prior_finding"], _size_from(d["current"]),
+        _size_from(d["prior"]), opt(FindingOrigin, d["prior_origin"]), dt.date.fromisoformat(d["prior_date"]),
+        int(d["interval_days"]), d["registered_distance_mm"], d["diameter_change_mm"], d["solid_change_mm"],
+        d["volume_change_pct"], d["doubling_time_days"], d["doubling_time_note"], opt(Growth, d["growth"]),
+        bool(d["slow_growth"]), opt(LungRads, d["lung_rads"]), d["reason"], d["management"],
+        tuple(TimePoint(dt.date.fromisoformat(p["date"]), p["mean_diameter_mm"], p["volume_mm3"])
+              for p in d["history"]))

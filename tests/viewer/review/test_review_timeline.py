@@ -17,6 +17,7 @@ from viewer.cli import main
 from viewer.review import schema
 from viewer.review.comparisons import (compare_in_store, decide_pairing, ensure_dates, forced_pairs,
                                        latest_comparison, link_screened, undo_pairing)
+from viewer.review.followup_export import followup_export, tracking_uid
 from viewer.review.store import Store
 from viewer.review.timeline import TimelineStudy, check_prior, choose_prior, patient_timeline, prior_of, study_for
 
@@ -84,6 +85,18 @@ def test_screen_links_the_prior_and_stores_the_comparison(tmp_path, written):
     assert all(n["current_finding"] == n["prior_finding"] for n in data["nodules"] if n["status"] == "matched")
     assert store.series_row(uids["current"])["highest_lung_rads"] == "4B"  # the worklist shows the comparison
     assert "followup" in [a.action for a in store.audit_log(uids["current"])]
+    # what the exports get: per current finding its comparison and a tracking UID kept across time points
+    exp = followup_export(store, uids["current"])
+    assert exp.exam_lung_rads == "4B" and exp.prior_date.isoformat() == "2024-03-02"
+    assert sorted(exp.nodules) == ["T1-grow", "T2-grow", "T3-stable", "T5-new"]
+    assert [r.prior_key for r in exp.resolved] == ["T4-resolved"]
+    grown = exp.nodules["T1-grow"]
+    assert grown.prior.mean_diameter_mm > 0 and grown.doubling_time_days > 0 and grown.lung_rads.value == "4B"
+    assert exp.tracking_uids["T1-grow"] == tracking_uid(store, uids["prior"], "T1-grow")
+    assert len(set(exp.tracking_uids.values())) == 4
+    js = exp.as_json()
+    assert js["nodules"]["T1-grow"]["prior"]["mean_diameter_mm"] == round(grown.prior.mean_diameter_mm, 1)
+    assert js["nodules"]["T1-grow"]["tracking_uid"] == exp.tracking_uids["T1-grow"]
 
 
 def test_repair_unpair_and_undo_are_audited_decisions(tmp_path, written):
