@@ -41,6 +41,7 @@ def run(path: str | None = None, series_uid: str | None = None, layout: str = "2
 
     from viewer.widgets.detection_docks import install_detection
     from viewer.widgets.export_dialog import install_export
+    from viewer.widgets.followup_view import install_followup
     from viewer.widgets.review_docks import setup_review
 
     win = MainWindow()
@@ -49,6 +50,7 @@ def run(path: str | None = None, series_uid: str | None = None, layout: str = "2
     review = setup_review(win, db)
     install_detection(win, review, auto=auto_detect)
     install_export(win, review)
+    install_followup(win, review.store)
     if path is None:
         win.open_demo()
     else:

@@ -66,3 +66,16 @@ def test_comparison_layout_links_prior_and_current(qtbot, stored_pair, tmp_path)
     shot = Path(os.environ.get("NODULELENS_SCREENSHOT_DIR", tmp_path)) / "followup_layout.png"
     assert img.save(str(shot))
     assert window_slice(np.array([[-1600, -600, 400]], np.int16), -600, 1500).tolist() == [[0, 127, 255]]
+
+
+def test_compare_with_prior_action_docks_the_layout(qtbot, window, stored_pair):
+    from inference.imaging import load
+    from viewer.widgets.followup_view import install_followup
+
+    pair, store = stored_pair
+    action = install_followup(window, store)
+    window.set_volume(load(store.series_row(pair.current.info.series_instance_uid)["scan_path"]))
+    action.trigger()  # the comparison runs in a worker thread; the dock appears on the GUI thread
+    qtbot.waitUntil(lambda: getattr(window, "followup_view", None) is not None, timeout=120_000)
+    view = window.followup_view
+    assert {r.key for r in view.rows} >= {"T1-grow", "T5-new", "prior:T4-resolved"}
