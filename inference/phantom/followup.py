@@ -2,14 +2,15 @@
 
 :func:`make_followup_phantom` draws one phantom's anatomy, then shows it again under a known
 motion (rotation, shift and the lungs scaled by a different inspiration: one affine map) on
-another grid (different slice thickness and field of view) with new noise; nodules are stable,
+another grid (different slice thickness and field of view) with new noise, plus a non-affine
+breathing shift along z (largest at the lung base, :class:`Motion`); nodules are stable,
 grown by a known volume (doubling time), resolved or new. :func:`make_followup_from_scan` does
 the same on a real scan (LIDC-IDRI): its real nodules stay as they are (stable), a planted nodule
 grows and a new one appears. :func:`write_followup` writes both as DICOM studies of one patient
 with ``truth.json``.
 
-The truth's map ``current_to_prior`` (4x4) takes a world LPS point of the current scan to the
-same anatomy in the prior scan.
+The truth's map (``FollowupPair.to_prior`` / ``to_current``; ``current_to_prior`` is its affine part)
+takes a world LPS point of the current scan to the same anatomy in the prior scan and back.
 """
 
 from __future__ import annotations
@@ -77,6 +78,54 @@ class NoduleTruth:
                 "doubling_time_days": r(self.doubling_time_days(interval_days)), "real": self.real}
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class Motion:
+    """Current world → prior world: ``matrix`` (rotation, shift, inspiration scaling) after a non-affine
+    breathing shift along z, ``breath_mm`` at the lung base falling to 0 at the apex (quadratically):
+    ``to_prior(p) = matrix · (p + (0, 0, b(p_z)))``, ``b(z) = breath_mm · clip((top - z) / (top - base), 0, 1)²``.
+    """
+
+    matrix: np.ndarray
+    breath_mm: float = 0.0
+    z_top: float = 0.0
+    z_base: float = -1.0
+
+    def breath(self, z: np.ndarray) -> np.ndarray:
+        t = np.clip((self.z_top - z) / (self.z_top - self.z_base), 0.0, 1.0)
+        return self.breath_mm * t * t
+
+    def to_prior(self, p: np.ndarray | tuple) -> np.ndarray:
+        q = np.array(p, float)
+        q[..., 2] = q[..., 2] + self.breath(q[..., 2])
+        return q @ self.matrix[:3, :3].T + self.matrix[:3, 3]
+
+    def to_current(self, p: np.ndarray | tuple) -> np.ndarray:
+        inv = np.linalg.inv(self.matrix)
+        q = np.asarray(p, float) @ inv[:3, :3].T + inv[:3, 3]  # = c + b(c_z) along z: solve for c
+        z = q[..., 2].copy()
+        for _ in range(50):  # a contraction: |db/dz| < 1 for the amplitudes used here
+            z = q[..., 2] - self.breath(z)
+        out = np.array(q)
+        out[..., 2] = z
+        return out
+
+    def sitk_transform(self, grid: sitk.Image) -> sitk.Transform:
+        """The map as a SimpleITK transform (the breathing shift sampled on ``grid``)."""
+        t = sitk.AffineTransform(3)
+        t.SetMatrix(tuple(float(v) for v in self.matrix[:3, :3].ravel()))
+        t.SetTranslation(tuple(float(v) for v in self.matrix[:3, 3]))
+        if self.breath_mm == 0.0:
+            return t
+        size = grid.GetSize()
+        idx = np.stack(np.meshgrid(np.arange(size[2]), [0], [0], indexing="ij"), -1).reshape(-1, 3)[:, ::-1]
+        zs = np.array([grid.TransformContinuousIndexToPhysicalPoint(tuple(float(v) for v in i))[2] for i in idx])
+        field = np.zeros((size[2], size[1], size[0], 3))
+        field[..., 2] = self.breath(zs)[:, None, None]
+        disp = sitk.GetImageFromArray(field, isVector=True)
+        disp.CopyInformation(grid)
+        return sitk.CompositeTransform([t, sitk.DisplacementFieldTransform(disp)])  # breath first, then matrix
+
+
 @dataclass(frozen=True, eq=False)
 class FollowupPair:
     prior: Volume
@@ -86,13 +135,13 @@ class FollowupPair:
     interval_days: int
     prior_lungs: np.ndarray  # bool, prior grid
     current_lungs: np.ndarray  # bool, current grid
+    motion: Motion | None = None  # the exact map (``current_to_prior`` is its affine part)
 
     def to_prior(self, p: np.ndarray | tuple) -> np.ndarray:
-        return np.asarray(p, float) @ self.current_to_prior[:3, :3].T + self.current_to_prior[:3, 3]
+        return (self.motion or Motion(self.current_to_prior)).to_prior(p)
 
     def to_current(self, p: np.ndarray | tuple) -> np.ndarray:
-        inv = np.linalg.inv(self.current_to_prior)
-        return np.asarray(p, float) @ inv[:3, :3].T + inv[:3, 3]
+        return (self.motion or Motion(self.current_to_prior)).to_current(p)
 
 
 def motion(rng: np.random.Generator, center: np.ndarray, *, max_deg: float = 4.0, max_shift_mm: float = 8.0,
@@ -120,22 +169,29 @@ def _sitk(volume: Volume, voxels: np.ndarray) -> sitk.Image:
     return img
 
 
-def resample_to(source: Volume, lungs: np.ndarray, m: np.ndarray, affine: np.ndarray,
+def resample_to(source: Volume, lungs: np.ndarray, m: Motion, affine: np.ndarray,
                 shape_zyx: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray]:
     """``source`` seen through map ``m`` (target world → source world) on a new grid: (int16 HU, lungs)."""
-    t = sitk.AffineTransform(3)
-    t.SetMatrix(tuple(float(v) for v in m[:3, :3].ravel()))
-    t.SetTranslation(tuple(float(v) for v in m[:3, 3]))
     spacing = np.linalg.norm(affine[:3, :3], axis=0)
     ref = sitk.Image([int(shape_zyx[2]), int(shape_zyx[1]), int(shape_zyx[0])], sitk.sitkInt16)
     ref.SetSpacing(tuple(float(s) for s in spacing))
     ref.SetOrigin(tuple(float(v) for v in affine[:3, 3]))
     ref.SetDirection(tuple(float(v) for v in (affine[:3, :3] / spacing[None, :]).ravel()))
+    t = m.sitk_transform(ref)
     hu = sitk.Resample(_sitk(source, source.voxels.astype(np.float32)), ref, t, sitk.sitkLinear, -1024.0,
                        sitk.sitkFloat32)
     lung = sitk.Resample(_sitk(source, lungs.astype(np.uint8)), ref, t, sitk.sitkNearestNeighbor, 0)
     vox = np.clip(np.rint(sitk.GetArrayFromImage(hu)), -1024, 3071).astype(np.int16)
     return vox, sitk.GetArrayFromImage(lung) > 0
+
+
+def _breathing(matrix: np.ndarray, lungs: np.ndarray, prior: Volume, amplitude_mm: float) -> Motion:
+    """The affine ``matrix`` plus a breathing shift of ``amplitude_mm`` at the lung base (current frame)."""
+    z = prior.index_to_world(np.argwhere(lungs))[:, 2]
+    inv = np.linalg.inv(matrix)
+    zs = np.array([[0.0, 0.0, z.max()], [0.0, 0.0, z.min()]]) @ inv[:3, :3].T + inv[:3, 3]
+    top, base = float(max(zs[:, 2])), float(min(zs[:, 2]))
+    return Motion(matrix, amplitude_mm, top, base)
 
 
 def _current_grid(prior: Volume, m: np.ndarray, spacing_zyx: tuple[float, float, float],
@@ -194,11 +250,10 @@ def _place(placer: Placer, volume: Volume, d: float) -> tuple[float, float, floa
 
 def _draw_pair(prior_vox: np.ndarray, prior_aff: np.ndarray, cur_vox: np.ndarray, cur_aff: np.ndarray,
                plan: list[tuple[str, float | None, float | None]], centres: list[tuple[float, float, float]],
-               to_current: np.ndarray, seed: int, prior_lung: np.ndarray, cur_lung: np.ndarray
-               ) -> list[NoduleTruth]:
+               m: Motion, seed: int, prior_lung: np.ndarray, cur_lung: np.ndarray) -> list[NoduleTruth]:
     truth = []
     for i, ((kind, d1, d2), c) in enumerate(zip(plan, centres, strict=True)):
-        w = np.asarray(c) @ to_current[:3, :3].T + to_current[:3, 3]
+        w = m.to_current(c)
         cc = (float(w[0]), float(w[1]), float(w[2]))
         v1 = v2 = None
         # the same generator state for both drawings: the same lobulated shape, only larger
@@ -227,17 +282,16 @@ def make_followup_phantom(seed: int = 0, shape_zyx: tuple[int, int, int] = FU_SH
     prior = base.volume
     lungs_prior = base.lung_mask
     center = prior.index_to_world(np.argwhere(lungs_prior).mean(axis=0))
-    m = motion(rng, center)
+    m = _breathing(motion(rng, center), lungs_prior, prior, float(rng.uniform(3.0, 8.0)))
     slice_mm = current_slice_mm or float(rng.choice([1.0, 1.25, 2.0]))
-    cur_aff, cur_shape = _current_grid(prior, m, (slice_mm, spacing_zyx[1] * 0.95, spacing_zyx[2] * 0.95), rng)
+    cur_aff, cur_shape = _current_grid(prior, m.matrix, (slice_mm, spacing_zyx[1] * 0.95, spacing_zyx[2] * 0.95),
+                                       rng)
     cur_vox, cur_lungs = resample_to(prior, lungs_prior, m, cur_aff, cur_shape)
     prior_vox = np.array(prior.voxels)
     plan = _specs(rng, interval_days)
     placer = Placer(lungs_prior, spacing_zyx, list(base.vessels), rng, prior_vox)
     centres = [_place(placer, prior, max(d for d in (d1, d2) if d is not None)) for _, d1, d2 in plan]
-    to_current = np.linalg.inv(m)
-    truth = _draw_pair(prior_vox, prior.affine, cur_vox, cur_aff, plan, centres, to_current, seed,
-                       lungs_prior, cur_lungs)
+    truth = _draw_pair(prior_vox, prior.affine, cur_vox, cur_aff, plan, centres, m, seed, lungs_prior, cur_lungs)
     _add_noise(prior_vox, spacing_zyx, 25.0, np.random.default_rng([seed, 2]))
     _add_noise(cur_vox, (slice_mm, spacing_zyx[1], spacing_zyx[2]), 30.0, np.random.default_rng([seed, 3]))
     d_prior, d_cur = _dates(interval_days)
@@ -250,7 +304,7 @@ def make_followup_phantom(seed: int = 0, shape_zyx: tuple[int, int, int] = FU_SH
                        frame_of_reference_uid=generate_uid(entropy_srcs=[str(seed), "cf"]),
                        slice_thickness_mm=slice_mm, source=f"phantom-followup:seed={seed}:current")
     return FollowupPair(Volume(prior_vox, prior.affine, prior_info), Volume(cur_vox, cur_aff, cur_info),
-                        tuple(truth), m, interval_days, lungs_prior, cur_lungs)
+                        tuple(truth), m.matrix, interval_days, lungs_prior, cur_lungs, m)
 
 
 def make_followup_from_scan(prior: Volume, real_nodules: list[tuple[tuple[float, float, float], float]],
@@ -264,8 +318,8 @@ def make_followup_from_scan(prior: Volume, real_nodules: list[tuple[tuple[float,
     rng = np.random.default_rng([seed, 2002])
     lungs = lung_mask(prior)
     center = prior.index_to_world(np.argwhere(lungs).mean(axis=0))
-    m = motion(rng, center, max_deg=3.0, max_shift_mm=10.0)
-    cur_aff, cur_shape = _current_grid(prior, m, current_spacing_zyx, rng)
+    m = _breathing(motion(rng, center, max_deg=3.0, max_shift_mm=10.0), lungs, prior, float(rng.uniform(3.0, 6.0)))
+    cur_aff, cur_shape = _current_grid(prior, m.matrix, current_spacing_zyx, rng)
     cur_vox, cur_lungs = resample_to(prior, lungs, m, cur_aff, cur_shape)
     prior_vox = np.array(prior.voxels)
     placer = Placer(lungs, prior.spacing_zyx, [], rng, prior_vox)
@@ -276,10 +330,9 @@ def make_followup_from_scan(prior: Volume, real_nodules: list[tuple[tuple[float,
     d1 = 9.0
     plan: list[tuple[str, float | None, float | None]] = [("grow", d1, round(d1 * ratio, 2)), ("new", None, 7.0)]
     centres = [_place(placer, prior, d1 * ratio), _place(placer, prior, 7.0)]
-    to_current = np.linalg.inv(m)
-    truth = _draw_pair(prior_vox, prior.affine, cur_vox, cur_aff, plan, centres, to_current, seed, lungs, cur_lungs)
+    truth = _draw_pair(prior_vox, prior.affine, cur_vox, cur_aff, plan, centres, m, seed, lungs, cur_lungs)
     for i, (c, d) in enumerate(real_nodules):
-        cc = tuple(float(v) for v in (np.asarray(c) @ to_current[:3, :3].T + to_current[:3, 3]))
+        cc = tuple(float(v) for v in m.to_current(c))
         truth.append(NoduleTruth(f"R{i + 1}-stable", real_type, tuple(float(v) for v in c),  # type: ignore[arg-type]
                                  cc, d, d, None, None, real=True))  # type: ignore[arg-type]
     noise_rng = np.random.default_rng([seed, 5])
@@ -301,7 +354,7 @@ def make_followup_from_scan(prior: Volume, real_nodules: list[tuple[tuple[float,
                          series_instance_uid=_uid(prior_info, seed, "ps"),
                          sop_instance_uids=(), source_files=())
     return FollowupPair(Volume(prior_vox, prior.affine, prior_info), Volume(cur_vox, cur_aff, cur_info),
-                        tuple(truth), m, interval_days, lungs, cur_lungs)
+                        tuple(truth), m.matrix, interval_days, lungs, cur_lungs, m)
 
 
 def _uid(info: SeriesInfo, seed: int, part: str) -> str:
@@ -321,7 +374,11 @@ def write_followup(pair: FollowupPair, out_dir: str | Path) -> dict[str, Path]:
                      series_instance_uid=i.series_instance_uid, frame_of_reference_uid=i.frame_of_reference_uid,
                      uid_seed=i.series_instance_uid)
         paths[name] = out / name
-    truth = {"interval_days": pair.interval_days, "prior_study_date": pair.prior.info.study_date,
+    mo = pair.motion
+    truth = {"interval_days": pair.interval_days,
+             "breathing": None if mo is None else {"amplitude_mm": mo.breath_mm, "z_top": mo.z_top,
+                                                   "z_base": mo.z_base},
+             "prior_study_date": pair.prior.info.study_date,
              "current_study_date": pair.current.info.study_date, "patient_id": pair.current.info.patient_id,
              "current_to_prior": [[round(float(v), 6) for v in row] for row in pair.current_to_prior],
              "nodules": [n.as_dict(pair.interval_days) for n in pair.nodules]}
