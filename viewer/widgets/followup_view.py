@@ -63,6 +63,7 @@ class SlicePane(QLabel):
     clicked = Signal(float, float)  # row, column (voxel units)
     scrolled = Signal(int)
     zoomed = Signal(float)
+    windowed = Signal(float, float)  # change of level, change of width (HU), from a right-button drag
 
     def __init__(self, title: str) -> None:
         super().__init__()
@@ -71,6 +72,7 @@ class SlicePane(QLabel):
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setTextFormat(Qt.TextFormat.PlainText)
         self._geom = (0.0, 0.0, 1.0)  # x0, y0, scale of the drawn image
+        self._drag: tuple[float, float] | None = None
 
     def show_slice(self, img: np.ndarray, cross: tuple[float, float], zoom: float, title: str) -> None:
         h, w = img.shape
@@ -94,8 +96,21 @@ class SlicePane(QLabel):
         self.setPixmap(canvas)
 
     def mousePressEvent(self, ev: Any) -> None:  # noqa: N802  (Qt's name)
+        if ev.button() == Qt.MouseButton.RightButton:
+            self._drag = (ev.position().x(), ev.position().y())
+            return
         x0, y0, s = self._geom
         self.clicked.emit((ev.position().y() - y0) / s - 0.5, (ev.position().x() - x0) / s - 0.5)
+
+    def mouseMoveEvent(self, ev: Any) -> None:  # noqa: N802  (Qt's name)
+        if self._drag is None:
+            return
+        x, y = ev.position().x(), ev.position().y()
+        self.windowed.emit(4.0 * (y - self._drag[1]), 4.0 * (x - self._drag[0]))
+        self._drag = (x, y)
+
+    def mouseReleaseEvent(self, ev: Any) -> None:  # noqa: N802  (Qt's name)
+        self._drag = None
 
     def wheelEvent(self, ev: Any) -> None:  # noqa: N802  (Qt's name)
         step = 1 if ev.angleDelta().y() > 0 else -1
@@ -122,6 +137,7 @@ class FollowupView(QWidget):
             pane.clicked.connect(self.set_cross)
             pane.scrolled.connect(lambda s: self.set_slice(self.k + s))
             pane.zoomed.connect(self.set_zoom)
+            pane.windowed.connect(lambda dl, dw: self.set_window(self.level + dl, self.width_hu + dw))
         self.header = QLabel(header)
         self.header.setTextFormat(Qt.TextFormat.PlainText)
         self.header.setWordWrap(True)
@@ -171,6 +187,11 @@ class FollowupView(QWidget):
 
     def set_zoom(self, factor: float) -> None:
         self.zoom = float(np.clip(self.zoom * factor, 1.0, 8.0))
+        self.redraw()
+
+    def set_window(self, level: float, width: float) -> None:
+        """One window/level for both panes."""
+        self.level, self.width_hu = float(level), float(max(1.0, width))
         self.redraw()
 
     def centre_on(self, world: tuple[float, float, float]) -> None:

@@ -61,6 +61,8 @@ def test_comparison_layout_links_prior_and_current(qtbot, stored_pair, tmp_path)
     grown = next(r for r in rows if r.key == "T1-grow")
     assert grown.doubling_time.endswith(" d") and grown.prior_size and grown.lung_rads == "4B"
     view.set_slice(view.k + 3)  # scrolling one pane moves both (one slice index for both)
+    view.current_pane.windowed.emit(100.0, -500.0)  # a right-drag on one pane windows both
+    assert (view.level, view.width_hu) == (-500.0, 1000.0)
     img = view.grab().toImage()
     assert img.width() > 0
     shot = Path(os.environ.get("NODULELENS_SCREENSHOT_DIR", tmp_path)) / "followup_layout.png"
