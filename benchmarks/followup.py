@@ -4,7 +4,8 @@ Lung-RADS with comparison, time per pair.
     PYTHONPATH=$PWD .venv/bin/python benchmarks/followup.py [--pairs 20] [--no-lidc] [--jitter 1.5]
 
 Pairs: ``--pairs`` phantom follow-ups (``inference.phantom.followup.make_followup_phantom``, seeds
-0..N-1: known rigid + affine motion with a different inspiration, new noise and slice thickness;
+0..N-1: known rigid + affine motion with a different inspiration and a non-affine breathing shift
+along z, new noise and slice thickness;
 2 growing, 1 stable, 1 resolved, 1 new nodule each) and the real-background follow-ups of
 LIDC-IDRI-0001 and -0002 (``make_followup_from_scan``; their real nodules stable, a planted nodule
 growing, a new one). The findings handed to the comparison are the true centres moved by a random
@@ -77,8 +78,10 @@ class Tally:
         self.cpu: list[float] = []
         self.dice: list[float] = []
         self.misses: list[str] = []
+        self.name = ""
 
     def add(self, name: str, pair: FollowupPair, jitter: float, seed: int) -> None:
+        self.name = name
         cur, pri = inputs(pair, np.random.default_rng([seed, 77]), jitter)
         t0, c0 = time.perf_counter(), time.process_time()
         res = compare(pair.current, pair.prior, cur, pri)
@@ -128,6 +131,9 @@ class Tally:
             self.stable_vol.append(c.volume_change_pct)
         if min(n.prior_diameter_mm or 0, n.current_diameter_mm or 0) >= 6.0:
             self.vol_err.append(100.0 * (ratio / true_ratio - 1.0))
+            if abs(self.vol_err[-1]) > 15.0:
+                self.misses.append(f"{self.name}: {n.key} volume change {c.volume_change_pct:+.1f} % vs truth "
+                                   f"{100.0 * (true_ratio - 1.0):+.1f} %")
         vdt = n.doubling_time_days(days)
         if vdt is not None and 100.0 <= vdt <= 800.0:
             err = float("inf") if c.doubling_time_days is None else 100.0 * (c.doubling_time_days / vdt - 1.0)

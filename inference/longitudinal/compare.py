@@ -78,14 +78,27 @@ def check_pair(prior: Volume, current: Volume) -> tuple[dt.date, dt.date]:
     return pd, cd
 
 
+RESEED_MM = 1.0  # re-segment from the mask's centre when it lies farther than this from the seed
+
+
 def _measure(volume: Volume, center: Sequence[float], lungs: np.ndarray) -> NoduleSize | None:
-    try:
-        r = analyze(volume, tuple(float(c) for c in center), lung_mask=lungs)
-    except AnalysisError:
+    """Segment and measure at ``center``, then once more from the segmented nodule's centre, so that a
+    seed near the nodule's edge (a detector's centre, a registered point) gives the same size."""
+    seed = np.asarray(center, float)
+    r = None
+    for _ in range(2):
+        try:
+            r = analyze(volume, (float(seed[0]), float(seed[1]), float(seed[2])), lung_mask=lungs)
+        except AnalysisError:
+            break
+        c = volume.index_to_world(np.argwhere(r.mask).mean(axis=0) + np.asarray(r.mask_origin_zyx))
+        if np.linalg.norm(c - seed) <= RESEED_MM:
+            break
+        seed = c
+    if r is None:
         return None
     m, a = r.measurement, r.analysis
-    idx = np.argwhere(r.mask).mean(axis=0) + np.asarray(r.mask_origin_zyx)
-    c = volume.index_to_world(idx)
+    c = volume.index_to_world(np.argwhere(r.mask).mean(axis=0) + np.asarray(r.mask_origin_zyx))
     return NoduleSize((float(c[0]), float(c[1]), float(c[2])), m.mean_diameter_mm, m.volume_mm3,
                       a.nodule_type, m.solid_component_mm, a.calcified, a.juxta_pleural)
 
