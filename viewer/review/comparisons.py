@@ -208,7 +208,7 @@ def ensure_dates(store: Store, series_uid: str) -> None:
 
 def link_screened(store: Store, series_uids: Sequence[str], say: Callable[[str], None], actor: str) -> None:
     """After screening: compare each screened exam with its prior, when the store holds one."""
-    from inference.errors import ActionableError
+    from viewer.review.errors import StoreWriteError
 
     for uid in series_uids:
         ensure_dates(store, uid)
@@ -217,7 +217,9 @@ def link_screened(store: Store, series_uids: Sequence[str], say: Callable[[str],
             continue
         try:
             result, prior = compare_in_store(store, uid, actor=actor)
-        except ActionableError as exc:
+        except StoreWriteError:
+            raise  # the store cannot be written: stop, as screening does
+        except Exception as exc:  # a failed comparison must not stop the batch: the exam stays a baseline
             say(f"{store.series_row(uid)['scan_path']}: no comparison, read as a baseline: {exc}")
             continue
         say(f"{store.series_row(uid)['scan_path']}: compared with the prior of {prior.study_date}: "

@@ -127,6 +127,10 @@ def test_bad_priors_are_typed_errors(tmp_path, written):
     store.add_series(written[0].prior.info.study_instance_uid, uids["prior"], moved / "gone", actor="test")
     with pytest.raises(PriorUnavailable, match="moved or deleted"):
         compare_in_store(store, uids["current"])
+    said: list[str] = []
+    link_screened(store, [uids["current"]], said.append, "screening")  # screening goes on: a baseline read
+    assert len(said) == 1 and "read as a baseline" in said[0] and "moved or deleted" in said[0]
+    assert latest_comparison(store, uids["current"]) is None
     store.add_series(written[0].prior.info.study_instance_uid, uids["prior"], moved / "prior", actor="test")
     store._conn.execute("UPDATE studies SET patient_id='OTHER' WHERE study_uid=?",
                         (written[0].prior.info.study_instance_uid,))
