@@ -180,3 +180,25 @@ def test_followup_command(tmp_path, written, capsys):
                "--db", str(tmp_path / "review.sqlite"), "--out", str(out)])
     assert rc == 2 and "not before the current exam" in capsys.readouterr().err
     assert np.isfinite(data["registration"]["lung_dice"])
+
+
+def test_a_reviewed_prior_gives_its_accepted_findings_only(tmp_path, written):
+    from inference.longitudinal.types import FindingOrigin
+    from viewer.review.comparisons import nodule_inputs
+    from viewer.review.model import RejectReason
+    from viewer.review.session import ReviewSession
+
+    store, uids = _store(tmp_path, written)
+    unreviewed = nodule_inputs(store, uids["prior"])
+    assert {n.origin for n in unreviewed} == {FindingOrigin.AI_UNREVIEWED} and len(unreviewed) == 4
+    s = ReviewSession(store, uids["prior"], "dr.a")
+    s.reject("T3-stable", RejectReason.VESSEL)
+    for key in ("T1-grow", "T2-grow", "T4-resolved"):
+        s.accept(key)
+    reviewed = nodule_inputs(store, uids["prior"])
+    assert sorted(n.key for n in reviewed) == ["T1-grow", "T2-grow", "T4-resolved"]
+    assert {n.origin for n in reviewed} == {FindingOrigin.AI}
+    ensure_dates(store, uids["current"])
+    result, _ = compare_in_store(store, uids["current"])
+    stable = next(c for c in result.nodules if c.current_key == "T3-stable")
+    assert stable.status.value == "new"  # its prior finding was rejected by the reader
