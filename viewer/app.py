@@ -44,6 +44,7 @@ def run(path: str | None = None, series_uid: str | None = None, layout: str = "2
     from viewer.controllers.review_setup import setup_review
     from viewer.widgets.patient_docks import install_patient_panel
     from viewer.widgets.pacs_actions import install_pacs
+    from viewer.widgets.followup_view import install_followup
 
     win = MainWindow()
     win.set_layout(layout)
@@ -54,6 +55,7 @@ def run(path: str | None = None, series_uid: str | None = None, layout: str = "2
     install_patient_panel(win, review)
     if review is not None:
         install_pacs(win, review)
+        install_followup(win, review.store)
     if path is None:
         win.open_demo()
     else:

@@ -32,6 +32,12 @@ stable       v2022 stepped management: a category 3 nodule stable (or smaller) a
              CT → 2, a category 4A nodule stable at its 3-month CT → 3; no step-down for 4B;
              a stable nodule without a known prior category → 2 (category 3/4 nodules unchanged
              for ≥3 months)                                                        confirmed
+             with the interval known (``months_since_prior``): a category 4A nodule stable
+             for 9 months or more has passed both steps (3-month CT → 3, then 6-month CT → 2)
+             and is category 2
+growth rate  growth is > 1.5 mm within 12 months: over a longer interval the increase is
+             prorated to 12 months; an increase over several screens that never meets that rate
+             is slow growth: a solid or part-solid nodule growing slowly → 4B (v2022 table, 4B)
 size step    a nodule that reaches a higher size category without meeting the growth
              definition is reclassified by its size (v2022 note on size thresholds)   corrected:
              a stable nodule whose size category now ranks above its prior category keeps the
@@ -41,7 +47,8 @@ size step    a nodule that reaches a higher size category without meeting the gr
 Management texts are paraphrased from the table's management column.
 
 Not encoded (the reader decides them): category 0 for suspected infection or inflammation (1-3
-month LDCT), airway nodules, atypical cysts, and slow growth over several screens (4B).
+month LDCT), airway nodules and atypical cysts. Slow growth over several screens needs the
+patient's timeline: :mod:`inference.longitudinal` finds it and passes ``slow_growth``.
 """
 
 from __future__ import annotations
@@ -79,10 +86,11 @@ def growth_from_prior(mean_diameter_mm: float, prior: PriorNodule | None,
         return Growth.BASELINE
     if prior.mean_diameter_mm is None:
         return Growth.NEW
-    if mean_diameter_mm - prior.mean_diameter_mm > GROWTH_MM:
+    per_year = 12.0 / max(12.0, float(prior.months_ago))  # growth is measured within 12 months
+    if (mean_diameter_mm - prior.mean_diameter_mm) * per_year > GROWTH_MM:
         return Growth.GROWING
     if (solid_component_mm is not None and prior.solid_component_mm is not None
-            and solid_component_mm - prior.solid_component_mm > GROWTH_MM):
+            and (solid_component_mm - prior.solid_component_mm) * per_year > GROWTH_MM):
         return Growth.GROWING
     return Growth.STABLE
 
@@ -133,10 +141,17 @@ def _ground_glass(d: float, growth: Growth) -> tuple[LungRads, str]:
     return LungRads.CAT_3, f"ground-glass nodule >= 30 mm, {growth.value} ({d:.1f} mm)"
 
 
-def _stable(prior_category: LungRads | None) -> tuple[LungRads, str] | None:
+#: a category 4A nodule stable this long has passed the 3-month and the 6-month step
+STABLE_4A_TO_2_MONTHS = 9.0
+
+
+def _stable(prior_category: LungRads | None, months: float | None = None) -> tuple[LungRads, str] | None:
     if prior_category is LungRads.CAT_3:
         return LungRads.CAT_2, "stable category 3 nodule (v2022 stepped management)"
     if prior_category is LungRads.CAT_4A:
+        if months is not None and months >= STABLE_4A_TO_2_MONTHS:
+            return LungRads.CAT_2, ("category 4A nodule stable for >= 9 months (v2022 stepped management: "
+                                    "3-month CT → 3, 6-month CT → 2)")
         return LungRads.CAT_3, "stable category 4A nodule (v2022 stepped management)"
     if prior_category in (LungRads.CAT_4B, LungRads.CAT_4X):
         return None  # no step-down for 4B / 4X: classify by size
@@ -157,8 +172,14 @@ def classify_nodule(*, nodule_type: NoduleType, mean_diameter_mm: float,
                     solid_component_mm: float | None = None, growth: Growth = Growth.BASELINE,
                     calcified: bool = False, fat: bool = False, juxta_pleural: bool = False,
                     smooth_margins: bool = True, suspicious_features: bool = False,
-                    prior_category: LungRads | None = None) -> tuple[LungRads, str]:
-    """Lung-RADS v2022 category of one nodule and the rule that gave it."""
+                    prior_category: LungRads | None = None, months_since_prior: float | None = None,
+                    slow_growth: bool = False) -> tuple[LungRads, str]:
+    """Lung-RADS v2022 category of one nodule and the rule that gave it.
+
+    ``months_since_prior`` (the interval to the compared CT) lets a stable 4A nodule step down
+    to 2 after both steps; ``slow_growth`` (growth over several screens that never reached
+    > 1.5 mm within 12 months) makes a stable solid or part-solid nodule 4B.
+    """
     d = round(float(mean_diameter_mm), 1)
     if not d >= 0:
         raise ValueError(f"mean_diameter_mm must be >= 0, got {mean_diameter_mm}")
@@ -168,8 +189,14 @@ def classify_nodule(*, nodule_type: NoduleType, mean_diameter_mm: float,
     if (juxta_pleural and nodule_type is NoduleType.SOLID and smooth_margins and d < 10
             and growth in (Growth.BASELINE, Growth.NEW)):
         return LungRads.CAT_2, f"juxtapleural solid nodule with smooth margins < 10 mm ({d:.1f} mm)"
+    if slow_growth and growth is Growth.STABLE and nodule_type is not NoduleType.GROUND_GLASS:
+        cat_reason = (LungRads.CAT_4B, f"slowly growing {nodule_type.value} nodule: growth over several "
+                                       f"screens ({d:.1f} mm now)")
+        if suspicious_features:
+            return LungRads.CAT_4X, f"{cat_reason[1]}; with suspicious features (e.g. spiculation)"
+        return cat_reason
     by_size = _by_size(nodule_type, d, solid_component_mm, growth)
-    cat_reason = _stable(prior_category) if growth is Growth.STABLE else None
+    cat_reason = _stable(prior_category, months_since_prior) if growth is Growth.STABLE else None
     if cat_reason is None or (prior_category is not None and by_size[0].rank > prior_category.rank):
         cat_reason = by_size  # no step-down, or the nodule reached a higher size category
         if growth is Growth.STABLE and prior_category is not None:

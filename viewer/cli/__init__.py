@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "readers": "readers",
     "pacs": "pacs",
     "listen": "listen",
+    "followup": "followup",
 }
 
 

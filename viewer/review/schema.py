@@ -176,8 +176,51 @@ CREATE TABLE deid_uid_map (
 );
 """
 
+#: the patient timeline (study time, issuer of the patient id), the reader's choice of prior, stored
+#: follow-up comparisons and the reader's re-pair / un-pair decisions (append-only, undone by RESET rows)
+_V_TIMELINE = """
+ALTER TABLE studies ADD COLUMN study_time TEXT NOT NULL DEFAULT '';
+ALTER TABLE studies ADD COLUMN issuer_of_patient_id TEXT NOT NULL DEFAULT '';
+CREATE INDEX studies_by_patient ON studies(patient_id, issuer_of_patient_id, study_date, study_time);
+CREATE TABLE prior_choices (
+    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+    series_uid      TEXT NOT NULL REFERENCES series(series_uid),
+    prior_series_uid TEXT REFERENCES series(series_uid),
+    reviewer        TEXT NOT NULL,
+    at              TEXT NOT NULL
+);
+CREATE TABLE comparisons (
+    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+    series_uid      TEXT NOT NULL REFERENCES series(series_uid),
+    prior_series_uid TEXT NOT NULL REFERENCES series(series_uid),
+    exam_lung_rads  TEXT NOT NULL,
+    result          TEXT NOT NULL,
+    created_at      TEXT NOT NULL,
+    created_by      TEXT NOT NULL
+);
+CREATE INDEX comparisons_by_series ON comparisons(series_uid, seq);
+CREATE TABLE pairings (
+    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+    series_uid      TEXT NOT NULL REFERENCES series(series_uid),
+    prior_series_uid TEXT NOT NULL REFERENCES series(series_uid),
+    finding_id      TEXT NOT NULL,
+    prior_finding_id TEXT,
+    action          TEXT NOT NULL CHECK (action IN ('pair', 'unpair', 'reset')),
+    reviewer        TEXT NOT NULL,
+    at              TEXT NOT NULL,
+    undoes          INTEGER REFERENCES pairings(seq)
+);
+CREATE INDEX pairings_by_series ON pairings(series_uid, seq);
+CREATE TRIGGER prior_choices_no_update BEFORE UPDATE ON prior_choices
+    BEGIN SELECT RAISE(ABORT, 'prior choices are append-only'); END;
+CREATE TRIGGER pairings_no_update BEFORE UPDATE ON pairings
+    BEGIN SELECT RAISE(ABORT, 'pairing decisions are append-only'); END;
+CREATE TRIGGER pairings_no_delete BEFORE DELETE ON pairings
+    BEGIN SELECT RAISE(ABORT, 'pairing decisions are append-only'); END;
+"""
+
 #: MIGRATIONS[n - 1] brings the schema from version n - 1 to n.
-MIGRATIONS: tuple[str, ...] = (_V1, _V_CLINICAL, _V_PACS, _V_SCREEN_RUN, _V_DEID_MAP)
+MIGRATIONS: tuple[str, ...] = (_V1, _V_CLINICAL, _V_PACS, _V_SCREEN_RUN, _V_DEID_MAP, _V_TIMELINE)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 #: tables every version >= 1 has; used to tell a foreign SQLite file from ours.

@@ -238,12 +238,22 @@ def screen_jobs(p: Plan, store: Store, detect: Detect, *, progress: Progress | N
             outcomes.append(outcome)
             if on_result is not None:
                 on_result(outcome, run.figures())
+        link_priors(store, outcomes, log or _quiet, actor)
         state = RunState.FINISHED
     finally:
         run.finish(state)
     if progress is not None:
         progress(1.0, "done")
     return Summary(tuple(outcomes), p.notes)
+
+
+def link_priors(store: Store, outcomes: list[Outcome], say: Log, actor: str) -> None:
+    """Follow-up: compare each exam screened in this run with the patient's prior in the store, once
+    the whole run is stored (a prior screened in the same run counts); a failed comparison is logged
+    and the exam stays a baseline read."""
+    from viewer.review.comparisons import link_screened
+
+    link_screened(store, [o.series_uid for o in outcomes if o.state == ScreenState.SCREENED], say, actor)
 
 
 def screen_one(job: SeriesJob, store: Store, detect: Detect, *, progress: Progress | None = None,

@@ -91,7 +91,8 @@ class Store:
         now, path = _iso(utcnow()), str(scan_path)
 
         def tx(c: sqlite3.Connection) -> None:
-            c.execute("INSERT OR IGNORE INTO studies VALUES (?,?,?,?,?,?)",
+            c.execute("INSERT OR IGNORE INTO studies (study_uid, patient_id, patient_name, study_date, "
+                      "description, created_at) VALUES (?,?,?,?,?,?)",
                       (study_uid, patient_id, patient_name, study_date, description, now))
             cur = c.execute("INSERT OR IGNORE INTO series (series_uid, study_uid, scan_path, "
                             "description, n_slices, created_at) VALUES (?,?,?,?,?,?)",

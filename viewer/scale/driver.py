@@ -29,7 +29,7 @@ from typing import Any
 from inference.service.ray_actor import ScanResult, WorkerInfo
 from viewer.review.screen_runs import Engine, RunState, RunTracker, ScanPlacement
 from viewer.review.screening import (Detection, Log, OnResult, Outcome, Plan, SeriesJob, Summary,
-                                     record_outcome, record_failure)
+                                     record_outcome, record_failure, link_priors)
 from viewer.review.store import Store
 from viewer.scale.cluster import ClusterError, RayOptions, WorkerKeptDying, connect, pool_shape
 from viewer.scale.pool import Pool, Worker
@@ -59,6 +59,7 @@ def screen_on_ray(p: Plan, store: Store, opts: RayOptions, *, log: Log | None = 
             pool.start(min(shape.workers, len(p.jobs)))
             sched = _Scheduler(ray, pool, store, run, opts, say, on_result, on_submit, actor)
             outcomes.extend(sched.run(p.jobs))
+        link_priors(store, outcomes, say, actor)
         state = RunState.FINISHED
     finally:
         pool.close()
