@@ -94,5 +94,6 @@ def install_actions(win: "MainWindow") -> dict[str, QAction]:
     c.slab_changed.connect(win.scene.set_slab)
     c.saliency_visible_changed.connect(win.scene.set_saliency_visible)
     c.saliency_opacity_changed.connect(win.scene.set_saliency_opacity)
+    c.saliency_all_changed.connect(win.scene.set_saliency_all)
     c.demo_toggled.connect(win.show_demo_truth)
     return acts

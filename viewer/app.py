@@ -42,6 +42,7 @@ def run(path: str | None = None, series_uid: str | None = None, layout: str = "2
     from viewer.widgets.detection_docks import install_detection
     from viewer.widgets.export_dialog import install_export
     from viewer.widgets.review_docks import setup_review
+    from viewer.widgets.saliency_loader import install_saliency_loader
 
     win = MainWindow()
     win.set_layout(layout)
@@ -49,6 +50,7 @@ def run(path: str | None = None, series_uid: str | None = None, layout: str = "2
     review = setup_review(win, db)
     install_detection(win, review, auto=auto_detect)
     install_export(win, review)
+    install_saliency_loader(win, review)
     if path is None:
         win.open_demo()
     else:

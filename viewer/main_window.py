@@ -12,6 +12,8 @@ Public API (for the review, worklist and detection work):
   ``statuses`` maps finding id → :class:`~viewer.review.model.FindingStatus` (default PENDING).
 - ``select_finding(finding_id)`` — highlight it and move every view to it; emits ``finding_selected``.
 - ``set_saliency(volume | None)`` — a float32 0..1 Volume on any grid as a heat map.
+- ``set_saliency_maps({finding_id: volume})`` — every finding's map; the selected one is shown,
+  or all of them when the reader ticks "All findings' maps".
 - ``add_dock(widget, title, area)`` → QDockWidget; ``add_action(menu_name, action)``.
 - ``set_layout(name)`` — '2x2', 'single' (the active view) or 'axial3d'.
 - signals ``volume_loaded(object)``, ``finding_selected(str)``, ``world_point_clicked(object)``
@@ -58,6 +60,7 @@ class MainWindow(QMainWindow):
     world_point_clicked = Signal(object)
     box_edited = Signal(str, object)  # finding id, new Box3D
     box_drawn = Signal(object)  # Box3D
+    findings_shown = Signal()  # set_findings ran: the list on screen changed
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -79,7 +82,7 @@ class MainWindow(QMainWindow):
         self.box_mouse = BoxMouse(self)
         for name in SLICE_NAMES:
             self._views[name].box_tool = self.box_mouse
-        for name, w in self._views.items():
+        for w in self._views.values():
             w.activated.connect(self._activate)
         self.setCentralWidget(central)
         self.scene = Scene({n: w.GetRenderWindow() for n, w in self._views.items()}, self.scheduler)
@@ -170,6 +173,7 @@ class MainWindow(QMainWindow):
         if self.scene.selected in {f.finding_id for f in self.findings}:
             self.scene.select(self.scene.selected)
             self.findings_table.show_selected(self.scene.selected)
+        self.findings_shown.emit()
 
     def select_finding(self, finding_id: str) -> None:
         if finding_id not in {f.finding_id for f in self.findings}:
@@ -187,7 +191,12 @@ class MainWindow(QMainWindow):
         self.select_finding(ids[(cur + step) % len(ids)])
 
     def set_saliency(self, volume: Volume | None) -> None:
-        self.scene.set_saliency(volume)
+        if not self.scene.saliency_all:  # "all findings' maps" keeps its merged map on selection
+            self.scene.set_saliency(volume)
+
+    def set_saliency_maps(self, maps: dict[str, Volume]) -> None:
+        """Every finding's saliency map by finding id (the selected one is shown)."""
+        self.scene.set_saliency_maps(maps)
 
     def add_dock(self, widget: QWidget, title: str,
                  area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea) -> QDockWidget:
@@ -275,7 +284,8 @@ class MainWindow(QMainWindow):
         """A non-blocking error dialog; the app keeps running."""
         self.progress.hide()
         self.statusBar().showMessage("Could not open the scan", 10000)
-        box = QMessageBox(QMessageBox.Icon.Critical, "Cannot open scan", str(error), QMessageBox.StandardButton.Ok, self)
+        box = QMessageBox(QMessageBox.Icon.Critical, "Cannot open scan", str(error), QMessageBox.StandardButton.Ok,
+                          self)
         box.setObjectName("error-dialog")
         box.setWindowModality(Qt.WindowModality.WindowModal)
         self.error_dialog = box

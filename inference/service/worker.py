@@ -187,7 +187,7 @@ class Runtime:
 
     def _explain(self, volume: Volume, findings: list[Finding], out_dir: str,
                  progress: Callable[..., None], warnings: list[str]) -> list[tuple[str, str]]:
-        from inference.saliency.gradcam import explain
+        from inference.saliency.explain import explain
         from inference.service.findings_file import save_saliency
 
         try:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from vtkmodules.vtkCommonCore import vtkLookupTable, vtkPoints, vtkUnsignedCharArray
+from vtkmodules.vtkCommonCore import vtkPoints, vtkUnsignedCharArray
 from vtkmodules.vtkCommonDataModel import vtkCellArray, vtkPolyData
 from vtkmodules.vtkImagingCore import vtkImageReslice
 from vtkmodules.vtkRenderingCore import (
@@ -21,9 +21,12 @@ from inference.imaging.volume import Volume
 from viewer.review.model import FindingStatus
 from viewer.scene.convert import reslice_axes, volume_image
 from viewer.scene.geometry import Plane, box_corners, cut_box, plane_extent
+from viewer.scene.heat import color_bar, heat_lut
 from viewer.scene.presets import CROSSHAIR_COLOR, STATUS_COLORS
 
 Point = tuple[float, float, float]
+#: the heat map's opacity until the reader moves the slider
+DEFAULT_OPACITY = 0.7
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,30 +40,13 @@ class BoxOverlay:
     selected: bool = False
 
 
-def heat_lut(threshold: float = 0.2, max_alpha: float = 0.85) -> vtkLookupTable:
-    """Heat colours (dark red → red → yellow → white) over 0..1; transparent below ``threshold``
-    so the map only shows where it is meaningful."""
-    lut = vtkLookupTable()
-    lut.SetNumberOfTableValues(256)
-    lut.SetRange(0.0, 1.0)
-    for i in range(256):
-        t = i / 255.0
-        r = min(1.0, 0.4 + 1.8 * t)
-        g = float(np.clip(2.0 * t - 0.6, 0.0, 1.0))
-        b = float(np.clip(3.0 * t - 2.2, 0.0, 1.0))
-        a = 0.0 if t < threshold else max_alpha * min(1.0, 0.35 + (t - threshold) / (1 - threshold))
-        lut.SetTableValue(i, r, g, b, a)
-    lut.Build()
-    return lut
-
-
 def _lines_polydata(polylines: list[np.ndarray], colors: list[tuple[float, float, float]], w: float) -> vtkPolyData:
     pts = vtkPoints()
     cells = vtkCellArray()
     rgb = vtkUnsignedCharArray()
     rgb.SetNumberOfComponents(3)
     rgb.SetName("colors")
-    for poly, color in zip(polylines, colors):
+    for poly, color in zip(polylines, colors, strict=True):
         ids = []
         for u, v in poly:
             ids.append(pts.InsertNextPoint(float(u), float(v), w))
@@ -148,8 +134,9 @@ class CrosshairLayer(LineLayer):
 
 
 class SaliencyLayer:
-    """A float 0..1 volume on any grid, resliced on the view's plane and pixel grid, drawn as a
-    heat map with alpha. Only the rectangle the saliency volume covers is resliced."""
+    """A float 0..1 volume on any grid, resliced on the view's plane and pixel grid, drawn with the
+    heat colour map of :mod:`viewer.scene.heat` (transparent below its floor) and a colour bar
+    saying what the colours mean. Only the rectangle the saliency volume covers is resliced."""
 
     def __init__(self) -> None:
         self.reslice = vtkImageReslice()
@@ -162,18 +149,23 @@ class SaliencyLayer:
         prop.SetLookupTable(heat_lut())
         prop.UseLookupTableScalarRangeOn()
         prop.SetInterpolationTypeToLinear()
-        prop.SetOpacity(0.6)
+        prop.SetOpacity(DEFAULT_OPACITY)
         self.actor.SetPosition(0, 0, 1.0)
         self.actor.PickableOff()
         self.actor.VisibilityOff()
+        self.bar = color_bar()
         self.volume: Volume | None = None
         self.visible = True
         self._corners: np.ndarray | None = None
 
+    def _show(self, on: bool) -> None:
+        self.actor.SetVisibility(on)
+        self.bar.SetVisibility(on and self.actor.GetProperty().GetOpacity() > 0)
+
     def set_volume(self, volume: Volume | None) -> None:
         self.volume = volume
         if volume is None:
-            self.actor.VisibilityOff()
+            self._show(False)
             return
         vox = volume.voxels if volume.voxels.dtype == np.float32 else volume.voxels.astype(np.float32)
         self.reslice.SetInputData(volume_image(volume.with_voxels(vox)))
@@ -182,16 +174,17 @@ class SaliencyLayer:
 
     def set_opacity(self, opacity: float) -> None:
         self.actor.GetProperty().SetOpacity(float(np.clip(opacity, 0.0, 1.0)))
+        self._show(bool(self.actor.GetVisibility()))
 
     def update(self, plane: Plane, pixel_mm: float, view_lo: np.ndarray, slab: tuple[int, float] | None) -> None:
         vol = self.volume
         if vol is None or not self.visible or self._corners is None:
-            self.actor.VisibilityOff()
+            self._show(False)
             return
         w = plane.to_plane(self._corners)[:, 2]
         half = (slab[0] * slab[1] / 2) if slab else 0.0
         if w.min() > half or w.max() < -half:
-            self.actor.VisibilityOff()
+            self._show(False)
             return
         lo, hi = plane_extent(plane, self._corners)
         i0 = np.floor((lo - view_lo) / pixel_mm).astype(int)
@@ -207,7 +200,7 @@ class SaliencyLayer:
             r.SetOutputSpacing(pixel_mm, pixel_mm, 1.0)
         r.SetOutputOrigin(float(view_lo[0]), float(view_lo[1]), 0.0)
         r.SetOutputExtent(int(i0[0]), int(i1[0]), int(i0[1]), int(i1[1]), 0, 0)
-        self.actor.VisibilityOn()
+        self._show(True)
 
 
 class TextLayer:
@@ -215,7 +208,8 @@ class TextLayer:
 
     def __init__(self) -> None:
         self.letters: dict[str, vtkTextActor] = {}
-        spots = {"left": (0.01, 0.5, 0, 1), "right": (0.99, 0.5, 2, 1), "top": (0.5, 0.99, 1, 2), "bottom": (0.5, 0.01, 1, 0)}
+        spots = {"left": (0.01, 0.5, 0, 1), "right": (0.99, 0.5, 2, 1), "top": (0.5, 0.99, 1, 2),
+                 "bottom": (0.5, 0.01, 1, 0)}
         for edge, (x, y, hj, vj) in spots.items():
             t = vtkTextActor()
             t.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
@@ -225,7 +219,8 @@ class TextLayer:
             tp.BoldOn()
             tp.SetColor(1.0, 0.75, 0.2)
             (tp.SetJustificationToLeft, tp.SetJustificationToCentered, tp.SetJustificationToRight)[hj]()
-            (tp.SetVerticalJustificationToBottom, tp.SetVerticalJustificationToCentered, tp.SetVerticalJustificationToTop)[vj]()
+            (tp.SetVerticalJustificationToBottom, tp.SetVerticalJustificationToCentered,
+             tp.SetVerticalJustificationToTop)[vj]()
             self.letters[edge] = t
         self.title = self._corner_text(0.01, 0.01, top=False)
         self.readout = self._corner_text(0.01, 0.99, top=True)

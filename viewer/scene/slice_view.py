@@ -4,7 +4,6 @@ fixed 2D camera, so the screen orientation is the plane's (see :mod:`viewer.scen
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 from vtkmodules.vtkCommonDataModel import vtkImageData
@@ -17,7 +16,7 @@ from inference.imaging.volume import Volume
 from viewer.scene.convert import reslice_axes
 from viewer.scene.geometry import Orientation, Plane, box_corners, plane_extent
 from viewer.scene.overlays2d import BoxLayer, CrosshairLayer, SaliencyLayer, TextLayer
-from viewer.scene.presets import DEFAULT_SLAB_MM, Preset, WindowLevel
+from viewer.scene.presets import Preset, WindowLevel
 
 Point = tuple[float, float, float]
 
@@ -48,7 +47,7 @@ class SliceView:
         self.text = TextLayer()
         for actor in (self.image, self.saliency.actor, *self.boxes.actors, self.crosshair.actor):
             self.renderer.AddActor(actor)
-        for actor in self.text.actors:
+        for actor in (*self.text.actors, self.saliency.bar):
             self.renderer.AddViewProp(actor)
         self.camera = self.renderer.GetActiveCamera()
         self.camera.ParallelProjectionOn()
@@ -105,7 +104,8 @@ class SliceView:
         """Move the crosshair to ``world``; with ``move_plane`` the view shows the plane through it."""
         self.cursor = tuple(float(c) for c in world)  # type: ignore[assignment]
         if move_plane:
-            self.plane = self._plane_at(self._snapped(float((np.asarray(self.cursor) - self._base) @ self.plane.normal)))
+            w = float((np.asarray(self.cursor) - self._base) @ self.plane.normal)
+            self.plane = self._plane_at(self._snapped(w))
         self._update_plane()
 
     def _plane_at(self, w: float) -> Plane:
