@@ -30,9 +30,9 @@ def heat_rgba(n: int = N_COLORS) -> np.ndarray:
 
 #: what the colours mean, for the colour bar and the legend
 MEANING = "Saliency: evidence the model used (per finding, 0 = none, 1 = most)"
-BAR_TITLE = "evidence\n(per finding)"
+BAR_TITLE = "evidence"
 #: where the colour bar and its title sit, normalised viewport (x0, y0, x1, y1), origin bottom left
-BAR_REGION = (0.87, 0.0, 1.0, 0.62)
+BAR_REGION = (0.85, 0.0, 1.0, 0.56)
 
 
 def heat_lut(n: int = N_COLORS):  # noqa: ANN201 - a vtkLookupTable (VTK imported here only)
@@ -66,9 +66,9 @@ def color_bar():  # noqa: ANN201 - a vtkScalarBarActor
     bar.SetLabelFormat("%.1f")
     bar.SetOrientationToVertical()
     bar.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
-    bar.SetPosition(0.9, 0.08)
-    bar.SetWidth(0.08)
-    bar.SetHeight(0.42)
+    bar.SetPosition(0.88, 0.06)
+    bar.SetWidth(0.1)
+    bar.SetHeight(0.4)
     bar.SetBarRatio(0.35)
     for tp in (bar.GetTitleTextProperty(), bar.GetLabelTextProperty()):
         tp.SetColor(0.9, 0.9, 0.9)

@@ -99,7 +99,7 @@ class VolumeView:
         self.box_actor.GetProperty().SetLineWidth(2.5)
         self.box_actor.GetProperty().LightingOff()
         self.renderer.AddActor(self.box_actor)
-        self.saliency = Saliency3D(self.renderer)
+        self.saliency = Saliency3D(self.renderer, render_window)
         self.volume: Volume | None = None
         self.interactive = False
         self.voxel_mm = 1.0
