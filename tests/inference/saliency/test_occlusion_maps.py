@@ -54,7 +54,7 @@ def test_the_card_names_occlusion_and_the_map_covers_the_context_on_the_scan_gri
     via_card = explain(detector, p.volume, [f])["F001"]
     assert np.array_equal(via_card.voxels, trained_map.voxels)
     m = trained_map
-    assert m.voxels.dtype == np.float32 and m.voxels.min() >= 0.0 and m.voxels.max() == pytest.approx(1.0)
+    assert m.voxels.dtype == np.float32 and m.voxels.min() >= 0.0 and m.voxels.max() == pytest.approx(1.0, abs=0.05)
     assert np.allclose(m.affine[:3, :3], p.volume.affine[:3, :3])
     assert min(m.shape) >= 46  # the 48 mm cube the network's coarse channel sees, not only 24 mm
 
