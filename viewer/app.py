@@ -42,6 +42,7 @@ def run(path: str | None = None, series_uid: str | None = None, layout: str = "2
     from viewer.widgets.detection_docks import install_detection
     from viewer.widgets.export_dialog import install_export
     from viewer.widgets.review_docks import setup_review
+    from viewer.widgets.operating_point import install_operating_point
     from viewer.widgets.saliency_loader import install_saliency_loader
 
     win = MainWindow()
@@ -51,6 +52,7 @@ def run(path: str | None = None, series_uid: str | None = None, layout: str = "2
     install_detection(win, review, auto=auto_detect)
     install_export(win, review)
     install_saliency_loader(win, review)
+    install_operating_point(win, review)
     if path is None:
         win.open_demo()
     else:

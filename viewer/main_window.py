@@ -10,6 +10,9 @@ Public API (for the review, worklist and detection work):
 - ``volume`` — the scan on screen (or None).
 - ``set_findings(findings, statuses=None)`` — boxes on every view and rows in the findings table;
   ``statuses`` maps finding id → :class:`~viewer.review.model.FindingStatus` (default PENDING).
+- ``set_operating_point(threshold | None, BelowPoint)`` — AI findings scoring below the reader's
+  point are drawn dimmed or left out; ``shown_findings()`` / ``below_operating_point(finding)`` tell
+  a findings list which rows to show and which to dim. ``findings_shown`` is emitted after each change.
 - ``select_finding(finding_id)`` — highlight it and move every view to it; emits ``finding_selected``.
 - ``set_saliency(volume | None)`` — a float32 0..1 Volume on any grid as a heat map.
 - ``set_saliency_maps({finding_id: volume})`` — every finding's map; the selected one is shown,
@@ -37,9 +40,10 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QGridLayout, QMainWindow, QMessageBox, QProgressBar, QWidget
 
-from inference.detection.finding import Finding
+from inference.detection.finding import Finding, FindingSource
 from inference.imaging.volume import Volume
 from viewer.review.model import FindingStatus
+from viewer.review.operating_point import BelowPoint
 from viewer.scene.overlays2d import BoxOverlay
 from viewer.scene.scene import SLICE_NAMES, VIEW_3D, Scene
 from viewer.scene.scheduler import RenderScheduler
@@ -90,6 +94,8 @@ class MainWindow(QMainWindow):
         self.layout_name = "2x2"
         self.set_layout("2x2")
 
+        self.operating_point: float | None = None
+        self.below_point = BelowPoint.DIMMED
         self.findings_table = FindingsTable()
         self.findings_table.finding_clicked.connect(self.select_finding)
         self.controls = DisplayControls()
@@ -165,12 +171,33 @@ class MainWindow(QMainWindow):
     def set_findings(self, findings: Sequence[Finding], statuses: dict[str, FindingStatus] | None = None) -> None:
         self.findings = tuple(findings)
         self.statuses = dict(statuses or {})
-        self.findings_table.set_findings(self.findings, self.statuses)
+        self._show_findings()
+
+    def set_operating_point(self, threshold: float | None, below: BelowPoint = BelowPoint.DIMMED) -> None:
+        """AI findings scoring below ``threshold`` are drawn dimmed or left out (None: all alike)."""
+        self.operating_point, self.below_point = threshold, below
+        self._show_findings()
+
+    def below_operating_point(self, finding: Finding) -> bool:
+        """An AI finding scoring below the reader's operating point (a reader's own never is)."""
+        return (self.operating_point is not None and finding.source is FindingSource.AI
+                and finding.score < self.operating_point)
+
+    def shown_findings(self) -> tuple[Finding, ...]:
+        """The findings on screen: all, less those below the point when the reader hides them."""
+        if self.below_point is BelowPoint.HIDDEN:
+            return tuple(f for f in self.findings if not self.below_operating_point(f))
+        return self.findings
+
+    def _show_findings(self) -> None:
+        shown = self.shown_findings()
+        self.findings_table.set_findings(shown, self.statuses)
         self.scene.set_boxes(
-            BoxOverlay(f.finding_id, f.box.lo, f.box.hi, self.statuses.get(f.finding_id, FindingStatus.PENDING))
-            for f in self.findings
+            BoxOverlay(f.finding_id, f.box.lo, f.box.hi, self.statuses.get(f.finding_id, FindingStatus.PENDING),
+                       dimmed=self.below_operating_point(f))
+            for f in shown
         )
-        if self.scene.selected in {f.finding_id for f in self.findings}:
+        if self.scene.selected in {f.finding_id for f in shown}:
             self.scene.select(self.scene.selected)
             self.findings_table.show_selected(self.scene.selected)
         self.findings_shown.emit()

@@ -27,17 +27,21 @@ from viewer.scene.presets import CROSSHAIR_COLOR, STATUS_COLORS
 Point = tuple[float, float, float]
 #: the heat map's opacity until the reader moves the slider
 DEFAULT_OPACITY = 0.7
+#: opacity of a dimmed box (a finding below the operating point)
+DIMMED_OPACITY = 0.35
 
 
 @dataclass(frozen=True, slots=True)
 class BoxOverlay:
-    """One finding box to draw: world LPS mm corners, review state, selection."""
+    """One finding box to draw: world LPS mm corners, review state, selection, and whether it is
+    drawn dimmed (a finding scoring below the reader's operating point)."""
 
     key: str
     lo: Point
     hi: Point
     status: FindingStatus = FindingStatus.PENDING
     selected: bool = False
+    dimmed: bool = False
 
 
 def _lines_polydata(polylines: list[np.ndarray], colors: list[tuple[float, float, float]], w: float) -> vtkPolyData:
@@ -84,22 +88,24 @@ class LineLayer:
 
 
 class BoxLayer:
-    """Finding boxes where the current plane cuts them; the selected one drawn thicker."""
+    """Finding boxes where the current plane cuts them; the selected one drawn thicker, dimmed ones
+    (below the operating point) thin and faint."""
 
     def __init__(self) -> None:
         self.normal = LineLayer(w=2.0, line_width=2.0)
         self.selected = LineLayer(w=2.5, line_width=4.0)
+        self.dimmed = LineLayer(w=1.9, line_width=1.0, opacity=DIMMED_OPACITY)
         self.boxes: tuple[BoxOverlay, ...] = ()
         self.visible = True
 
     @property
     def actors(self) -> list[vtkActor]:
-        return [self.normal.actor, self.selected.actor]
+        return [self.dimmed.actor, self.normal.actor, self.selected.actor]
 
     def update(self, plane: Plane, slab_half_mm: float = 0.0) -> None:
         """Recompute the cuts for ``plane``. In slab mode a box counts as cut when it meets the slab
         (drawn as its cut through the nearest plane inside the slab)."""
-        groups: dict[bool, tuple[list, list]] = {False: ([], []), True: ([], [])}
+        groups: dict[str, tuple[list, list]] = {"normal": ([], []), "selected": ([], []), "dimmed": ([], [])}
         if self.visible:
             for box in self.boxes:
                 poly = cut_box(plane, box.lo, box.hi)
@@ -111,10 +117,11 @@ class BoxLayer:
                 if poly is None:
                     continue
                 closed = np.vstack([poly, poly[:1]])
-                groups[box.selected][0].append(closed)
-                groups[box.selected][1].append(STATUS_COLORS[box.status])
-        self.normal.set_lines(*groups[False])
-        self.selected.set_lines(*groups[True])
+                group = "selected" if box.selected else "dimmed" if box.dimmed else "normal"
+                groups[group][0].append(closed)
+                groups[group][1].append(STATUS_COLORS[box.status])
+        for group, layer in (("normal", self.normal), ("selected", self.selected), ("dimmed", self.dimmed)):
+            layer.set_lines(*groups[group])
 
 
 class CrosshairLayer(LineLayer):

@@ -101,7 +101,7 @@ class Scene:
 
     def view3d_boxes(self) -> tuple[BoxOverlay, ...]:
         """The boxes with the selection marked."""
-        return tuple(BoxOverlay(b.key, b.lo, b.hi, b.status, b.key == self.selected) for b in self.boxes)
+        return tuple(BoxOverlay(b.key, b.lo, b.hi, b.status, b.key == self.selected, b.dimmed) for b in self.boxes)
 
     def _push_boxes(self) -> None:
         marked = self.view3d_boxes()

@@ -151,6 +151,8 @@ class VolumeView:
             rgb = vtkUnsignedCharArray()
             rgb.SetNumberOfComponents(3)
             color = (1.0, 1.0, 1.0) if box.selected else STATUS_COLORS[box.status]
+            if box.dimmed and not box.selected:
+                color = tuple(0.35 * c for c in color)
             for _ in range(pd.GetNumberOfCells()):
                 rgb.InsertNextTuple3(*(int(255 * c) for c in color))
             pd.GetCellData().SetScalars(rgb)
