@@ -23,6 +23,7 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -32,13 +33,12 @@ DATA = REPO.parent / "shared" / "data"
 REFS = {"LIDC-IDRI-0001": ((56.21, 86.34, -115.87), 23.35), "LIDC-IDRI-0002": ((59.8, 71.5, -104.1), 23.0)}
 
 
-def methods():  # noqa: ANN201 - name -> explain(detector, volume, findings)
-    import numpy as np  # noqa: F811 - local alias for the closures
-
+def methods() -> dict[str, Callable[..., dict[str, Any]]]:
+    """Method name -> explain(detector, volume, findings)."""
     from inference.saliency.gradcam import explain
     from inference.saliency.occlusion import explain_occlusion
 
-    def blend(det, vol, fs):  # noqa: ANN001, ANN202
+    def blend(det: Any, vol: Any, fs: list) -> dict[str, Any]:
         maps = [explain(det, vol, fs, layer=ly, mode="grad-cam")
                 for ly in ("features.stem", "features.block2", "features.block3")]
         out = {}
@@ -58,7 +58,7 @@ def methods():  # noqa: ANN201 - name -> explain(detector, volume, findings)
     }
 
 
-def on_scan(sal, volume) -> np.ndarray:  # noqa: ANN001
+def on_scan(sal: Any, volume: Any) -> np.ndarray:
     """The crop pasted into a zero array on the scan's grid (same spacing/orientation)."""
     out = np.zeros(volume.shape, np.float32)
     o = np.rint(volume.world_to_index(sal.index_to_world((0.0, 0.0, 0.0)))).astype(int)
@@ -69,7 +69,7 @@ def on_scan(sal, volume) -> np.ndarray:  # noqa: ANN001
     return out
 
 
-def coverage(sal, volume, full_mask: np.ndarray, threshold: float) -> tuple[float, int]:  # noqa: ANN001
+def coverage(sal: Any, volume: Any, full_mask: np.ndarray, threshold: float) -> tuple[float, int]:
     """(fraction of the key slice's nodule pixels with map >= threshold, key slice index)."""
     z = int(np.argmax(full_mask.sum(axis=(1, 2))))
     m = on_scan(sal, volume)[z]
@@ -77,7 +77,7 @@ def coverage(sal, volume, full_mask: np.ndarray, threshold: float) -> tuple[floa
     return float((m[area] >= threshold).mean()), z
 
 
-def lidc_findings(det):  # noqa: ANN001, ANN201
+def lidc_findings(det: Any) -> Iterator[tuple[str, Any, Any, np.ndarray]]:
     from inference.imaging import load
     from inference.nodules import analyze
     from inference.training.operating_table import DEFAULT_FLOOR
@@ -92,7 +92,7 @@ def lidc_findings(det):  # noqa: ANN001, ANN201
                 yield name, vol, f.evolve(box=r.world_box(vol)), r.full_mask(vol.shape)
 
 
-def faithfulness(det, explain) -> tuple[float, float, float]:  # noqa: ANN001
+def faithfulness(det: Any, explain: Callable[..., dict[str, Any]]) -> tuple[float, float, float]:
     import torch
 
     from inference.detection.finding import Box3D, Finding

@@ -20,7 +20,7 @@ def explain(detector: Any, volume: Volume, findings: list[Finding],
     """``{finding_id: float32 0..1 crop Volume on the scan's grid}``; ``{}`` for a model without a network."""
     manifest = getattr(detector, "manifest", None)
     method = str(manifest.network.get("saliency_method", "grad-cam")) if manifest is not None else "grad-cam"
-    if method not in METHODS:
+    if method not in METHODS and manifest is not None:
         from inference.detection.registry import ModelError
 
         raise ModelError(f"{manifest.manifest_path}: network.saliency_method {method!r} is not one of "

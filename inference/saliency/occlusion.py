@@ -22,7 +22,7 @@ Result per finding: a float32 0..1 crop Volume on the scan's grid (divided by it
 from __future__ import annotations
 
 import warnings
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 from scipy import ndimage
@@ -42,7 +42,7 @@ STRIDE_MM = 6
 GRID_BATCH = 72
 
 
-def _wrapped(net):  # noqa: ANN001, ANN202 - a torch module in, a torch module out (torch imported lazily)
+def _wrapped(net: Any) -> Any:  # a torch module in, a torch module out (torch is imported lazily)
     import torch
     from torch import nn
     import torch.nn.functional as F
@@ -70,7 +70,7 @@ def world_cube(volume: Volume, centre: np.ndarray, size: int, hu_window: tuple[f
     return window(hu, hu_window).reshape((2 * size,) * 3)
 
 
-def occlusion_maps(net, cubes: np.ndarray, device: str, hu_window: tuple[float, float],  # noqa: ANN001
+def occlusion_maps(net: Any, cubes: np.ndarray, device: str, hu_window: tuple[float, float],
                    mask_mm: int = MASK_MM, overlap: float = OVERLAP) -> np.ndarray:
     """(N, 2s, 2s, 2s) drop in logit when each place is hidden, scaled to 0..1 per map."""
     import torch
@@ -94,7 +94,7 @@ def occlusion_maps(net, cubes: np.ndarray, device: str, hu_window: tuple[float, 
     return np.stack(out) if out else np.zeros((0,) * 4, np.float32)
 
 
-def grid_occlusion_maps(net, cubes: np.ndarray, device: str, hu_window: tuple[float, float],  # noqa: ANN001
+def grid_occlusion_maps(net: Any, cubes: np.ndarray, device: str, hu_window: tuple[float, float],
                         mask_mm: int = MASK_MM, stride_mm: int = STRIDE_MM) -> np.ndarray:
     """Occlusion on a regular grid of occluder positions (``stride_mm`` apart, the last one flush
     with the far edge), the drop at each position placed at the occluder's centre and interpolated
@@ -131,7 +131,7 @@ def grid_occlusion_maps(net, cubes: np.ndarray, device: str, hu_window: tuple[fl
     return np.stack(out) if out else np.zeros((0,) * 4, np.float32)
 
 
-def explain_occlusion(detector, volume: Volume, findings: list[Finding],  # noqa: ANN001
+def explain_occlusion(detector: Any, volume: Volume, findings: list[Finding],
                       progress: Callable[[float, str], None] | None = None,
                       cancelled: Callable[[], bool] | None = None, engine: str = "grid") -> dict[str, Volume]:
     """Occlusion sensitivity per finding on the 48 mm cube the network sees; ``{}`` without a network."""

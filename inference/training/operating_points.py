@@ -13,6 +13,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Callable
 
 from inference.training.evaluate import phantom_scans
 from inference.training.froc import Detection, _score_scan
@@ -28,7 +29,7 @@ KIND_DATA = {
 
 
 def measure(model: str, kind: str, n: int, first_seed: int, command: str, bootstrap: int = 1000,
-            log=print) -> OperatingSet:  # noqa: ANN001 - log is any print-like callable
+            log: Callable[[str], None] = print) -> OperatingSet:
     from inference.detection.pipeline import Detector
 
     det = Detector.from_model(model, "cpu")

@@ -1,7 +1,8 @@
 """The saliency heat colour map: perceptual (matplotlib's inferno, no rainbow), shared by the slice
 views, the 3D view and the colour bar, with its meaning in words.
 
-Values are a finding's map divided by its maximum over the finding's region (0..1). Below
+The colour table itself is plain numpy (``heat_rgba``); the VTK objects are built from it here,
+in the scene layer. Values are a finding's map divided by its maximum over the finding's region (0..1). Below
 ``VISIBLE_FROM`` a pixel stays transparent (the map's noise floor); above, the colour runs from
 inferno's violet to its pale yellow and the alpha ramps up to full by ``OPAQUE_FROM``. The black
 end of inferno is skipped: on a dark lung a black "heat" pixel would look like no heat at all.
@@ -10,6 +11,10 @@ end of inferno is skipped: on a dark lung a black "heat" pixel would look like n
 from __future__ import annotations
 
 import numpy as np
+from vtkmodules.vtkCommonCore import vtkLookupTable
+from vtkmodules.vtkRenderingAnnotation import vtkScalarBarActor
+
+from inference.imaging.volume import Volume
 
 VISIBLE_FROM = 0.1
 OPAQUE_FROM = 0.45
@@ -35,9 +40,8 @@ BAR_TITLE = "evidence"
 BAR_REGION = (0.85, 0.0, 1.0, 0.56)
 
 
-def heat_lut(n: int = N_COLORS):  # noqa: ANN201 - a vtkLookupTable (VTK imported here only)
+def heat_lut(n: int = N_COLORS) -> vtkLookupTable:
     """The colour map as a vtkLookupTable over 0..1 (with the transparent floor)."""
-    from vtkmodules.vtkCommonCore import vtkLookupTable
 
     lut = vtkLookupTable()
     lut.SetNumberOfTableValues(n)
@@ -48,10 +52,8 @@ def heat_lut(n: int = N_COLORS):  # noqa: ANN201 - a vtkLookupTable (VTK importe
     return lut
 
 
-def color_bar():  # noqa: ANN201 - a vtkScalarBarActor
+def color_bar() -> vtkScalarBarActor:
     """A vertical colour bar, bottom right, labelled with what the colours mean."""
-    from vtkmodules.vtkCommonCore import vtkLookupTable
-    from vtkmodules.vtkRenderingAnnotation import vtkScalarBarActor
 
     lut = vtkLookupTable()  # opaque copy: the bar shows the colours, not the transparency
     lut.SetNumberOfTableValues(N_COLORS)
@@ -82,11 +84,9 @@ def color_bar():  # noqa: ANN201 - a vtkScalarBarActor
     return bar
 
 
-def merge_maps(maps: list) -> object | None:  # list[Volume] -> Volume | None
+def merge_maps(maps: list[Volume]) -> Volume | None:
     """Several findings' crops on one scan grid pasted into one crop (maximum where they overlap),
     for "show all findings' maps". Crops on another grid (rotation/spacing) are left out."""
-    from inference.imaging.volume import Volume
-
     maps = [m for m in maps if m is not None]
     if not maps:
         return None
