@@ -143,7 +143,9 @@ class OperatingPointControl:
         self._apply(self.panel.point())
 
     def _on_findings(self) -> None:
-        if self.window.volume is not None and self.window.volume.info.series_instance_uid != self.series_uid:
+        volume = self.window.volume
+        # a new study, or this one just screened into the store (the detection finished after loading)
+        if volume is not None and (volume.info.series_instance_uid != self.series_uid or not self.in_store):
             self._load_study()
         ai = [f for f in self.window.findings if f.source.value == "ai"]
         below = sum(self.window.below_operating_point(f) for f in ai)
