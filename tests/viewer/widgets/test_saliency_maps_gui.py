@@ -69,3 +69,38 @@ def test_merge_keeps_each_crop_on_the_scan_grid(small_demo) -> None:
         sub = m.voxels[tuple(slice(int(s), int(s) + n) for s, n in zip(o, crop.shape, strict=True))]
         assert np.all(sub >= crop.voxels - 1e-6)
     assert merge_maps([]) is None
+
+
+def test_operating_point_is_stored_once_detection_has_screened_the_open_scan(qtbot, window, small_demo,
+                                                                            tmp_path) -> None:
+    """The app opens a scan first and stores the detection's findings later: the dock must then use
+    (and store) the study's point. Small phantom, real store, the window's real signals."""
+    from types import SimpleNamespace
+
+    from viewer.review.operating_point import AUDIT_ACTION, operating_point
+    from viewer.review.settings import JsonBackend, ReviewSettings
+    from viewer.widgets.operating_point import install_operating_point
+
+    volume = small_demo.volume
+    uid = volume.info.series_instance_uid
+    from inference.detection.finding import FindingSource
+
+    findings = [f.evolve(score=s, source=FindingSource.AI, finding_id=f"F00{i}")
+                for i, (f, s) in enumerate(zip(truth_findings(small_demo.nodules), (0.9, 0.7, 0.55), strict=False), 1)]
+    store = Store(tmp_path / "store.db")
+    settings = ReviewSettings(JsonBackend(tmp_path / "settings.json"))
+    settings.set_reviewer("Dr Late")
+    control = install_operating_point(window, SimpleNamespace(store=store, settings=settings))
+    window.set_volume(volume)  # not in the store yet
+    assert not control.in_store
+    store.add_series(volume.info.study_instance_uid or "1.2.3", uid, "demo", actor="screening")
+    store.record_screening(uid, findings, ModelInfo("nodulelens-cnn-v2", "2.0", "ab" * 32, operating_threshold=0.8),
+                           flagged=True, highest_lung_rads=None, highest_risk=None)
+    window.set_findings(findings)
+    assert control.in_store and control.panel.point() == pytest.approx(0.8)
+    assert {b.key for b in window.scene.boxes if b.dimmed} == {f.finding_id for f in findings if f.score < 0.8}
+    control.panel.set_point(0.6, commit=True)
+    assert operating_point(store, uid) == 0.6
+    assert [a.action for a in store.audit_log(uid)].count(AUDIT_ACTION) == 1
+    assert {b.key for b in window.scene.boxes if b.dimmed} == {f.finding_id for f in findings if f.score < 0.6}
+    store.close()
