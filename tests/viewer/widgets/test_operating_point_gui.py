@@ -1,4 +1,5 @@
-"""The live operating point on LIDC-IDRI-0001 on a real X server: the real detector's candidates
+"""The live operating point on LIDC-IDRI-0001 (a slab around its nodule) on a real X server: the real
+detector's candidates
 down to the card's floor, stored like a screening in a real store; moving the slider changes which
 findings are drawn (dimmed or hidden) and the expected FP/scan read from the model card, and the
 point is stored with the study and audited."""
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
 from inference.training.operating_table import DEFAULT_FLOOR
@@ -15,6 +17,7 @@ from viewer.review.settings import JsonBackend, ReviewSettings
 from viewer.review.store import Store
 
 pytestmark = pytest.mark.gui
+NODULE = (56.21, 86.34, -115.87)  # LUNA16 reference, world LPS mm
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +29,13 @@ def lidc1_detected(lidc1):
     from inference.service.operating import detect_at
 
     torch.set_num_threads(2)
-    volume = load(lidc1)
+    full = load(lidc1)
+    # the 40 slices (100 mm) around the LUNA16 nodule: a real slab of the scan, a third of the detection time
+    z = int(round(full.world_to_index(NODULE)[0]))
+    lo = max(0, z - 20)
+    affine = np.array(full.affine)
+    affine[:3, 3] = full.index_to_world((float(lo), 0.0, 0.0))
+    volume = full.with_voxels(np.ascontiguousarray(full.voxels[lo:lo + 40]), affine)
     det = Detector.from_model("nodulelens-cnn-v2", "cpu")
     findings, point = detect_at(det, volume, None, DEFAULT_FLOOR)
     return volume, findings, point, det.model_info
@@ -38,6 +47,8 @@ def test_slider_changes_the_findings_shown_the_readout_and_the_stored_point(qtbo
 
     volume, findings, card_point, model = lidc1_detected
     assert card_point == 0.8 and any(f.score < 0.8 for f in findings) and findings[0].score >= 0.8
+    assert np.linalg.norm(np.subtract(findings[0].center, NODULE)) < 23.35 / 2  # the top one is the nodule
+    assert any(f.score < 0.6 for f in findings) and any(0.6 <= f.score < 0.8 for f in findings)
     info = volume.info
     store = Store(tmp_path / "store.db")
     store.add_series(info.study_instance_uid, info.series_instance_uid, "lidc1", actor="screening")
