@@ -191,7 +191,7 @@ class InferenceClient:
                analyze: bool = True, saliency: bool = True, saliency_dir: str | os.PathLike | None = None,
                saliency_top: int | None = 10, progress: ProgressFn | None = None,
                threshold: float | None = None, floor: float | None = None) -> DetectReply:
-        """Run detection (and analysis, and Grad-CAM) on ``scan``; blocks until the reply."""
+        """Run detection (and analysis, and saliency) on ``scan``; blocks until the reply."""
         with self._lock:
             self._cancel_requested.clear()
             self._ensure_started()

@@ -83,7 +83,7 @@ class ScanPath:
 
 @dataclass(frozen=True, slots=True)
 class DetectRequest:
-    """Find nodules in one scan; optionally analyse each finding and explain it with Grad-CAM.
+    """Find nodules in one scan; optionally analyse each finding and explain it (saliency).
 
     ``saliency_dir``: where the worker writes one ``.npz`` per explained finding (the client
     provides a temporary folder when the caller gives none). ``saliency_top``: explain the

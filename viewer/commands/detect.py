@@ -22,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"),
                         help="auto = CUDA, then Apple MPS, then CPU (default: auto)")
     parser.add_argument("--saliency", metavar="DIR", default=None,
-                        help="also write a Grad-CAM map per finding (.npz) into DIR")
+                        help="also write a saliency map per finding (.npz; the model card's method) into DIR")
     parser.add_argument("--saliency-top", type=int, default=10, metavar="N",
                         help="explain only the N highest-scoring findings (default 10)")
     parser.add_argument("--series", default=None, metavar="UID",
