@@ -95,11 +95,14 @@ def occlusion_maps(net: Any, cubes: np.ndarray, device: str, hu_window: tuple[fl
 
 
 def grid_occlusion_maps(net: Any, cubes: np.ndarray, device: str, hu_window: tuple[float, float],
-                        mask_mm: int = MASK_MM, stride_mm: int = STRIDE_MM) -> np.ndarray:
+                        mask_mm: int = MASK_MM, stride_mm: int = STRIDE_MM,
+                        step: Callable[[float], None] | None = None) -> np.ndarray:
     """Occlusion on a regular grid of occluder positions (``stride_mm`` apart, the last one flush
     with the far edge), the drop at each position placed at the occluder's centre and interpolated
     trilinearly to every voxel: the same measurement as MONAI's with no overlap (one forward pass
-    per position, 512 for the defaults), without MONAI's blocky cubes. (N, 2s, 2s, 2s), 0..1 each."""
+    per position, 512 for the defaults), without MONAI's blocky cubes. (N, 2s, 2s, 2s), 0..1 each.
+    ``step(fraction)`` is called after each batch of forward passes (progress; a cancel check may
+    raise there, so a cancel lands within one batch, not one finding)."""
     import torch
 
     model = _wrapped(net).to(device)
@@ -124,6 +127,8 @@ def grid_occlusion_maps(net: Any, cubes: np.ndarray, device: str, hu_window: tup
                 for k, (a, b, c) in enumerate(chunk):
                     xb[k, 0, a:a + mask_mm, b:b + mask_mm, c:c + mask_mm] = fill
                 drops.append(base - model(xb)[:, 0].float().cpu().numpy())
+                if step is not None:
+                    step(min(1.0, (i + len(chunk)) / len(positions)))
             g = np.maximum(np.concatenate(drops), 0.0).reshape((len(starts),) * 3)
             m = ndimage.map_coordinates(g, grid, order=1, mode="nearest")
             peak = m.max()
@@ -143,13 +148,23 @@ def explain_occlusion(detector: Any, volume: Volume, findings: list[Finding],
     size = int(detector.manifest.patch_size[0])
     hu = detector.manifest.hu_window
     out: dict[str, Volume] = {}
+    def step_for(i: int) -> Callable[[float], None]:
+        def step(fraction: float) -> None:
+            if cancelled is not None and cancelled():
+                raise Cancelled("saliency cancelled")
+            if progress is not None:
+                progress((i + fraction) / len(findings), f"saliency {i + 1}/{len(findings)}")
+        return step
+
     for i, f in enumerate(findings):
-        if cancelled is not None and cancelled():
-            raise Cancelled("saliency cancelled")
+        step_for(i)(0.0)
         c = np.asarray(f.center, float)
-        maps = grid_occlusion_maps if engine == "grid" else occlusion_maps
-        m = maps(net, world_cube(volume, c, size, hu)[None], detector.device, hu)[0]
+        cube = world_cube(volume, c, size, hu)[None]
+        if engine == "grid":
+            m = grid_occlusion_maps(net, cube, detector.device, hu, step=step_for(i))[0]
+        else:
+            m = occlusion_maps(net, cube, detector.device, hu)[0]
         out[f.finding_id] = _to_scan_grid(volume, c, m.astype(np.float32))
-        if progress is not None:
-            progress((i + 1) / len(findings), "saliency")
+    if progress is not None:
+        progress(1.0, "saliency")
     return out

@@ -96,3 +96,17 @@ def test_unknown_method_names_the_manifest(detector, placed) -> None:
     bad = dataclasses.replace(detector.manifest, network={**detector.manifest.network, "saliency_method": "lime"})
     with pytest.raises(ModelError, match="saliency_method 'lime'.*fix the manifest"):
         explain(Detector(bad, "cpu", detector.net), p.volume, [f])
+
+
+def test_a_cancel_lands_within_one_batch_of_a_finding(detector, placed) -> None:
+    from inference.detection.pipeline import Cancelled
+    from inference.saliency.occlusion import GRID_BATCH, MASK_MM, STRIDE_MM
+
+    p, _, f = placed
+    calls: list[float] = []
+    with pytest.raises(Cancelled):
+        explain_occlusion(detector, p.volume, [f], progress=lambda frac, _m: calls.append(frac),
+                          cancelled=lambda: len(calls) >= 2)
+    starts = list(range(0, 48 - MASK_MM + 1, STRIDE_MM))
+    n_positions = (len(starts) + (starts[-1] != 48 - MASK_MM)) ** 3  # the last occluder sits flush
+    assert calls == [0.0, GRID_BATCH / n_positions]  # stopped after one batch, not the finding's last
