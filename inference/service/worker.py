@@ -128,7 +128,7 @@ class Runtime:
         saliency_files: list[tuple[str, str]] = []
         if req.saliency and findings and req.saliency_top != 0:
             t = time.perf_counter()
-            top = findings if req.saliency_top is None else findings[: req.saliency_top]
+            top = [f for f in findings if f.score >= threshold][: req.saliency_top]  # presented ones only
             saliency_files = self._explain(volume, top, req.saliency_dir or ".", stage(0.75, 1.0),
                                            warnings)
             timings["saliency"] = time.perf_counter() - t
