@@ -45,6 +45,8 @@ def run(path: str | None = None, series_uid: str | None = None, layout: str = "2
     from viewer.widgets.patient_docks import install_patient_panel
     from viewer.widgets.pacs_actions import install_pacs
     from viewer.widgets.followup_view import install_followup
+    from viewer.widgets.operating_point import install_operating_point
+    from viewer.widgets.saliency_loader import install_saliency_loader
 
     win = MainWindow()
     win.set_layout(layout)
@@ -52,6 +54,8 @@ def run(path: str | None = None, series_uid: str | None = None, layout: str = "2
     review = setup_review(win, db)
     install_detection(win, review, auto=auto_detect)
     install_export(win, review)
+    install_saliency_loader(win, review)
+    install_operating_point(win, review)
     install_patient_panel(win, review)
     if review is not None:
         install_pacs(win, review)

@@ -73,6 +73,7 @@ class DisplayCommands:
         c.slab_changed.connect(self.scene.set_slab)
         c.saliency_visible_changed.connect(self.scene.set_saliency_visible)
         c.saliency_opacity_changed.connect(self.scene.set_saliency_opacity)
+        c.saliency_all_changed.connect(self.scene.set_saliency_all)
         c.demo_toggled.connect(self.show_demo_truth)
 
     def zoom_to_finding(self) -> None:

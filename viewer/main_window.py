@@ -12,6 +12,9 @@ Public API (for the review, worklist and detection work):
   ``statuses`` maps finding id → :class:`~viewer.review.model.FindingStatus` (default PENDING).
   ``findings_list`` (the one findings table; ``set_rows``, ``set_changes``) and ``finding_card``
   (``show_finding_card(state, model)``) are the docks a review or a follow-up fills in.
+- ``set_operating_point(threshold | None, BelowPoint)`` — AI findings scoring below the reader's
+  point are drawn dimmed or left out; ``shown_findings()`` / ``below_operating_point(finding)`` tell
+  a findings list which rows to show and which to dim. ``findings_shown`` is emitted after each change.
 - ``select_finding(finding_id)`` — highlight it and move every view to it; emits ``finding_selected``.
 - ``zoom_to_finding()`` — centre and zoom every slice view on the selected finding's box.
 - ``messages`` — the :class:`~viewer.messages.MessageLog` shown in the Messages dock;
@@ -21,6 +24,8 @@ Public API (for the review, worklist and detection work):
 - ``set_saliency(volume | None)`` — a float32 0..1 Volume on any grid as a heat map.
 - ``add_dock(widget, title, area)`` → QDockWidget; ``add_tab_dock(widget, title)`` tabs it beside
   Display; ``add_action(menu_name, action, name=None)``.
+- ``set_saliency_maps({finding_id: volume})`` — every finding's map; the selected one is shown,
+  or all of them when the reader ticks "All findings' maps".
 - ``set_layout(name)`` — '2x2', 'single' (the active view) or 'axial3d'.
 - signals ``volume_loaded(object)``, ``finding_selected(str)``, ``world_point_clicked(object)``
   (an (x, y, z) LPS mm numpy array; for the add-nodule tool).
@@ -35,6 +40,8 @@ Public API (for the review, worklist and detection work):
 
 from __future__ import annotations
 
+import dataclasses
+
 from pathlib import Path
 from typing import Sequence
 
@@ -43,16 +50,17 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QGridLayout, QMainWindow, QMessageBox, QProgressBar, QWidget
 
-from inference.detection.finding import Finding, ModelInfo
+from inference.detection.finding import Finding, FindingSource, ModelInfo
 from inference.imaging.volume import Volume
 from viewer.actions import install_actions
 from viewer.display_commands import DisplayCommands
 from viewer.key_bindings import KeyBinder
 from viewer.keymap import Keys
 from viewer.messages import Level, MessageLog, Source
-from viewer.review.finding_rows import card_for, rows_for_findings
+from viewer.review.finding_rows import FindingRow, card_for, rows_for_findings
 from viewer.review.model import FindingState, FindingStatus
 from viewer.scene.key_image import key_image
+from viewer.review.operating_point import BelowPoint
 from viewer.scene.overlays2d import BoxOverlay
 from viewer.scene.scene import SLICE_NAMES, VIEW_3D, Scene
 from viewer.scene.scheduler import RenderScheduler
@@ -78,6 +86,7 @@ class MainWindow(DisplayCommands, QMainWindow):
     world_point_clicked = Signal(object)
     box_edited = Signal(str, object)  # finding id, new Box3D
     box_drawn = Signal(object)  # Box3D
+    findings_shown = Signal()  # set_findings ran: the list on screen changed
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -107,6 +116,8 @@ class MainWindow(DisplayCommands, QMainWindow):
         self.layout_name = "2x2"
         self.set_layout("2x2")
 
+        self.operating_point: float | None = None
+        self.below_point = BelowPoint.DIMMED
         self.findings_list = FindingsList()
         self.findings_list.finding_clicked.connect(self.select_finding)
         self.finding_card = FindingCardView()
@@ -141,6 +152,7 @@ class MainWindow(DisplayCommands, QMainWindow):
         self.series_dialog: SeriesChooser | None = None
         self.findings: tuple[Finding, ...] = ()
         self.statuses: dict[str, FindingStatus] = {}
+        self._listed_rows: list[FindingRow] = []  # the findings list's rows before the operating point
         self.demo_nodules: tuple = ()
 
         self.keys = KeyBinder()
@@ -181,7 +193,7 @@ class MainWindow(DisplayCommands, QMainWindow):
         self.demo_nodules = ()
         self.controls.demo_box.setChecked(False)
         self.controls.demo_box.setEnabled(False)
-        self.findings, self.statuses = (), {}
+        self.findings, self.statuses, self._listed_rows = (), {}, []
         self.findings_list.set_rows(())
         self.show_finding_card(None)
         self.scene.set_volume(volume, with_3d=False)  # slices first: on screen at the next frame
@@ -201,14 +213,46 @@ class MainWindow(DisplayCommands, QMainWindow):
     def set_findings(self, findings: Sequence[Finding], statuses: dict[str, FindingStatus] | None = None) -> None:
         self.findings = tuple(findings)
         self.statuses = dict(statuses or {})
-        self.findings_list.set_rows(rows_for_findings(self.findings, self.statuses), self.scene.selected)
+        self._listed_rows = list(rows_for_findings(self.findings, self.statuses))
+        self._show_findings()
+
+    def set_operating_point(self, threshold: float | None, below: BelowPoint = BelowPoint.DIMMED) -> None:
+        """AI findings scoring below ``threshold`` are drawn dimmed or left out (None: all alike)."""
+        self.operating_point, self.below_point = threshold, below
+        self._show_findings()
+
+    def below_operating_point(self, finding: Finding) -> bool:
+        """An AI finding scoring below the reader's operating point (a reader's own never is)."""
+        return (self.operating_point is not None and finding.source is FindingSource.AI
+                and finding.score < self.operating_point)
+
+    def shown_findings(self) -> tuple[Finding, ...]:
+        """The findings on screen: all, less those below the point when the reader hides them."""
+        if self.below_point is BelowPoint.HIDDEN:
+            return tuple(f for f in self.findings if not self.below_operating_point(f))
+        return self.findings
+
+    def show_rows(self, rows: Sequence[FindingRow], selected: str | None = None) -> None:
+        """Rows into the findings list as the operating point says: rows of findings below the point
+        are dimmed, or left out when the reader hides them."""
+        self._listed_rows = list(rows)
+        below = {f.finding_id for f in self.findings if self.below_operating_point(f)}
+        hide = self.below_point is BelowPoint.HIDDEN
+        self.findings_list.set_rows([dataclasses.replace(r, below_point=r.finding_id in below) for r in rows
+                                     if not (hide and r.finding_id in below)], selected)
+
+    def _show_findings(self) -> None:
+        shown = self.shown_findings()
+        self.show_rows(self._listed_rows, self.scene.selected)
         self.scene.set_boxes(
-            BoxOverlay(f.finding_id, f.box.lo, f.box.hi, self.statuses.get(f.finding_id, FindingStatus.PENDING))
-            for f in self.findings
+            BoxOverlay(f.finding_id, f.box.lo, f.box.hi, self.statuses.get(f.finding_id, FindingStatus.PENDING),
+                       dimmed=self.below_operating_point(f))
+            for f in shown
         )
-        if self.scene.selected in {f.finding_id for f in self.findings}:
+        if self.scene.selected in {f.finding_id for f in shown}:
             self.scene.select(self.scene.selected)
             self.findings_list.show_selected(self.scene.selected)
+        self.findings_shown.emit()
 
     def select_finding(self, finding_id: str) -> None:
         if finding_id not in {f.finding_id for f in self.findings}:
@@ -243,7 +287,12 @@ class MainWindow(DisplayCommands, QMainWindow):
         self.select_finding(ids[(cur + step) % len(ids)])
 
     def set_saliency(self, volume: Volume | None) -> None:
-        self.scene.set_saliency(volume)
+        if not self.scene.saliency_all:  # "all findings' maps" keeps its merged map on selection
+            self.scene.set_saliency(volume)
+
+    def set_saliency_maps(self, maps: dict[str, Volume]) -> None:
+        """Every finding's saliency map by finding id (the selected one is shown)."""
+        self.scene.set_saliency_maps(maps)
 
     def add_dock(self, widget: QWidget, title: str,
                  area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea) -> QDockWidget:

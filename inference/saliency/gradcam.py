@@ -30,8 +30,10 @@ BATCH = 16
 
 #: how gradients and activations combine: ``grad-cam`` weights each channel by its mean gradient;
 #: ``hires`` (HiResCAM) multiplies gradient and activation voxel by voxel before summing over
-#: channels, which keeps the map where the evidence is when the gradients vary inside the patch
-MODES = ("grad-cam", "hires")
+#: channels, which keeps the map where the evidence is when the gradients vary inside the patch;
+#: ``grad-cam++`` weights each channel by its positive gradients with the per-voxel coefficients of
+#: Chattopadhay et al. (2018), for an exponential of the logit (closed form from first-order gradients)
+MODES = ("grad-cam", "hires", "grad-cam++")
 
 
 def _cams(net, patches: np.ndarray, device: str, layer_name: str,
@@ -58,7 +60,15 @@ def _cams(net, patches: np.ndarray, device: str, layer_name: str,
         grad = store["act"].grad.detach()
     finally:
         handle.remove()
-    w = grad.mean(dim=(2, 3, 4), keepdim=True) if mode == "grad-cam" else grad
+    if mode == "grad-cam":
+        w = grad.mean(dim=(2, 3, 4), keepdim=True)
+    elif mode == "grad-cam++":
+        g2, g3 = grad ** 2, grad ** 3
+        denom = 2 * g2 + act.sum(dim=(2, 3, 4), keepdim=True) * g3
+        alpha = g2 / torch.where(denom != 0, denom, torch.ones_like(denom))
+        w = (alpha * torch.relu(grad)).sum(dim=(2, 3, 4), keepdim=True)
+    else:
+        w = grad
     cam = torch.relu((w * act).sum(dim=1, keepdim=True))
     cam = F.interpolate(cam, size=patches.shape[2:], mode="trilinear", align_corners=False)[:, 0]
     cam = cam.float().cpu().numpy()
@@ -75,7 +85,7 @@ def _to_scan_grid(volume: Volume, centre: np.ndarray, cam: np.ndarray) -> Volume
     lo = np.maximum(np.floor(idx.min(0)), 0).astype(int)
     hi = np.minimum(np.ceil(idx.max(0)) + 1, volume.shape).astype(int)
     hi = np.maximum(hi, lo + 1)
-    zz, yy, xx = np.meshgrid(*[np.arange(a, b) for a, b in zip(lo, hi)], indexing="ij")
+    zz, yy, xx = np.meshgrid(*[np.arange(a, b) for a, b in zip(lo, hi, strict=True)], indexing="ij")
     world = volume.index_to_world(np.stack([zz, yy, xx], -1).reshape(-1, 3).astype(float))
     # fine patch index (z, y, x) of each scan voxel: offsets (x, y, z) mm / spacing + centre index
     off = (world - centre) / FINE_MM + (size - 1) / 2
@@ -88,8 +98,10 @@ def _to_scan_grid(volume: Volume, centre: np.ndarray, cam: np.ndarray) -> Volume
 
 def explain(detector, volume: Volume, findings: list[Finding],
             progress: Callable[[float, str], None] | None = None,
-            cancelled: Callable[[], bool] | None = None) -> dict[str, Volume]:
-    """Grad-CAM saliency per finding. The classical baseline has no network: returns ``{}``."""
+            cancelled: Callable[[], bool] | None = None,
+            layer: str | None = None, mode: str | None = None) -> dict[str, Volume]:
+    """Grad-CAM saliency per finding. The classical baseline has no network: returns ``{}``.
+    ``layer`` / ``mode`` override the manifest's (benchmarks compare them)."""
     net = getattr(detector, "net", None)
     if net is None or not findings:
         return {}
@@ -98,8 +110,8 @@ def explain(detector, volume: Volume, findings: list[Finding],
     from inference.detection.network import GRADCAM_LAYER
 
     size = int(detector.manifest.patch_size[0])
-    layer_name = str(detector.manifest.network.get("gradcam_layer", GRADCAM_LAYER))
-    mode = str(detector.manifest.network.get("gradcam_mode", "grad-cam"))
+    layer_name = layer or str(detector.manifest.network.get("gradcam_layer", GRADCAM_LAYER))
+    mode = mode or str(detector.manifest.network.get("gradcam_mode", "grad-cam"))
     if mode not in MODES:
         from inference.detection.registry import ModelError
 
@@ -113,7 +125,7 @@ def explain(detector, volume: Volume, findings: list[Finding],
         centres = np.array([f.center for f in chunk])
         patches = extract_patches(volume, centres, size, detector.manifest.hu_window)
         cams = _cams(net, patches, detector.device, layer_name, mode)
-        for f, c, cam in zip(chunk, centres, cams):
+        for f, c, cam in zip(chunk, centres, cams, strict=True):
             out[f.finding_id] = _to_scan_grid(volume, c, cam)
         if progress is not None:
             progress(min(1.0, (i + len(chunk)) / len(findings)), "saliency")

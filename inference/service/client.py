@@ -189,8 +189,9 @@ class InferenceClient:
 
     def detect(self, scan: Volume | str | os.PathLike, *, series_uid: str | None = None,
                analyze: bool = True, saliency: bool = True, saliency_dir: str | os.PathLike | None = None,
-               saliency_top: int | None = 10, progress: ProgressFn | None = None) -> DetectReply:
-        """Run detection (and analysis, and Grad-CAM) on ``scan``; blocks until the reply."""
+               saliency_top: int | None = 10, progress: ProgressFn | None = None,
+               threshold: float | None = None, floor: float | None = None) -> DetectReply:
+        """Run detection (and analysis, and saliency) on ``scan``; blocks until the reply."""
         with self._lock:
             self._cancel_requested.clear()
             self._ensure_started()
@@ -210,7 +211,7 @@ class InferenceClient:
                     ref = ScanPath(str(Path(scan)), series_uid)
                 request = DetectRequest(rid, ref, analyze=analyze, saliency=saliency,
                                         saliency_dir=None if saliency_dir is None else str(saliency_dir),
-                                        saliency_top=saliency_top)
+                                        saliency_top=saliency_top, threshold=threshold, floor=floor)
                 self._cancel_event.clear()
                 if self._cancel_requested.is_set():
                     raise Cancelled()

@@ -83,11 +83,14 @@ class ScanPath:
 
 @dataclass(frozen=True, slots=True)
 class DetectRequest:
-    """Find nodules in one scan; optionally analyse each finding and explain it with Grad-CAM.
+    """Find nodules in one scan; optionally analyse each finding and explain it (saliency).
 
     ``saliency_dir``: where the worker writes one ``.npz`` per explained finding (the client
     provides a temporary folder when the caller gives none). ``saliency_top``: explain the
-    highest-scoring findings only (``None`` = all).
+    highest-scoring findings only (``None`` = all). ``threshold``: the reader's operating point
+    (``None`` = the model card's). ``floor``: also keep candidates scoring below the point down to
+    this score (at most ``inference.service.operating.MAX_BELOW`` of them), so a reader can lower the
+    point without running detection again; ``None`` = only findings at or above the point.
     """
 
     request_id: int
@@ -96,12 +99,18 @@ class DetectRequest:
     saliency: bool = True
     saliency_dir: str | None = None
     saliency_top: int | None = 10
+    threshold: float | None = None
+    floor: float | None = None
 
     def __post_init__(self) -> None:
         if self.saliency and not self.saliency_dir:
             raise ValueError("DetectRequest: saliency requested without a saliency_dir")
         if self.saliency_top is not None and self.saliency_top < 0:
             raise ValueError("DetectRequest: saliency_top must be >= 0 or None")
+        for name in ("threshold", "floor"):
+            value = getattr(self, name)
+            if value is not None and not 0.0 <= value <= 1.0:
+                raise ValueError(f"DetectRequest: {name} must be a score in 0..1, not {value}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +145,9 @@ class Progress:
 class DetectReply:
     """The result of a :class:`DetectRequest`.
 
-    ``findings`` are above the model's operating threshold, highest score first, world mm, with
+    ``findings`` are at or above ``threshold`` (the operating point used: the request's, else the
+    model card's), plus those down to the request's ``floor`` when it asked for them; highest score
+    first, world mm, with
     ``analysis`` attached where the nodules package ran. ``saliency_files`` maps finding ids to
     the ``.npz`` files written for them. ``timings`` are wall-clock seconds per stage.
     """

@@ -20,6 +20,7 @@ import numpy as np
 
 from inference.detection.finding import Finding
 from inference.imaging.volume import Volume
+from inference.service.operating import detect_at
 from inference.service.protocol import (CancelledReply, DetectReply, DetectRequest, ErrorReply,
                                         Progress, Ready, ScanPath, Shutdown, VolumeInSharedMemory)
 
@@ -115,9 +116,8 @@ class Runtime:
         timings["read"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        findings = list(self.detector.detect(volume, progress=stage(0.1, 0.6),
-                                             cancelled=self._cancelled_flag))
-        findings.sort(key=lambda f: -f.score)
+        findings, threshold = detect_at(self.detector, volume, req.threshold, req.floor,
+                                        progress=stage(0.1, 0.6), cancelled=self._cancelled_flag)
         timings["detect"] = time.perf_counter() - t
 
         if req.analyze and findings:
@@ -128,14 +128,14 @@ class Runtime:
         saliency_files: list[tuple[str, str]] = []
         if req.saliency and findings and req.saliency_top != 0:
             t = time.perf_counter()
-            top = findings if req.saliency_top is None else findings[: req.saliency_top]
+            top = [f for f in findings if f.score >= threshold][: req.saliency_top]  # presented ones only
             saliency_files = self._explain(volume, top, req.saliency_dir or ".", stage(0.75, 1.0),
                                            warnings)
             timings["saliency"] = time.perf_counter() - t
         progress(1.0, f"{len(findings)} finding(s)")
         return DetectReply(
             request_id=req.request_id, findings=tuple(findings), info=volume.info, source=source,
-            model=self.detector.model_info, threshold=float(self.detector.threshold),
+            model=self.detector.model_info, threshold=threshold,
             device=self.device, saliency_files=tuple(saliency_files),
             timings=tuple(timings.items()), warnings=tuple(warnings))
 
@@ -187,7 +187,7 @@ class Runtime:
 
     def _explain(self, volume: Volume, findings: list[Finding], out_dir: str,
                  progress: Callable[..., None], warnings: list[str]) -> list[tuple[str, str]]:
-        from inference.saliency.gradcam import explain
+        from inference.saliency.explain import explain
         from inference.service.findings_file import save_saliency
 
         try:

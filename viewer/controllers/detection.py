@@ -19,6 +19,7 @@ from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QProgressBar, QPushButton
 
+from inference.training.operating_table import DEFAULT_FLOOR
 from viewer.messages import Level, Source
 from viewer.review.errors import ReviewError
 from viewer.review.screening import Detection, record_detection
@@ -101,7 +102,7 @@ class DetectionController(QObject):
         self.cancel_button.show()
         self.action.setEnabled(False)
         self.window.statusBar().showMessage("Detecting nodules (the worker runs in the background)…")
-        self.runner.start(volume, analyze=True, saliency=True, saliency_dir=saliency_dir)
+        self.runner.start(volume, analyze=True, saliency=True, saliency_dir=saliency_dir, floor=DEFAULT_FLOOR)
         return True
 
     # -- results --------------------------------------------------------------------------------

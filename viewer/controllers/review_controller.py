@@ -166,7 +166,7 @@ class ReviewController(QObject):
             return
         w.set_findings([fs.finding for fs in study.findings],
                        {fs.finding.finding_id: fs.status for fs in study.findings})
-        w.findings_list.set_rows(rows_for_study(study), self.selected)
+        w.show_rows(rows_for_study(study), self.selected)
         undecided = sum(fs.status is FindingStatus.PENDING for fs in study.findings)
         who = f", signed off by {study.signed_off_by}" if study.signed_off_by else ""
         w.findings_list.set_study_line(f"{study.status.value.upper()}{who} · {len(study.findings)} finding(s), "

@@ -50,6 +50,7 @@ class FindingRow:
     change: str | None = None
     lung_rads: str | None = None
     risk: float | None = None
+    below_point: bool = False  # an AI finding scoring below the reader's operating point (drawn dimmed)
 
     @property
     def status_text(self) -> str:

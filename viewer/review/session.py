@@ -136,8 +136,14 @@ class ReviewSession:
             self.show(finding_id)
 
     def undecided_ai(self) -> list[str]:
+        """Pending AI findings at or above the study's operating point (those below it were kept
+        only so the reader can lower the point; they need a decision once the point presents them)."""
+        from viewer.review.operating_point import operating_point
+
+        point = operating_point(self.store, self.series_uid)
         return [fs.finding.finding_id for fs in self.findings
-                if fs.finding.source is FindingSource.AI and fs.status is FindingStatus.PENDING]
+                if fs.finding.source is FindingSource.AI and fs.status is FindingStatus.PENDING
+                and (point is None or fs.finding.score >= point)]
 
     def sign_off(self) -> None:
         self.retry_pending()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from vtkmodules.vtkCommonCore import vtkLookupTable, vtkPoints, vtkUnsignedCharArray
+from vtkmodules.vtkCommonCore import vtkPoints, vtkUnsignedCharArray
 from vtkmodules.vtkCommonDataModel import vtkCellArray, vtkPolyData
 from vtkmodules.vtkImagingCore import vtkImageReslice
 from vtkmodules.vtkRenderingCore import (
@@ -21,37 +21,27 @@ from inference.imaging.volume import Volume
 from viewer.review.model import FindingStatus
 from viewer.scene.convert import reslice_axes, volume_image
 from viewer.scene.geometry import Plane, box_corners, cut_box, plane_extent
+from viewer.scene.heat import color_bar, heat_lut
 from viewer.scene.presets import CROSSHAIR_COLOR, STATUS_COLORS
 
 Point = tuple[float, float, float]
+#: the heat map's opacity until the reader moves the slider
+DEFAULT_OPACITY = 0.7
+#: opacity of a dimmed box (a finding below the operating point)
+DIMMED_OPACITY = 0.35
 
 
 @dataclass(frozen=True, slots=True)
 class BoxOverlay:
-    """One finding box to draw: world LPS mm corners, review state, selection."""
+    """One finding box to draw: world LPS mm corners, review state, selection, and whether it is
+    drawn dimmed (a finding scoring below the reader's operating point)."""
 
     key: str
     lo: Point
     hi: Point
     status: FindingStatus = FindingStatus.PENDING
     selected: bool = False
-
-
-def heat_lut(threshold: float = 0.2, max_alpha: float = 0.85) -> vtkLookupTable:
-    """Heat colours (dark red → red → yellow → white) over 0..1; transparent below ``threshold``
-    so the map only shows where it is meaningful."""
-    lut = vtkLookupTable()
-    lut.SetNumberOfTableValues(256)
-    lut.SetRange(0.0, 1.0)
-    for i in range(256):
-        t = i / 255.0
-        r = min(1.0, 0.4 + 1.8 * t)
-        g = float(np.clip(2.0 * t - 0.6, 0.0, 1.0))
-        b = float(np.clip(3.0 * t - 2.2, 0.0, 1.0))
-        a = 0.0 if t < threshold else max_alpha * min(1.0, 0.35 + (t - threshold) / (1 - threshold))
-        lut.SetTableValue(i, r, g, b, a)
-    lut.Build()
-    return lut
+    dimmed: bool = False
 
 
 def _lines_polydata(polylines: list[np.ndarray], colors: list[tuple[float, float, float]], w: float) -> vtkPolyData:
@@ -98,22 +88,24 @@ class LineLayer:
 
 
 class BoxLayer:
-    """Finding boxes where the current plane cuts them; the selected one drawn thicker."""
+    """Finding boxes where the current plane cuts them; the selected one drawn thicker, dimmed ones
+    (below the operating point) thin and faint."""
 
     def __init__(self) -> None:
         self.normal = LineLayer(w=2.0, line_width=2.0)
         self.selected = LineLayer(w=2.5, line_width=4.0)
+        self.dimmed = LineLayer(w=1.9, line_width=1.0, opacity=DIMMED_OPACITY)
         self.boxes: tuple[BoxOverlay, ...] = ()
         self.visible = True
 
     @property
     def actors(self) -> list[vtkActor]:
-        return [self.normal.actor, self.selected.actor]
+        return [self.dimmed.actor, self.normal.actor, self.selected.actor]
 
     def update(self, plane: Plane, slab_half_mm: float = 0.0) -> None:
         """Recompute the cuts for ``plane``. In slab mode a box counts as cut when it meets the slab
         (drawn as its cut through the nearest plane inside the slab)."""
-        groups: dict[bool, tuple[list, list]] = {False: ([], []), True: ([], [])}
+        groups: dict[str, tuple[list, list]] = {"normal": ([], []), "selected": ([], []), "dimmed": ([], [])}
         if self.visible:
             for box in self.boxes:
                 poly = cut_box(plane, box.lo, box.hi)
@@ -125,10 +117,11 @@ class BoxLayer:
                 if poly is None:
                     continue
                 closed = np.vstack([poly, poly[:1]])
-                groups[box.selected][0].append(closed)
-                groups[box.selected][1].append(STATUS_COLORS[box.status])
-        self.normal.set_lines(*groups[False])
-        self.selected.set_lines(*groups[True])
+                group = "selected" if box.selected else "dimmed" if box.dimmed else "normal"
+                groups[group][0].append(closed)
+                groups[group][1].append(STATUS_COLORS[box.status])
+        for group, layer in (("normal", self.normal), ("selected", self.selected), ("dimmed", self.dimmed)):
+            layer.set_lines(*groups[group])
 
 
 class CrosshairLayer(LineLayer):
@@ -148,8 +141,9 @@ class CrosshairLayer(LineLayer):
 
 
 class SaliencyLayer:
-    """A float 0..1 volume on any grid, resliced on the view's plane and pixel grid, drawn as a
-    heat map with alpha. Only the rectangle the saliency volume covers is resliced."""
+    """A float 0..1 volume on any grid, resliced on the view's plane and pixel grid, drawn with the
+    heat colour map of :mod:`viewer.scene.heat` (transparent below its floor) and a colour bar
+    saying what the colours mean. Only the rectangle the saliency volume covers is resliced."""
 
     def __init__(self) -> None:
         self.reslice = vtkImageReslice()
@@ -162,18 +156,23 @@ class SaliencyLayer:
         prop.SetLookupTable(heat_lut())
         prop.UseLookupTableScalarRangeOn()
         prop.SetInterpolationTypeToLinear()
-        prop.SetOpacity(0.6)
+        prop.SetOpacity(DEFAULT_OPACITY)
         self.actor.SetPosition(0, 0, 1.0)
         self.actor.PickableOff()
         self.actor.VisibilityOff()
+        self.bar = color_bar()
         self.volume: Volume | None = None
         self.visible = True
         self._corners: np.ndarray | None = None
 
+    def _show(self, on: bool) -> None:
+        self.actor.SetVisibility(on)
+        self.bar.SetVisibility(on and self.actor.GetProperty().GetOpacity() > 0)
+
     def set_volume(self, volume: Volume | None) -> None:
         self.volume = volume
         if volume is None:
-            self.actor.VisibilityOff()
+            self._show(False)
             return
         vox = volume.voxels if volume.voxels.dtype == np.float32 else volume.voxels.astype(np.float32)
         self.reslice.SetInputData(volume_image(volume.with_voxels(vox)))
@@ -182,16 +181,17 @@ class SaliencyLayer:
 
     def set_opacity(self, opacity: float) -> None:
         self.actor.GetProperty().SetOpacity(float(np.clip(opacity, 0.0, 1.0)))
+        self._show(bool(self.actor.GetVisibility()))
 
     def update(self, plane: Plane, pixel_mm: float, view_lo: np.ndarray, slab: tuple[int, float] | None) -> None:
         vol = self.volume
         if vol is None or not self.visible or self._corners is None:
-            self.actor.VisibilityOff()
+            self._show(False)
             return
         w = plane.to_plane(self._corners)[:, 2]
         half = (slab[0] * slab[1] / 2) if slab else 0.0
         if w.min() > half or w.max() < -half:
-            self.actor.VisibilityOff()
+            self._show(False)
             return
         lo, hi = plane_extent(plane, self._corners)
         i0 = np.floor((lo - view_lo) / pixel_mm).astype(int)
@@ -207,7 +207,7 @@ class SaliencyLayer:
             r.SetOutputSpacing(pixel_mm, pixel_mm, 1.0)
         r.SetOutputOrigin(float(view_lo[0]), float(view_lo[1]), 0.0)
         r.SetOutputExtent(int(i0[0]), int(i1[0]), int(i0[1]), int(i1[1]), 0, 0)
-        self.actor.VisibilityOn()
+        self._show(True)
 
 
 class TextLayer:

@@ -11,6 +11,7 @@ from vtkmodules.vtkRenderingCore import vtkRenderWindow
 from inference.imaging.volume import Volume
 from viewer.scene.convert import volume_image
 from viewer.scene.geometry import Orientation
+from viewer.scene.heat import merge_maps
 from viewer.scene.overlays2d import BoxOverlay
 from viewer.scene.presets import DEFAULT_SLAB_MM, Preset, WindowLevel
 from viewer.scene.slice_view import SliceView
@@ -41,6 +42,10 @@ class Scene:
         self.selected: str | None = None
         self.saliency: Volume | None = None
         self.saliency_visible = True
+        #: every finding's map by finding id; the selected one is drawn, or all when ``saliency_all``
+        self.saliency_maps: dict[str, Volume] = {}
+        self.saliency_all = False
+        self._merged_shown = False
         self.window = Preset.LUNG.window
         self.slab_mm: float | None = None
         self.last_slab_mm = DEFAULT_SLAB_MM
@@ -64,6 +69,9 @@ class Scene:
         middle = np.floor((np.asarray(volume.shape) - 1) / 2)  # a voxel centre near the middle
         self.cursor = tuple(float(c) for c in volume.index_to_world(middle))  # type: ignore[assignment]
         self.boxes, self.selected, self.saliency = (), None, None
+        self.saliency_maps = {}
+        if self.view3d is not None:
+            self.view3d.saliency.set_volume(None)
         for view in self.views.values():
             view.saliency.set_volume(None)
             view.boxes.boxes = ()
@@ -86,12 +94,14 @@ class Scene:
         self.selected = key
         self._push_boxes()
         box = next((b for b in self.boxes if b.key == key), None)
+        if key in self.saliency_maps and not self.saliency_all:
+            self.set_saliency(self.saliency_maps[key])
         if box is not None:
             self.set_cursor(tuple((np.asarray(box.lo) + box.hi) / 2))
 
     def view3d_boxes(self) -> tuple[BoxOverlay, ...]:
         """The boxes with the selection marked."""
-        return tuple(BoxOverlay(b.key, b.lo, b.hi, b.status, b.key == self.selected) for b in self.boxes)
+        return tuple(BoxOverlay(b.key, b.lo, b.hi, b.status, b.key == self.selected, b.dimmed) for b in self.boxes)
 
     def _push_boxes(self) -> None:
         marked = self.view3d_boxes()
@@ -103,26 +113,55 @@ class Scene:
         self.render()
 
     def set_saliency(self, saliency: Volume | None) -> None:
-        """A float 0..1 volume on any grid drawn as a heat map (None removes it)."""
+        """A float 0..1 volume on any grid drawn as a heat map in every view (None removes it)."""
         if saliency is not None and saliency.voxels.dtype != np.float32:
             raise ValueError("saliency must be a float32 Volume with values in 0..1")
         self.saliency = saliency
         for view in self.views.values():
             view.saliency.set_volume(saliency)
             view.refresh_overlays()
-        self.render(SLICE_NAMES)
+        if self.view3d is not None:
+            self.view3d.saliency.set_volume(saliency)
+        self.render()
+
+    def set_saliency_maps(self, maps: dict[str, Volume]) -> None:
+        """Every finding's map: the selected finding's is shown (or all of them, see
+        :meth:`set_saliency_all`)."""
+        self.saliency_maps = dict(maps)
+        self._push_saliency()
+
+    def set_saliency_all(self, on: bool) -> None:
+        """Show all findings' maps at once (each normalised over its own finding) or only the
+        selected finding's."""
+        self.saliency_all = on
+        self._push_saliency()
+
+    def _push_saliency(self) -> None:
+        if self.saliency_all and self.saliency_maps:
+            self.set_saliency(merge_maps(list(self.saliency_maps.values())))
+            self._merged_shown = True
+            return
+        if self.selected in self.saliency_maps:
+            self.set_saliency(self.saliency_maps[self.selected])
+        elif self._merged_shown:
+            self.set_saliency(None)  # the merged map is no single finding's
+        self._merged_shown = False
 
     def set_saliency_visible(self, visible: bool) -> None:
         self.saliency_visible = visible
         for view in self.views.values():
             view.saliency.visible = visible
             view.refresh_overlays()
-        self.render(SLICE_NAMES)
+        if self.view3d is not None:
+            self.view3d.saliency.set_visible(visible)
+        self.render()
 
     def set_saliency_opacity(self, opacity: float) -> None:
         for view in self.views.values():
             view.saliency.set_opacity(opacity)
-        self.render(SLICE_NAMES)
+        if self.view3d is not None:
+            self.view3d.saliency.set_opacity(opacity)
+        self.render()
 
     # -- display -------------------------------------------------------------------------------
     def set_window(self, window: WindowLevel) -> None:

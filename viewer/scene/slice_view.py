@@ -4,6 +4,7 @@ fixed 2D camera, so the screen orientation is the plane's (see :mod:`viewer.scen
 
 from __future__ import annotations
 
+
 import numpy as np
 from vtkmodules.vtkCommonDataModel import vtkImageData
 from vtkmodules.vtkImagingCore import vtkImageReslice
@@ -46,7 +47,7 @@ class SliceView:
         self.text = TextLayer()
         for actor in (self.image, self.saliency.actor, *self.boxes.actors, self.crosshair.actor):
             self.renderer.AddActor(actor)
-        for actor in self.text.actors:
+        for actor in (*self.text.actors, self.saliency.bar):
             self.renderer.AddViewProp(actor)
         self.camera = self.renderer.GetActiveCamera()
         self.camera.ParallelProjectionOn()

@@ -1,6 +1,7 @@
 """The 3D view: volume rendering of a downsampled copy of the scan with a lung-window transfer
-function, finding boxes as coloured outlines, interactive quality while moving and one
-full-quality frame when the motion stops."""
+function, finding boxes as coloured outlines, the saliency as heat-coloured iso-surfaces
+(:mod:`viewer.scene.saliency3d`), interactive quality while moving and one full-quality frame
+when the motion stops."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from inference.imaging.volume import Volume
 from viewer.scene.convert import downsample, downsampled_affine, image_data, vtk_matrix
 from viewer.scene.overlays2d import BoxOverlay
 from viewer.scene.presets import STATUS_COLORS
+from viewer.scene.saliency3d import Saliency3D
 
 #: (HU, opacity per 5 mm) and (HU, rgb) of the lung preset: air outside clear, lung parenchyma a
 #: faint red haze, soft tissue nearly clear (the chest wall would hide the lungs), bone and
@@ -97,6 +99,7 @@ class VolumeView:
         self.box_actor.GetProperty().SetLineWidth(2.5)
         self.box_actor.GetProperty().LightingOff()
         self.renderer.AddActor(self.box_actor)
+        self.saliency = Saliency3D(self.renderer, render_window)
         self.volume: Volume | None = None
         self.interactive = False
         self.voxel_mm = 1.0
@@ -148,6 +151,8 @@ class VolumeView:
             rgb = vtkUnsignedCharArray()
             rgb.SetNumberOfComponents(3)
             color = (1.0, 1.0, 1.0) if box.selected else STATUS_COLORS[box.status]
+            if box.dimmed and not box.selected:
+                color = tuple(0.35 * c for c in color)
             for _ in range(pd.GetNumberOfCells()):
                 rgb.InsertNextTuple3(*(int(255 * c) for c in color))
             pd.GetCellData().SetScalars(rgb)

@@ -15,6 +15,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from viewer.scene.heat import MEANING
+from viewer.scene.overlays2d import DEFAULT_OPACITY
 from viewer.scene.presets import DEFAULT_SLAB_MM, Preset, WindowLevel
 
 
@@ -23,6 +25,7 @@ class DisplayControls(QWidget):
     slab_changed = Signal(object)  # float mm or None
     saliency_visible_changed = Signal(bool)
     saliency_opacity_changed = Signal(float)
+    saliency_all_changed = Signal(bool)
     demo_toggled = Signal(bool)
 
     def __init__(self, parent=None) -> None:
@@ -57,12 +60,21 @@ class DisplayControls(QWidget):
         self.saliency_box.toggled.connect(self.saliency_visible_changed)
         self.opacity = QSlider(Qt.Orientation.Horizontal)
         self.opacity.setRange(0, 100)
-        self.opacity.setValue(60)
+        self.opacity.setValue(round(100 * DEFAULT_OPACITY))
         self.opacity.valueChanged.connect(lambda v: self.saliency_opacity_changed.emit(v / 100.0))
         sal.addWidget(self.saliency_box)
         sal.addWidget(QLabel("opacity"))
         sal.addWidget(self.opacity)
         form.addRow("Overlay", sal)
+        self.saliency_all = QCheckBox("All findings' maps")
+        self.saliency_all.setToolTip("Show every finding's saliency at once (each normalised over its "
+                                     "own finding) instead of the selected finding's only")
+        self.saliency_all.toggled.connect(self.saliency_all_changed)
+        form.addRow("", self.saliency_all)
+        meaning = QLabel(MEANING)
+        meaning.setTextFormat(Qt.TextFormat.PlainText)
+        meaning.setWordWrap(True)
+        form.addRow("", meaning)
         self.demo_box = QCheckBox("Demo: phantom truth")
         self.demo_box.setProperty("demo", True)
         self.demo_box.setToolTip("Show the demo phantom's true nodules as findings with a "

@@ -63,10 +63,13 @@ class FindingsModel(QAbstractTableModel):
             return row.cells()[col]
         if role == Qt.ItemDataRole.BackgroundRole:
             return STATE_BACKGROUND[row.status]
+        if role == Qt.ItemDataRole.ForegroundRole and row.below_point:
+            return QColor(130, 130, 130)
         if role == Qt.ItemDataRole.ForegroundRole and col == 0:
             return QColor.fromRgbF(*STATUS_COLORS[row.status])
         if role == Qt.ItemDataRole.ToolTipRole:
-            return row.note or row.status.value
+            tip = row.note or row.status.value
+            return f"{tip} (below the operating point)" if row.below_point else tip
         if role == Qt.ItemDataRole.TextAlignmentRole and col in NUMERIC:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None

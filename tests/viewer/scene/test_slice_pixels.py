@@ -8,6 +8,7 @@ from scipy import ndimage
 
 from viewer.scene.capture import grab
 from viewer.demo_truth import gaussian_saliency, truth_findings
+from viewer.scene.heat import BAR_REGION
 from viewer.scene.overlays2d import BoxOverlay
 from viewer.scene.presets import Preset
 
@@ -71,6 +72,9 @@ def test_saliency_is_hottest_inside_the_box(offscreen_scene, small_phantom):
     heat = grab(view.render_window).astype(int)
     redness = (heat[..., 0] - heat[..., 2]) - (plain[..., 0] - plain[..., 2])
     redness[yellow(plain)] = 0  # ignore the box lines themselves
+    h, w = redness.shape
+    x0, y0, x1, y1 = BAR_REGION  # and the colour bar (normalised viewport, origin bottom left)
+    redness[int(h * (1 - y1)):int(h * (1 - y0)) + 1, int(w * x0):int(w * x1) + 1] = 0
     lo, hi = bbox(yellow(plain))
     row, col = np.unravel_index(np.argmax(redness), redness.shape)
     assert lo[0] < col < hi[0] and lo[1] < row < hi[1]

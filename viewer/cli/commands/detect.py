@@ -22,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"),
                         help="auto = CUDA, then Apple MPS, then CPU (default: auto)")
     parser.add_argument("--saliency", metavar="DIR", default=None,
-                        help="also write a Grad-CAM map per finding (.npz) into DIR")
+                        help="also write a saliency map per finding (.npz; the model card's method) into DIR")
     parser.add_argument("--saliency-top", type=int, default=10, metavar="N",
                         help="explain only the N highest-scoring findings (default 10)")
     parser.add_argument("--series", default=None, metavar="UID",
@@ -31,6 +31,35 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="skip measurement, type, risk and Lung-RADS per finding")
     parser.add_argument("--threads", type=int, default=None,
                         help="CPU threads for the worker (default: torch's choice)")
+    parser.add_argument("--threshold", type=_score, default=None, metavar="SCORE",
+                        help="operating point: report findings scoring at least SCORE (0..1; default: the "
+                             "model card's); prints the card's expected sensitivity and FP/scan there")
+    parser.add_argument("--floor", type=_score, default=None, metavar="SCORE",
+                        help="also keep up to 30 candidates below the operating point down to SCORE, so a "
+                             "viewer can lower the point later (default: none)")
+
+
+def _score(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{value:g} is not a score in 0..1")
+    return value
+
+
+def expected_at(model_id: str, threshold: float) -> list[str]:
+    """The model card's expected sensitivity and FP/scan at ``threshold``, one line per data set."""
+    from inference.service.installed import resolve_model
+    from inference.training.operating_table import OperatingTableError
+    from viewer.review.operating_point import card_table, readout_lines
+
+    try:
+        table = card_table(resolve_model(model_id) or model_id)
+    except OperatingTableError as exc:
+        return [str(exc)]
+    return readout_lines(table, threshold)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -47,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
             reply = client.detect(args.path, series_uid=args.series, analyze=not args.no_analysis,
                                   saliency=args.saliency is not None,
                                   saliency_dir=args.saliency, saliency_top=args.saliency_top,
-                                  progress=bar)
+                                  progress=bar, threshold=args.threshold, floor=args.floor)
         finally:
             bar.done()
     info = reply.info
@@ -60,9 +89,13 @@ def run(args: argparse.Namespace) -> int:
     write_findings(scan, out)
     for w in reply.warnings:
         print(f"note: {w}", file=sys.stderr)
-    print(f"{len(reply.findings)} finding(s) at threshold {reply.threshold:g} "
+    above = sum(f.score >= reply.threshold for f in reply.findings)
+    below = f" (+{len(reply.findings) - above} below it, kept)" if len(reply.findings) > above else ""
+    print(f"{above} finding(s) at threshold {reply.threshold:g}{below} "
           f"({reply.model.model_id} {reply.model.version}, {reply.device}, "
           f"{sum(t for _, t in reply.timings):.1f} s) → {out}")
+    for line in expected_at(reply.model.model_id, reply.threshold):
+        print(f"  expected at {reply.threshold:g}: {line}")
     for f in reply.findings[:10]:
         x, y, z = f.center
         d = "" if f.diameter_mm is None else f", ~{f.diameter_mm:.0f} mm"
