@@ -35,7 +35,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QGridLayout, QMainWindow, QMessageBox, QProgressBar, QWidget
 
-from inference.detection.finding import Finding
+from inference.domain.finding import Finding
 from inference.imaging.volume import Volume
 from viewer.review.model import FindingStatus
 from viewer.scene.overlays2d import BoxOverlay

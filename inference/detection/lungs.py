@@ -1,9 +1,8 @@
 """The lung region the detector works in: the shared lung mask, closed so that nodules touching
 the pleura stay inside, on a coarse grid (fast), plus its bounding box in world mm.
 
-Uses :func:`inference.imaging.lung_mask.lung_mask` where that module is present; otherwise a
-local threshold mask with the border air cleared slice by slice (airways connect the lungs to
-outside air, so a 3D border flood would remove the lungs too).
+The mask is :func:`inference.imaging.lung_mask.lung_mask`, the one lung mask of the product,
+computed on the coarse grid.
 """
 
 from __future__ import annotations
@@ -13,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from inference.imaging.lung_mask import lung_mask
 from inference.imaging.volume import Volume
 
 COARSE_MM = 2.0
@@ -69,35 +69,11 @@ def _coarse(volume: Volume) -> tuple[np.ndarray, np.ndarray, list[int]]:
     return np.asarray(arr), aff, step
 
 
-def _threshold_mask(hu: np.ndarray) -> np.ndarray:
-    air = hu < -400
-    body = np.zeros_like(air)
-    for z in range(hu.shape[0]):  # border air cleared slice by slice
-        lab, n = ndimage.label(air[z])
-        if n == 0:
-            continue
-        border = np.unique(np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]]))
-        inner = ~np.isin(lab, border) & air[z]
-        body[z] = inner
-    lab, n = ndimage.label(body)
-    if n == 0:
-        return body
-    sizes = ndimage.sum(body, lab, range(1, n + 1))
-    keep = np.argsort(sizes)[::-1][:2] + 1
-    keep = [k for k in keep if sizes[k - 1] > 0.05 * sizes.max()]
-    return np.isin(lab, keep)
-
-
 def lung_region(volume: Volume, close_mm: float = 12.0) -> LungRegion:
     """The closed lung mask on a ~2 mm grid."""
     hu, aff, step = _coarse(volume)
-    try:  # the shared implementation when it exists
-        from inference.imaging.lung_mask import lung_mask as shared_mask  # type: ignore
-
-        full = Volume(np.ascontiguousarray(hu.astype(np.int16)), aff, volume.info)
-        mask = np.asarray(shared_mask(full), bool)
-    except ImportError:
-        mask = _threshold_mask(hu)
+    coarse = Volume(np.ascontiguousarray(hu.astype(np.int16)), aff, volume.info)
+    mask = np.asarray(lung_mask(coarse), bool)
     if mask.any() and close_mm > 0:
         spacing = np.linalg.norm(aff[:3, :3], axis=0)[::-1]
         outside = ndimage.distance_transform_edt(~mask, sampling=spacing)

@@ -244,7 +244,7 @@ class BundleDetector:
     def detect(self, volume: Any, progress: Any = None, cancelled: Any = None) -> list:
         import numpy as np
 
-        from inference.detection.finding import Box3D, Finding
+        from inference.domain.finding import Box3D, Finding
 
         def report(f: float, msg: str) -> None:
             if progress is not None:

@@ -14,7 +14,7 @@ from typing import Callable
 import numpy as np
 
 from inference.detection.candidates import generate_candidates
-from inference.detection.finding import Box3D, Finding, ModelInfo
+from inference.domain.finding import Box3D, Finding, ModelInfo
 from inference.detection.lungs import lung_region
 from inference.detection.registry import Manifest, ModelError, default_model_id, load_manifest
 from inference.imaging.volume import Volume

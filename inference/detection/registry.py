@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from inference.detection.finding import ModelInfo
+from inference.domain.finding import ModelInfo
 
 REPO = Path(__file__).resolve().parents[2]
 #: where models live; NODULELENS_MODELS_DIR overrides it (tests, user installs)

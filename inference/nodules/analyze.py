@@ -7,15 +7,16 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage as ndi
 
-from inference.detection.finding import Box3D
+from inference.domain.finding import Box3D
+from inference.domain.nodule import NoduleAnalysis, PriorNodule, Zone
+from inference.imaging.lung_mask import lung_mask as shared_lung_mask
 
 from .brock import ClinicalInputs, brock_probability
 from .errors import NoNoduleAtSeed, SeedOutsideScan
-from .location import locate, lung_mask_for
+from .location import locate
 from .lungrads import MANAGEMENT, classify_nodule, growth_from_prior
 from .measure import measure
 from .segment import Segmentation, make_crop, segment, touches_crop_border
-from .types import NoduleAnalysis, PriorNodule, Zone
 
 CALCIUM_HU = 200.0
 DEFAULT_HALF_MM = 20.0
@@ -109,10 +110,7 @@ def analyze(volume, center, box=None, *, clinical: ClinicalInputs | None = None,
     seg = _segment_adaptive(volume, seed, half, lung_mask)
     m = measure(seg, volume.index_to_world)
     calcified = _calcified(seg)
-    if lung_mask is None:
-        lung, how = lung_mask_for(volume)
-    else:
-        lung, how = np.asarray(lung_mask, bool), "lung mask"
+    lung = np.asarray(shared_lung_mask(volume) if lung_mask is None else lung_mask, bool)
     side, zone, note = locate(volume, center, lung)
     juxta = seg.juxta_pleural
     if juxta and lung_mask is not None and seg.wall_contact is not None:
@@ -120,8 +118,6 @@ def analyze(volume, center, box=None, *, clinical: ClinicalInputs | None = None,
         o, sh = seg.crop.origin_zyx, seg.mask.shape
         lung_crop = lung[o[0]:o[0] + sh[0], o[1]:o[1] + sh[1], o[2]:o[2] + sh[2]]
         juxta = bool((seg.wall_contact & ~lung_crop).sum() >= 3)
-    if how != "lung mask":
-        note += f" ({how})"
     if clinical is None:
         clinical = ClinicalInputs.from_series_info(volume.info)
     if spiculated is not None and clinical.spiculation is None:

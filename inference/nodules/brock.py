@@ -26,8 +26,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from inference.domain.nodule import NoduleType
+
 from .errors import InvalidClinicalInput
-from .types import NoduleType
 
 INTERCEPT = -6.7892
 AGE_COEF, AGE_CENTRE = 0.0287, 62.0

@@ -48,7 +48,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .types import Growth, LungRads, NoduleType, PriorNodule
+from inference.domain.nodule import Growth, LungRads, NoduleType, PriorNodule
 
 GROWTH_MM = 1.5
 

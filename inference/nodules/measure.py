@@ -12,8 +12,9 @@ import numpy as np
 from scipy import ndimage as ndi
 from scipy.spatial import ConvexHull, QhullError
 
+from inference.domain.nodule import Measurement
+
 from .segment import Segmentation
-from .types import Measurement
 
 STUB_MAX_MM = 1.5  # widest protrusion (vessel stub) left out of the axes: about 3 mm
 

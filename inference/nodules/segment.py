@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage as ndi
 
-from .types import NoduleType
+from inference.domain.nodule import NoduleType
 
 SMOOTH_MM = 0.6
 #: below this in-plane size the scanner's blur lowers a solid nodule's peak: a peak above

@@ -20,7 +20,7 @@ from scipy import ndimage
 from pydicom.uid import generate_uid
 
 from inference.imaging.volume import SeriesInfo, Volume
-from inference.nodules.types import NoduleType
+from inference.domain.nodule import NoduleType
 from inference.phantom.anatomy import SliceComposer
 from inference.phantom.nodules import (Attachment, NoduleSpec, PhantomError, PhantomNodule,
                                        insert_nodule)

@@ -12,7 +12,7 @@ from enum import Enum
 
 import numpy as np
 
-from inference.nodules.types import NoduleType
+from inference.domain.nodule import NoduleType
 
 HU_SOLID = 30.0
 HU_GGO = -600.0

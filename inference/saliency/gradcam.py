@@ -21,7 +21,7 @@ from typing import Callable
 import numpy as np
 from scipy import ndimage
 
-from inference.detection.finding import Finding
+from inference.domain.finding import Finding
 from inference.detection.patches import FINE_MM, extract_patches
 from inference.imaging.volume import Volume
 

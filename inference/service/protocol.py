@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from inference.detection.finding import Finding, ModelInfo
+from inference.domain.finding import Finding, ModelInfo
 from inference.imaging.volume import SeriesInfo
 
 Affine = tuple[tuple[float, float, float, float], ...]

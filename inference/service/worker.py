@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from inference.detection.finding import Finding
+from inference.domain.finding import Finding
 from inference.imaging.volume import Volume
 from inference.service.protocol import (CancelledReply, DetectReply, DetectRequest, ErrorReply,
                                         Progress, Ready, ScanPath, Shutdown, VolumeInSharedMemory)

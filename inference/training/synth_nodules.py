@@ -16,7 +16,7 @@ from enum import Enum
 import numpy as np
 from scipy.special import erf
 
-from inference.nodules.types import NoduleType
+from inference.domain.nodule import NoduleType
 
 
 class Placement(Enum):

@@ -11,7 +11,7 @@ from importlib import metadata
 
 from pydicom.uid import generate_uid
 
-from inference.detection.finding import FindingSource
+from inference.domain.finding import FindingSource
 from viewer.review.model import FindingState, FindingStatus, ReviewedStudy
 
 MANUFACTURER = "NoduleLens"

@@ -90,7 +90,7 @@ def exam_group(study: ReviewedStudy) -> hd.sr.MeasurementsAndQualitativeEvaluati
     """The exam summary (TID 1501): nodules reported, AI findings reviewed and rejected, and the
     exam's Lung-RADS category (its most suspicious reported nodule; 1 when none is reported).
     It also makes a report with no nodule a valid TID 1500 document."""
-    from inference.detection.finding import FindingSource
+    from inference.domain.finding import FindingSource
     from inference.nodules.lungrads import exam_lung_rads
     from viewer.review.model import FindingStatus
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from viewer.review import codec
+
 _V1 = """
 CREATE TABLE studies (
     study_uid       TEXT PRIMARY KEY,
@@ -93,8 +95,16 @@ CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 """
 
+#: Nodule analyses stored before this version named Python classes (``{"__type__":
+#: "inference.nodules.types:NoduleAnalysis", ...}``); rewrite them in the versioned form of
+#: :mod:`inference.domain.analysis_codec`. Text the codec cannot read stays as it was. Decision rows
+#: are append-only and keep what they recorded; the same codec reads their legacy form.
+_V_CODEC = """
+UPDATE findings SET analysis = nodulelens_upgrade_analysis(analysis) WHERE analysis IS NOT NULL;
+"""
+
 #: MIGRATIONS[n - 1] brings the schema from version n - 1 to n.
-MIGRATIONS: tuple[str, ...] = (_V1,)
+MIGRATIONS: tuple[str, ...] = (_V1, _V_CODEC)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 #: tables every version >= 1 has; used to tell a foreign SQLite file from ours.
@@ -110,6 +120,7 @@ def migrate(conn: sqlite3.Connection) -> int:
 
     The caller has checked that the version is not newer than :data:`SCHEMA_VERSION`.
     """
+    conn.create_function("nodulelens_upgrade_analysis", 1, codec.upgrade_analysis_json, deterministic=True)
     conn.execute("BEGIN IMMEDIATE")
     try:
         current = user_version(conn)  # re-read under the write lock: another instance may have won

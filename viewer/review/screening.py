@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from inference.detection.finding import Finding, ModelInfo
-from viewer.review import codec
+from inference.domain.finding import Finding, ModelInfo
+from inference.domain.nodule import LungRads
 from viewer.review.errors import ScreeningError, StoreWriteError
 from viewer.review.store import Store
 
 #: Lung-RADS category from which a study is flagged whatever the detector's score
-FLAG_LUNG_RADS = "3"
+FLAG_LUNG_RADS = LungRads.CAT_3
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,14 +79,15 @@ class Summary:
                 f"already screened (skipped), {self.flagged} flagged, {self.count('failed')} failed")
 
 
-def is_flagged(findings: tuple[Finding, ...] | list[Finding], threshold: float) -> tuple[bool, str | None, float | None]:
+def is_flagged(findings: tuple[Finding, ...] | list[Finding],
+               threshold: float) -> tuple[bool, LungRads | None, float | None]:
     """(flagged, highest Lung-RADS, highest risk) for one series' findings."""
-    rads = [codec.lung_rads_of(f.analysis) for f in findings]
-    risks = [r for r in (codec.risk_of(f.analysis) for f in findings) if r is not None]
-    top_rads = max((r for r in rads if r), key=codec.lung_rads_rank, default=None)
+    analyses = [f.analysis for f in findings if f.analysis is not None]
+    risks = [a.malignancy_risk for a in analyses if a.malignancy_risk is not None]
+    top_rads = max((a.lung_rads for a in analyses), key=lambda c: c.rank, default=None)
     top_score = max((f.score for f in findings), default=None)
     flagged = (top_score is not None and top_score >= threshold) or \
-        codec.lung_rads_rank(top_rads) >= codec.lung_rads_rank(FLAG_LUNG_RADS)
+        (top_rads is not None and top_rads.rank >= FLAG_LUNG_RADS.rank)
     return flagged, top_rads, max(risks, default=None)
 
 
@@ -197,5 +198,5 @@ def _screen_one(job: SeriesJob, store: Store, detect: Detect, sub: Progress,
                            highest_lung_rads=rads, highest_risk=risk,
                            saliency_paths=d.saliency_files, actor=actor)
     say(f"{job.folder}: {len(d.findings)} finding(s){', FLAGGED' if flagged else ''}"
-        f"{f', Lung-RADS {rads}' if rads else ''}")
+        f"{f', Lung-RADS {rads.value}' if rads else ''}")
     return Outcome(job.series_uid, job.folder, "screened", flagged, len(d.findings))

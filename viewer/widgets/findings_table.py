@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
-from inference.detection.finding import Finding
+from inference.domain.finding import Finding
 from viewer.review.model import FindingStatus
 from viewer.scene.presets import STATUS_COLORS
 

@@ -16,13 +16,12 @@ from typing import Any
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtWidgets import QLabel
 
-from inference.detection.finding import Box3D
+from inference.domain.finding import Box3D
 from viewer.review.errors import ReviewError, StoreWriteError
 from viewer.review.model import StudyStatus
 from viewer.review.session import ReviewSession, add_box
 from viewer.review.settings import ReviewSettings
 from viewer.review.store import Store
-from viewer.review.views import worklist
 from viewer.widgets.review_dialogs import BoxDialog, CommentDialog, HelpOverlay, RejectDialog
 from viewer.widgets.review_panel import ReviewPanel
 from viewer.widgets.worklist_panel import WorklistPanel
@@ -110,7 +109,7 @@ class ReviewController(QObject):
 
     # -- studies -------------------------------------------------------------------------------
     def refresh_worklist(self) -> None:
-        self.worklist.set_rows(worklist(self.store), self.session.series_uid if self.session else None)
+        self.worklist.set_rows(self.store.worklist(), self.session.series_uid if self.session else None)
 
     def open_series(self, scan_path: str, series_uid: str | None) -> None:
         """Load the scan; its stored findings are shown when it arrives (no re-inference)."""

@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QFrame,
                                QLabel, QLineEdit, QListWidget, QVBoxLayout, QWidget)
 
-from inference.detection.finding import Box3D
+from inference.domain.finding import Box3D
 from viewer.review.model import RejectReason
 
 #: (key, what it does) — shown by the help overlay, bound by review_docks.install_review

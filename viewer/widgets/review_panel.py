@@ -13,7 +13,6 @@ from PySide6.QtGui import QAction, QColor
 from PySide6.QtWidgets import (QAbstractItemView, QGridLayout, QHeaderView, QLabel, QPushButton,
                                QTableWidget, QTableWidgetItem, QToolButton, QVBoxLayout, QWidget)
 
-from viewer.review import codec
 from viewer.review.model import FindingState, FindingStatus, ReviewedStudy
 
 COLUMNS = ("ID", "State", "Reason / comment", "Diameter", "Lung-RADS", "Risk", "Score")
@@ -32,8 +31,8 @@ def row_cells(fs: FindingState) -> tuple[str, ...]:
     state = fs.status.value + (" (added)" if f.source.value == "reviewer" else "")
     note = " · ".join(x for x in (fs.reason.value if fs.reason else "", fs.comment) if x)
     diam = f"{f.diameter_mm:.1f} mm" if f.diameter_mm is not None else "—"
-    rads = codec.lung_rads_of(f.analysis) or "—"
-    risk = codec.risk_of(f.analysis)
+    rads = f.analysis.lung_rads.value if f.analysis is not None else "—"
+    risk = f.analysis.malignancy_risk if f.analysis is not None else None
     return (f.finding_id, state, note, diam, rads, "—" if risk is None else f"{100 * risk:.1f} %",
             f"{f.score:.2f}")
 

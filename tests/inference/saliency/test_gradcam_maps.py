@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from inference.detection.finding import Box3D, Finding
+from inference.domain.finding import Box3D, Finding
 from inference.detection.network import build
 from inference.detection.pipeline import Detector
 from inference.phantom import NoduleSpec, make_phantom

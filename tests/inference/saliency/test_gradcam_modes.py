@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from inference.detection.finding import Box3D, Finding
+from inference.domain.finding import Box3D, Finding
 from inference.detection.pipeline import Detector
 from inference.detection.registry import REPO, ModelError, sha256_file
 from inference.phantom import NoduleSpec, make_phantom

@@ -8,7 +8,7 @@ import pickle
 import numpy as np
 import pytest
 
-from inference.detection.finding import Box3D, Finding, ModelInfo
+from inference.domain.finding import Box3D, Finding, ModelInfo
 from inference.imaging.volume import SeriesInfo
 from inference.service.protocol import (DetectReply, DetectRequest, Progress, ScanPath, SharedArray,
                                         VolumeInSharedMemory, affine_to_tuple)

@@ -11,7 +11,7 @@ import pytest
 from inference.detection.registry import load_manifest, sha256_file
 from inference.training.dataset import Background, scan_patches
 from inference.training.synth_chest import EVAL_SEEDS, TRAIN_SEEDS, make_synth_chest
-from inference.nodules.types import NoduleType
+from inference.domain.nodule import NoduleType
 from inference.training.synth_nodules import Placement, SynthNodule, render
 
 
