@@ -29,7 +29,7 @@ class Box3D:
         hi = tuple(float(v) for v in self.hi)
         if len(lo) != 3 or len(hi) != 3 or not all(np.isfinite(lo + hi)):
             raise ValueError(f"Box3D needs two finite 3D points, got {self.lo}, {self.hi}")
-        if any(h < l for l, h in zip(lo, hi)):
+        if any(b < a for a, b in zip(lo, hi, strict=True)):
             raise ValueError(f"Box3D: hi {hi} is below lo {lo}")
         object.__setattr__(self, "lo", lo)
         object.__setattr__(self, "hi", hi)
@@ -51,10 +51,11 @@ class Box3D:
         return (x1 - x0, y1 - y0, z1 - z0)
 
     def contains(self, point: Point) -> bool:
-        return all(l <= p <= h for l, p, h in zip(self.lo, point, self.hi))
+        return all(a <= p <= b for a, p, b in zip(self.lo, point, self.hi, strict=True))
 
     def scaled(self, factor: float) -> "Box3D":
-        return Box3D.around(self.center, tuple(s * factor for s in self.size))
+        sx, sy, sz = self.size
+        return Box3D.around(self.center, (sx * factor, sy * factor, sz * factor))
 
     def iou(self, other: "Box3D") -> float:
         lo = np.maximum(self.lo, other.lo)

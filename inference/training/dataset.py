@@ -29,7 +29,8 @@ from inference.detection.lungs import lung_region
 from inference.detection.patches import COARSE_MM, FINE_MM, grid_offsets, sample_world, window
 from inference.imaging.volume import Volume
 from inference.training.synth_chest import make_synth_chest
-from inference.training.synth_nodules import Placement, SynthNodule, composite, random_nodule
+from inference.phantom.nodules import Attachment
+from inference.training.synth_nodules import SynthNodule, composite, placement_label, random_nodule
 
 HU_WINDOW = (-1000.0, 400.0)
 PATCH = 24
@@ -41,10 +42,9 @@ PHANTOM_NODULES = (3, 6)
 
 def _tag(n) -> str:
     """kind-placement of a SynthNodule or an inference.phantom PhantomNodule."""
-    if hasattr(n, "kind"):
-        return f"{n.kind.value}-{n.placement.value}"
-    att = n.attachment.value
-    return f"{n.nodule_type.value}-{'free' if att == 'none' else att}"
+    if isinstance(n, SynthNodule):
+        return f"{n.kind.value}-{placement_label(n.placement)}"
+    return f"{n.nodule_type.value}-{placement_label(n.attachment)}"
 
 
 def make_training_phantom(seed: int, rng: np.random.Generator):
@@ -149,13 +149,13 @@ def scan_patches(bg: Background, rng: np.random.Generator, n_inserted: int, n_ha
             y.append(1)
             tags.append(f"true-{_tag(n)}")
     # inserted nodules
-    sources = {Placement.FREE: pts_all, Placement.JUXTA_PLEURAL: pts_pleura,
-               Placement.JUXTA_VASCULAR: pts_vessel}
+    sources = {Attachment.NONE: pts_all, Attachment.JUXTA_PLEURAL: pts_pleura,
+               Attachment.JUXTA_VASCULAR: pts_vessel}
     made = 0
     for _ in range(n_inserted * 5):
         if made >= n_inserted:
             break
-        placement = rng.choice(list(Placement))
+        placement = rng.choice(list(Attachment))
         src = sources[placement]
         if len(src) == 0:
             continue
@@ -167,7 +167,7 @@ def scan_patches(bg: Background, rng: np.random.Generator, n_inserted: int, n_ha
         centres.append(centre)
         X.append(_patch(bg.volume, centre, nod, rng))
         y.append(1)
-        tags.append(f"inserted-{nod.kind.value}-{placement.value}")
+        tags.append(f"inserted-{nod.kind.value}-{placement_label(placement)}")
         made += 1
     return X, y, tags, centres
 

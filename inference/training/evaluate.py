@@ -57,10 +57,10 @@ def real_scans(paths: list[Path]):
 
 def evaluate(models: list[str], scans, annotations: dict, excluded: dict, out: Path,
              bootstrap: int = 1000, device: str = "cpu", log=print) -> dict:
-    from inference.detection.pipeline import Detector
+    from inference.detection.detector import load_detector
 
     out.mkdir(parents=True, exist_ok=True)
-    loaded = [Detector.from_model(m, device) for m in models]
+    loaded = [load_detector(m, device) for m in models]
     detectors = {d.model_info.model_id: d for d in loaded}
     models = list(detectors)
     dets: dict[str, list[Detection]] = {m: [] for m in models}

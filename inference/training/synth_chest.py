@@ -16,7 +16,8 @@ from scipy import ndimage
 from scipy.special import erf
 
 from inference.imaging.volume import SeriesInfo, Volume
-from inference.training.synth_nodules import Placement, SynthNodule, composite, random_nodule
+from inference.phantom.nodules import Attachment
+from inference.training.synth_nodules import SynthNodule, composite, random_nodule
 
 TRAIN_SEEDS = range(1000, 2000)
 TUNE_SEEDS = range(2000, 3000)
@@ -132,12 +133,12 @@ def _place_nodules(vol, lungs, rng, aff, n_range, d_range, spacing):
     for _ in range(n * 10):
         if len(out) >= n:
             break
-        placement = rng.choice(list(Placement))
+        placement = rng.choice(list(Attachment))
         probe = random_nodule(rng, (0, 0, 0), placement, d_range)
         r = probe.diameter_mm / 2
-        if placement is Placement.JUXTA_PLEURAL:
+        if placement is Attachment.JUXTA_PLEURAL:
             ok = lungs & (np.abs(depth - 0.5 * r) < 1.0)
-        elif placement is Placement.JUXTA_VASCULAR:
+        elif placement is Attachment.JUXTA_VASCULAR:
             ok = vessel & (depth > r + 2)
         else:
             ok = depth > r + 3

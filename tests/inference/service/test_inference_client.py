@@ -5,17 +5,18 @@ from __future__ import annotations
 import os
 import signal
 import threading
-from pathlib import Path
 
 import numpy as np
 import pytest
 import SimpleITK as sitk
 
-from inference.imaging import ImagingError, Volume
-from inference.detection.registry import ModelError
-from inference.service.client import InferenceClient
-from inference.service.errors import Cancelled, ServiceError, WorkerDied
 from service_scans import small_chest
+
+from inference.detection.registry import DeviceUnavailable, ModelError
+from inference.domain.progress import Cancelled
+from inference.imaging import ImagingError, Volume
+from inference.service.client import InferenceClient
+from inference.service.errors import WorkerDied, WorkerFailed
 
 
 @pytest.fixture(scope="module")
@@ -119,18 +120,18 @@ def test_an_exception_in_the_worker_is_a_typed_error_and_the_worker_stays_up(cli
     volume, centre = scan
     pid = client.start().pid
     too_small = Volume(np.zeros((1, 1, 1), np.int16), np.eye(4))  # the detector cannot filter it
-    with pytest.raises((ServiceError, ImagingError, ModelError)) as err:
+    with pytest.raises(WorkerFailed) as err:
         client.detect(too_small, saliency=False)
-    assert str(err.value)
+    assert "detection failed in the inference worker" in str(err.value)
+    assert err.value.error_type == "builtins:ValueError" and "Traceback" in err.value.details
     assert client.worker_pid == pid
     assert _hit(client.detect(volume, saliency=False), centre)
 
 
 def test_unknown_model_is_a_typed_error_at_start():
-    with InferenceClient(model="no-such-model", device="cpu") as c:
-        with pytest.raises((ModelError, ServiceError)) as err:
-            c.start()
-    assert "no-such-model" in str(err.value)
+    with InferenceClient(model="no-such-model", device="cpu") as c, pytest.raises(ModelError) as err:
+        c.start()
+    assert "no-such-model" in str(err.value) and c.worker_pid is None  # refused before a spawn
 
 
 def test_absent_cuda_is_a_typed_error_at_start():
@@ -138,9 +139,8 @@ def test_absent_cuda_is_a_typed_error_at_start():
 
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
-    with InferenceClient(model="classical", device="cuda") as c:
-        with pytest.raises(ServiceError) as err:
-            c.start()
+    with InferenceClient(model="classical", device="cuda") as c, pytest.raises(DeviceUnavailable) as err:
+        c.start()
     assert "--device cpu" in str(err.value)
 
 
