@@ -40,8 +40,14 @@ _PLANE[1] = True  # 8-connected within a slice, never across slices
 _BALL = ndimage.generate_binary_structure(3, 1)
 
 
+def _grid_factors(spacing_zyx: np.ndarray | tuple[float, ...], target_mm: float) -> tuple[int, int, int]:
+    """Voxels per block along (z, y, x) for blocks of about ``target_mm``."""
+    fz, fy, fx = (max(1, int(round(target_mm / float(s)))) for s in spacing_zyx)
+    return fz, fy, fx
+
+
 def _factors(volume: Volume, target_mm: float) -> tuple[int, int, int]:
-    return tuple(max(1, int(round(target_mm / s))) for s in volume.spacing_zyx)  # type: ignore
+    return _grid_factors(volume.spacing_zyx, target_mm)
 
 
 def _block_reduce(vox: np.ndarray, f: tuple[int, int, int], how: str = "mean") -> np.ndarray:
@@ -52,7 +58,7 @@ def _block_reduce(vox: np.ndarray, f: tuple[int, int, int], how: str = "mean") -
         vox = np.pad(vox, pad, mode="edge")
     if f == (1, 1, 1):
         return vox.astype(np.float32)
-    out = None
+    out: np.ndarray | None = None
     for dz in range(f[0]):
         for dy in range(f[1]):
             for dx in range(f[2]):
@@ -63,6 +69,7 @@ def _block_reduce(vox: np.ndarray, f: tuple[int, int, int], how: str = "mean") -
                     np.maximum(out, part, out=out)
                 else:
                     out += part
+    assert out is not None  # f has at least one block along every axis
     if how == "mean":
         out *= np.float32(1.0 / (f[0] * f[1] * f[2]))
     return out
@@ -143,7 +150,7 @@ def _dilate_in_box(mask: np.ndarray) -> np.ndarray:
 
 def _close_and_fill(comp: np.ndarray, spacing: np.ndarray) -> np.ndarray:
     """Close one lung (on a ~3 mm grid) and fill its holes slice by slice."""
-    g = tuple(max(1, int(round(CLOSE_GRID_MM / s))) for s in spacing)
+    g = _grid_factors(spacing, CLOSE_GRID_MM)
     pad = int(np.ceil(CLOSE_MM / CLOSE_GRID_MM)) + 2
     zz, yy, xx = np.nonzero(comp)
     lo = [max(0, int(a.min()) - pad * k) for a, k in zip((zz, yy, xx), g)]

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage as ndi
 
 from inference.domain.finding import Box3D
-from inference.domain.nodule import NoduleAnalysis, PriorNodule, Zone
+from inference.domain.nodule import Measurement, NoduleAnalysis, PriorNodule, Zone
 from inference.imaging.lung_mask import lung_mask as shared_lung_mask
+from inference.imaging.volume import Volume
 
 from .brock import ClinicalInputs, brock_probability
 from .errors import NoNoduleAtSeed, SeedOutsideScan
@@ -33,11 +35,11 @@ class AnalysisResult:
     solid_mask: np.ndarray | None = None  # part-solid: the solid component on the same crop
 
     @property
-    def measurement(self):
+    def measurement(self) -> Measurement:
         """Shortcut to ``analysis.measurement``."""
         return self.analysis.measurement
 
-    def world_box(self, volume) -> Box3D:
+    def world_box(self, volume: Volume) -> Box3D:
         """The axis-aligned world box (LPS mm) around the mask's voxels, edges included."""
         idx = np.argwhere(self.mask)
         if idx.size == 0:
@@ -49,7 +51,7 @@ class AnalysisResult:
         world = volume.index_to_world(corners)
         return Box3D(tuple(world.min(axis=0)), tuple(world.max(axis=0)))
 
-    def full_mask(self, shape) -> np.ndarray:
+    def full_mask(self, shape: Sequence[int]) -> np.ndarray:
         """The mask on a full grid of ``shape`` (z, y, x)."""
         out = np.zeros(tuple(int(s) for s in shape), bool)
         o = self.mask_origin_zyx
@@ -70,7 +72,8 @@ def _calcified(seg: Segmentation) -> bool:
     return bool(core.any() and np.median(seg.crop.hu[core]) > CALCIUM_HU)
 
 
-def _segment_adaptive(volume, seed_zyx, half_mm: float, lung=None) -> Segmentation:
+def _segment_adaptive(volume: Volume, seed_zyx: np.ndarray, half_mm: float,
+                      lung: np.ndarray | None = None) -> Segmentation:
     source = volume.info.source
     while True:
         crop = make_crop(volume.voxels, volume.spacing_zyx, seed_zyx, half_mm, lung)
@@ -87,7 +90,8 @@ def _segment_adaptive(volume, seed_zyx, half_mm: float, lung=None) -> Segmentati
         half_mm = min(MAX_HALF_MM, half_mm * 1.75)
 
 
-def analyze(volume, center, box=None, *, clinical: ClinicalInputs | None = None,
+def analyze(volume: Volume, center: np.ndarray | tuple[float, ...] | list[float], box: Box3D | None = None,
+            *, clinical: ClinicalInputs | None = None,
             nodule_count: int = 1, lung_mask: np.ndarray | None = None,
             prior: PriorNodule | None = None, spiculated: bool | None = None) -> AnalysisResult:
     """Analyse the nodule at world LPS point ``center`` (a detection centre or a click).

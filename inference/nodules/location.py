@@ -6,9 +6,12 @@ split in thirds — upper, middle, lower. It is not a lobe segmentation; the not
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from inference.domain.nodule import Side, Zone
+from inference.imaging.volume import Volume
 
 ZONE_NOTE = ("zone = third of the lung's cranio-caudal extent on that side "
              "(an approximation of the lobe, not a lobe segmentation)")
@@ -17,7 +20,7 @@ ZONE_NOTE = ("zone = third of the lung's cranio-caudal extent on that side "
 _last: list = [None, None, None]  # (lung array, affine bytes, world points) of the last call
 
 
-def _lung_points(volume, lung: np.ndarray) -> np.ndarray:
+def _lung_points(volume: Volume, lung: np.ndarray) -> np.ndarray:
     """World points of a coarse sample of the lung mask (cached for the last mask used)."""
     key = volume.affine.tobytes()
     if _last[0] is lung and _last[1] == key:
@@ -28,7 +31,8 @@ def _lung_points(volume, lung: np.ndarray) -> np.ndarray:
     return w
 
 
-def locate(volume, center_xyz, lung: np.ndarray | None) -> tuple[Side | None, Zone | None, str]:
+def locate(volume: Volume, center_xyz: Sequence[float] | np.ndarray,
+           lung: np.ndarray | None) -> tuple[Side | None, Zone | None, str]:
     """Side (LPS +x = patient's left) and zone of a world point, and how they were found."""
     x, _, z = (float(v) for v in center_xyz)
     if lung is None or not lung.any():

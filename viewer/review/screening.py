@@ -18,6 +18,7 @@ from typing import Any
 
 from inference.domain.finding import Finding, ModelInfo
 from inference.domain.nodule import LungRads
+from inference.domain.progress import Progress
 from viewer.review.errors import ScreeningError, StoreWriteError
 from viewer.review.store import Store
 
@@ -138,7 +139,6 @@ class Eta:
         return max(0.0, elapsed * (1.0 - fraction) / fraction)
 
 
-Progress = Callable[[float, str], None]
 Detect = Callable[[SeriesJob, Progress], Detection]
 
 
