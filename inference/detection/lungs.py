@@ -30,7 +30,7 @@ class LungRegion:
     def on_native_grid(self, iz: np.ndarray, iy: np.ndarray, ix: np.ndarray) -> np.ndarray:
         """The mask sampled at native (source-volume) fractional indices along each axis."""
         ax = []
-        for v, st, n in zip((iz, iy, ix), self.step, self.mask.shape):
+        for v, st, n in zip((iz, iy, ix), self.step, self.mask.shape, strict=True):
             ax.append(np.clip(np.rint(np.asarray(v) / st).astype(int), 0, n - 1))
         return self.mask[np.ix_(*ax)]
 
@@ -49,7 +49,8 @@ class LungRegion:
         """Slices of ``volume`` (z, y, x) that cover the mask plus a margin."""
         idx = np.argwhere(self.mask)
         if len(idx) == 0:
-            return tuple(slice(0, s) for s in volume.shape)  # type: ignore[return-value]
+            nz, ny, nx = volume.shape
+            return slice(0, nz), slice(0, ny), slice(0, nx)
         lo, hi = idx.min(0), idx.max(0)
         corners = np.array([[a, b, c] for a in (lo[0], hi[0]) for b in (lo[1], hi[1])
                             for c in (lo[2], hi[2])], float)
@@ -58,7 +59,8 @@ class LungRegion:
         pad = margin_mm / np.asarray(volume.spacing_zyx)
         a = np.maximum(np.floor(vi.min(0) - pad), 0).astype(int)
         b = np.minimum(np.ceil(vi.max(0) + pad) + 1, volume.shape).astype(int)
-        return tuple(slice(int(i), int(j)) for i, j in zip(a, b))  # type: ignore[return-value]
+        z, y, x = (slice(int(i), int(j)) for i, j in zip(a, b, strict=True))
+        return z, y, x
 
 
 def _coarse(volume: Volume) -> tuple[np.ndarray, np.ndarray, list[int]]:

@@ -129,7 +129,7 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
         raise ModelError(f"{path}: file not found; {fix}")
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - torch raises many kinds for a bad file
+    except Exception as exc:  # torch raises many kinds for a bad file
         hint = " (TorchScript model.ts files are not accepted)" if path.suffix == ".ts" else ""
         raise ModelError(f"{path}: not a PyTorch state dict{hint} ({str(exc).splitlines()[0][:200]}); "
                          f"{fix}") from None

@@ -94,7 +94,8 @@ def _floats(value: Any, n: int, what: str, path: str) -> tuple[float, ...] | Non
         items = [value] if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__") else value
         seq = [float(v) for v in items]
     except (TypeError, ValueError) as exc:
-        raise CorruptFile(path, f"{what} is not numeric ({exc})", "Re-export the file from the scanner or PACS") from exc
+        raise CorruptFile(path, f"{what} is not numeric ({exc})",
+                          "Re-export the file from the scanner or PACS") from exc
     if len(seq) != n or not all(np.isfinite(seq)):
         raise CorruptFile(path, f"{what} must hold {n} finite numbers, not {list(seq)}",
                           "Re-export the file from the scanner or PACS")
@@ -148,7 +149,8 @@ def _num(ds: Dataset, keyword: str, default: float | None, path: str) -> float |
     try:
         out = float(value)
     except (TypeError, ValueError) as exc:
-        raise CorruptFile(path, f"{keyword} {value!r} is not a number", "Re-export the file from the scanner or PACS") from exc
+        raise CorruptFile(path, f"{keyword} {value!r} is not a number",
+                          "Re-export the file from the scanner or PACS") from exc
     if not np.isfinite(out):
         raise CorruptFile(path, f"{keyword} is not finite", "Re-export the file from the scanner or PACS")
     return out

@@ -53,7 +53,7 @@ def _factors(volume: Volume, target_mm: float) -> tuple[int, int, int]:
 def _block_reduce(vox: np.ndarray, f: tuple[int, int, int], how: str = "mean") -> np.ndarray:
     """Mean or max over f-blocks (the last partial block of each axis is padded by edge values),
     as a sum / maximum of strided views, which is much faster than a reshape-reduce."""
-    pad = [(0, (-n) % k) for n, k in zip(vox.shape, f)]
+    pad = [(0, (-n) % k) for n, k in zip(vox.shape, f, strict=True)]
     if any(p[1] for p in pad):
         vox = np.pad(vox, pad, mode="edge")
     if f == (1, 1, 1):
@@ -110,7 +110,7 @@ def _airways(hu: np.ndarray, inner: np.ndarray, spacing: np.ndarray) -> np.ndarr
         sizes = ndimage.sum_labels(np.ones_like(lab), lab, index=np.arange(1, n + 1))
         cents = ndimage.center_of_mass(np.ones_like(lab), lab, index=np.arange(1, n + 1))
         area = sizes * spacing[1] * spacing[2]
-        for i, (a, (cy, cx)) in enumerate(zip(area, cents)):
+        for i, (a, (_cy, cx)) in enumerate(zip(area, cents, strict=True)):
             if 50.0 <= a <= 700.0 and abs(cx - mid_x) * spacing[2] < 25.0:
                 seed = (z, lab == i + 1)
                 break
@@ -153,9 +153,9 @@ def _close_and_fill(comp: np.ndarray, spacing: np.ndarray) -> np.ndarray:
     g = _grid_factors(spacing, CLOSE_GRID_MM)
     pad = int(np.ceil(CLOSE_MM / CLOSE_GRID_MM)) + 2
     zz, yy, xx = np.nonzero(comp)
-    lo = [max(0, int(a.min()) - pad * k) for a, k in zip((zz, yy, xx), g)]
-    hi = [min(n, int(a.max()) + 1 + pad * k) for a, n, k in zip((zz, yy, xx), comp.shape, g)]
-    box = tuple(slice(a, b) for a, b in zip(lo, hi))
+    lo = [max(0, int(a.min()) - pad * k) for a, k in zip((zz, yy, xx), g, strict=True)]
+    hi = [min(n, int(a.max()) + 1 + pad * k) for a, n, k in zip((zz, yy, xx), comp.shape, g, strict=True)]
+    box = tuple(slice(a, b) for a, b in zip(lo, hi, strict=True))
     sub = comp[box]
     any_ = _block_reduce(sub.astype(np.uint8), g, "max") > 0
     any_ = np.pad(any_, pad)

@@ -155,7 +155,7 @@ def _open(mask: np.ndarray, sp: np.ndarray, radius_mm: float, outside: bool = Fa
         return up & mask
     if not outside and mask.any():  # the opening lies inside the mask: work on its box
         box = _bbox(mask)
-        if any(b.stop - b.start < n for b, n in zip(box, mask.shape)):
+        if any(b.stop - b.start < n for b, n in zip(box, mask.shape, strict=True)):
             out = np.zeros_like(mask)
             out[box] = _open(mask[box], sp, radius_mm)
             return out
@@ -165,7 +165,7 @@ def _open(mask: np.ndarray, sp: np.ndarray, radius_mm: float, outside: bool = Fa
     if not eroded.any():
         return np.zeros_like(mask)
     opened = ndi.distance_transform_edt(~eroded, sampling=sp) <= radius_mm
-    inner = tuple(slice(p[0], p[0] + n) for p, n in zip(pad, mask.shape))
+    inner = tuple(slice(p[0], p[0] + n) for p, n in zip(pad, mask.shape, strict=True))
     return opened[inner] & mask
 
 
@@ -218,7 +218,7 @@ def _bbox(mask: np.ndarray, pad: int = 1) -> tuple[slice, ...]:
     """The mask's bounding box grown by ``pad`` voxels (clipped to the array)."""
     box = ndi.find_objects(mask.astype(np.uint8))[0]
     return tuple(slice(max(b.start - pad, 0), min(b.stop + pad, n))
-                 for b, n in zip(box, mask.shape))
+                 for b, n in zip(box, mask.shape, strict=True))
 
 
 def _cut_vessels(comp: np.ndarray, seed: Seed, sp: np.ndarray, r_open: float,

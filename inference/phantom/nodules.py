@@ -96,7 +96,7 @@ def _shape_radius(dirs: np.ndarray, radius: float, lobes: np.ndarray, phases: np
                   amp: float) -> np.ndarray:
     """Radius of a lobulated sphere along unit directions ``dirs`` (..., 3)."""
     bump = np.zeros(dirs.shape[:-1], np.float32)
-    for lobe, ph in zip(lobes, phases):
+    for lobe, ph in zip(lobes, phases, strict=True):
         bump += np.cos(3.0 * (dirs @ lobe) + ph)
     return radius * (1.0 + amp * bump / len(lobes))
 
@@ -139,11 +139,11 @@ def insert_nodule(voxels: np.ndarray, affine: np.ndarray, spec: NoduleSpec,
     if np.any(hi_c <= lo_c) or np.any(c_zyx < -0.5) or np.any(c_zyx > np.array(voxels.shape) - 0.5):
         raise PhantomError(f"nodule centre {tuple(center)} mm lies outside the volume; "
                            "choose a centre inside the scan's world bounds")
-    crop = tuple(slice(int(a), int(b)) for a, b in zip(lo_c, hi_c))
+    crop = tuple(slice(int(a), int(b)) for a, b in zip(lo_c, hi_c, strict=True))
     # supersampled world offsets of the crop's sub-voxels
     n = SUPERSAMPLE
     sub = (np.arange(n) + 0.5) / n - 0.5
-    axes = [np.add.outer(np.arange(a, b), sub).ravel() for a, b in zip(lo_c, hi_c)]
+    axes = [np.add.outer(np.arange(a, b), sub).ravel() for a, b in zip(lo_c, hi_c, strict=True)]
     kz, ky, kx = np.meshgrid(*axes, indexing="ij")
     idx = np.stack([kx, ky, kz], axis=-1).astype(np.float32)  # (col, row, slice)
     off = (idx - ijk.astype(np.float32)) @ m.T.astype(np.float32)  # world mm from the centre

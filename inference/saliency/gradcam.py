@@ -77,7 +77,7 @@ def _to_scan_grid(volume: Volume, centre: np.ndarray, cam: np.ndarray) -> Volume
     lo = np.maximum(np.floor(idx.min(0)), 0).astype(int)
     hi = np.minimum(np.ceil(idx.max(0)) + 1, volume.shape).astype(int)
     hi = np.maximum(hi, lo + 1)
-    zz, yy, xx = np.meshgrid(*[np.arange(a, b) for a, b in zip(lo, hi)], indexing="ij")
+    zz, yy, xx = np.meshgrid(*[np.arange(a, b) for a, b in zip(lo, hi, strict=True)], indexing="ij")
     world = volume.index_to_world(np.stack([zz, yy, xx], -1).reshape(-1, 3).astype(float))
     # fine patch index (z, y, x) of each scan voxel: offsets (x, y, z) mm / spacing + centre index
     off = (world - centre) / FINE_MM + (size - 1) / 2
@@ -113,7 +113,7 @@ def explain(detector: Detector, volume: Volume, findings: list[Finding],
         centres = np.array([f.center for f in chunk])
         patches = extract_patches(volume, centres, size, detector.manifest.hu_window)
         cams = _cams(net, patches, detector.device, layer_name, mode)
-        for f, c, cam in zip(chunk, centres, cams):
+        for f, c, cam in zip(chunk, centres, cams, strict=True):
             out[f.finding_id] = _to_scan_grid(volume, c, cam)
         if progress is not None:
             progress(min(1.0, (i + len(chunk)) / len(findings)), "saliency")

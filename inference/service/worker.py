@@ -192,7 +192,7 @@ def main(conn: Any, cancel_event: Any, model: str | None, device: str,
         torch.set_num_threads(int(torch_threads))
     try:
         runtime = Runtime(model, device, cancel_event.is_set)
-    except BaseException as exc:  # noqa: BLE001 - reported to the client, then exit
+    except BaseException as exc:  # any failure is reported to the client, then exit
         conn.send(error_reply(exc, None, fatal=True))
         conn.close()
         return
@@ -215,7 +215,7 @@ def main(conn: Any, cancel_event: Any, model: str | None, device: str,
 
         try:
             reply: Any = runtime.handle(msg, progress)
-        except BaseException as exc:  # noqa: BLE001 - every failure becomes a reply
+        except BaseException as exc:  # every failure becomes a reply
             if isinstance(exc, Cancelled) or cancel_event.is_set():
                 reply = CancelledReply(rid)
             else:

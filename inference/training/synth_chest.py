@@ -43,8 +43,8 @@ def _tube(vol: np.ndarray, p0, p1, radius: float, hu: float, spacing: float, op=
     hi = np.minimum(np.ceil((np.maximum(p0, p1) + radius + 2) / spacing) + 1, vol.shape).astype(int)
     if np.any(hi <= lo):
         return
-    sl = tuple(slice(a, b) for a, b in zip(lo, hi))
-    zz, yy, xx = np.meshgrid(*[np.arange(a, b) * spacing for a, b in zip(lo, hi)], indexing="ij")
+    sl = tuple(slice(a, b) for a, b in zip(lo, hi, strict=True))
+    zz, yy, xx = np.meshgrid(*[np.arange(a, b) * spacing for a, b in zip(lo, hi, strict=True)], indexing="ij")
     pts = np.stack([zz, yy, xx], -1)
     d = p1 - p0
     t = np.clip(((pts - p0) @ d) / max(float(d @ d), 1e-9), 0, 1)
@@ -161,8 +161,8 @@ def _insert(vol, nod, aff, rng, spacing):
     c_idx = (np.asarray(nod.center) - aff[:3, 3]) / spacing  # x, y, z (identity direction)
     lo = np.maximum(np.floor(c_idx - r / spacing), 0).astype(int)[::-1]
     hi = np.minimum(np.ceil(c_idx + r / spacing) + 1, vol.shape[::-1]).astype(int)[::-1]
-    sl = tuple(slice(a, b) for a, b in zip(lo, hi))
-    zz, yy, xx = np.meshgrid(*[np.arange(a, b) for a, b in zip(lo, hi)], indexing="ij")
+    sl = tuple(slice(a, b) for a, b in zip(lo, hi, strict=True))
+    zz, yy, xx = np.meshgrid(*[np.arange(a, b) for a, b in zip(lo, hi, strict=True)], indexing="ij")
     pts = np.stack([xx, yy, zz], -1).reshape(-1, 3) * spacing + aff[:3, 3]
     bg = vol[sl].reshape(-1)
     vol[sl] = composite(bg, nod, pts, 12.0, rng).reshape(vol[sl].shape)

@@ -55,7 +55,7 @@ def sweep(scored, weights, max_fps: float = 0.25) -> dict:
 
     def result(score_of):
         dets = [Detection(uid, tuple(cc), float(s)) for uid, _, c, p, b in scored
-                for cc, s in zip(c, score_of(p, b))]
+                for cc, s in zip(c, score_of(p, b), strict=True)]
         r = froc(dets, ann, ids)
         ok = np.nonzero(r.fps_per_scan <= max_fps + 1e-12)[0]
         thr = float(r.thresholds[ok[-1]]) if len(ok) else None
