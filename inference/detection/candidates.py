@@ -168,7 +168,8 @@ def _scale_candidates(volume: Volume, pyr: list[np.ndarray], region: LungRegion,
     vals = resp[peaks]
     native = np.stack([axes[k][idx[:, k]] for k in range(3)], -1)
     w = volume.index_to_world(native)
-    return [Candidate(tuple(float(t) for t in c), float(sigma), float(v)) for c, v in zip(w, vals, strict=True)]
+    return [Candidate((float(c[0]), float(c[1]), float(c[2])), float(sigma), float(v))
+            for c, v in zip(w, vals, strict=True)]
 
 
 #: a kept candidate answering at a radius of at least this many mm also drops the smaller,

@@ -83,7 +83,7 @@ def lung_region(volume: Volume, close_mm: float = 12.0) -> LungRegion:
         inside = ndimage.distance_transform_edt(dil, sampling=spacing)
         mask = inside > close_mm
         mask |= np.asarray(_fill_slices(mask))
-    return LungRegion(mask, aff, tuple(step))
+    return LungRegion(mask, aff, (step[0], step[1], step[2]))
 
 
 def _fill_slices(mask: np.ndarray) -> np.ndarray:

@@ -28,7 +28,7 @@ import json
 import sys
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -87,7 +87,7 @@ class _ResNetFPN(nn.Module):
 
         super().__init__()
         return_layers = {f"layer{k}": str(v) for v, k in enumerate(returned_layers)}
-        stage2 = backbone.in_planes // 8
+        stage2 = cast(int, backbone.in_planes) // 8  # an int attribute of MONAI's ResNet
         self.body = _LayersUpTo(backbone, return_layers)
         self.fpn = FeaturePyramidNetwork(spatial_dims=spatial_dims,
                                          in_channels_list=[stage2 * 2 ** (i - 1) for i in returned_layers],

@@ -113,7 +113,8 @@ class Patch:
         if len(nz[0]) == 0:
             self.sl = (slice(0, 0), slice(0, 0))
         else:
-            self.sl = tuple(slice(int(a.min()), int(a.max()) + 1) for a in nz)
+            ys, xs = nz
+            self.sl = (slice(int(ys.min()), int(ys.max()) + 1), slice(int(xs.min()), int(xs.max()) + 1))
         self.f = np.ascontiguousarray(full[self.sl], dtype=np.float32)
 
 
@@ -274,16 +275,16 @@ class SliceComposer:
         def zf(lo: float, hi: float) -> float:
             return float(np.clip((t - lo) / wz + 0.5, 0, 1) * np.clip((hi - t) / wz + 0.5, 0, 1))
 
-        if (f := zf(0.40, 0.74)) > 0:
-            paint(HU_BLOOD, self.p_asc, f)
-        if (f := zf(0.0, 0.76)) > 0:
-            paint(HU_BLOOD, self.p_desc, f)
-        if (f := zf(0.72, 0.79)) > 0:
-            paint(HU_BLOOD, self.p_arch, f)
+        if (g := zf(0.40, 0.74)) > 0:
+            paint(HU_BLOOD, self.p_asc, g)
+        if (g := zf(0.0, 0.76)) > 0:
+            paint(HU_BLOOD, self.p_desc, g)
+        if (g := zf(0.72, 0.79)) > 0:
+            paint(HU_BLOOD, self.p_arch, g)
         paint(HU_SOFT, self.p_oes)
-        if (f := zf(lay.carina[0], 1.01)) > 0:
-            paint(HU_SOFT, self.p_tr_wall, f)
-            paint(HU_AIR + 30, self.p_tr_air, f)
+        if (g := zf(lay.carina[0], 1.01)) > 0:
+            paint(HU_SOFT, self.p_tr_wall, g)
+            paint(HU_AIR + 30, self.p_tr_air, g)
         # spine with intervertebral discs every ~1/11 of the field
         disc = abs(((t * 11.0 + 0.3) % 1.0) - 0.5) > 0.41
         paint(HU_DISC if disc else HU_CORTEX, self.p_vb)
@@ -291,8 +292,8 @@ class SliceComposer:
             paint(HU_MARROW, self.p_vb_in)
         paint(HU_CORTEX * 0.8, self.p_lamina)
         paint(HU_CSF, self.p_canal)
-        if (f := zf(0.6, 0.97)) > 0:
-            paint(HU_CORTEX * 0.8, self.p_scapula, f)
+        if (g := zf(0.6, 0.97)) > 0:
+            paint(HU_CORTEX * 0.8, self.p_scapula, g)
         # ribs: bands on the ring, descending towards the front; sternum
         self._ribs_and_sternum(t, cimg, clung, ring_idx, ring_f, ring_y, f_sternum)
         return img, lungf

@@ -7,8 +7,10 @@ nodules into real scans for training.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
+from typing import TypeVar, cast
 
 import numpy as np
 
@@ -19,6 +21,17 @@ HU_GGO = -600.0
 MIN_DIAMETER_MM = 3.0
 MAX_DIAMETER_MM = 30.0
 SUPERSAMPLE = 3
+
+
+T = TypeVar("T")
+
+
+def choose(rng: np.random.Generator, options: Sequence[T], p: Sequence[float] | None = None) -> T:
+    """One of ``options`` (enum members or any objects): the same draw as ``rng.choice(list(options),
+    p=p)``, typed."""
+    items = np.empty(len(options), dtype=object)
+    items[:] = list(options)
+    return cast(T, rng.choice(items, p=p))
 
 
 class PhantomError(ValueError):

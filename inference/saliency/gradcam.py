@@ -61,9 +61,9 @@ def _cams(net, patches: np.ndarray, device: str, layer_name: str,
     finally:
         handle.remove()
     w = grad.mean(dim=(2, 3, 4), keepdim=True) if mode == "grad-cam" else grad
-    cam = torch.relu((w * act).sum(dim=1, keepdim=True))
-    cam = F.interpolate(cam, size=patches.shape[2:], mode="trilinear", align_corners=False)[:, 0]
-    cam = cam.float().cpu().numpy()
+    coarse = torch.relu((w * act).sum(dim=1, keepdim=True))
+    fine = F.interpolate(coarse, size=patches.shape[2:], mode="trilinear", align_corners=False)[:, 0]
+    cam = fine.float().cpu().numpy()
     peak = cam.reshape(len(cam), -1).max(axis=1)
     return np.where(peak[:, None, None, None] > 0, cam / np.maximum(peak, 1e-12)[:, None, None, None], 0.0)
 

@@ -16,7 +16,7 @@ from scipy import ndimage
 from scipy.special import erf
 
 from inference.imaging.volume import SeriesInfo, Volume
-from inference.phantom.nodules import Attachment
+from inference.phantom.nodules import Attachment, choose
 from inference.training.synth_nodules import SynthNodule, composite, random_nodule
 
 TRAIN_SEEDS = range(1000, 2000)
@@ -133,7 +133,7 @@ def _place_nodules(vol, lungs, rng, aff, n_range, d_range, spacing):
     for _ in range(n * 10):
         if len(out) >= n:
             break
-        placement = rng.choice(list(Attachment))
+        placement = choose(rng, list(Attachment))
         probe = random_nodule(rng, (0, 0, 0), placement, d_range)
         r = probe.diameter_mm / 2
         if placement is Attachment.JUXTA_PLEURAL:
@@ -149,7 +149,8 @@ def _place_nodules(vol, lungs, rng, aff, n_range, d_range, spacing):
         world = Volume(np.zeros((1, 1, 1), np.int16), aff).index_to_world(zyx.astype(float))
         if any(np.linalg.norm(world - np.asarray(o.center)) < (o.diameter_mm / 2 + r + 6) for o in out):
             continue
-        nod = SynthNodule(tuple(float(v) for v in world), probe.diameter_mm, probe.kind,
+        x, y, z = (float(v) for v in world)
+        nod = SynthNodule((x, y, z), probe.diameter_mm, probe.kind,
                           probe.seed, placement)
         _insert(vol, nod, aff, rng, spacing)
         out.append(nod)

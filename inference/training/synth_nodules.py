@@ -16,7 +16,7 @@ import numpy as np
 from scipy.special import erf
 
 from inference.domain.nodule import NoduleType
-from inference.phantom.nodules import Attachment
+from inference.phantom.nodules import Attachment, choose
 
 
 def placement_label(attachment: Attachment) -> str:
@@ -41,10 +41,11 @@ class SynthNodule:
 def random_nodule(rng: np.random.Generator, center, placement=Attachment.NONE,
                   d_range=(3.0, 30.0)) -> SynthNodule:
     d = float(np.exp(rng.uniform(np.log(d_range[0]), np.log(d_range[1]))))
-    kind = rng.choice([NoduleType.SOLID, NoduleType.SOLID, NoduleType.PART_SOLID, NoduleType.GROUND_GLASS])
+    kind = choose(rng, [NoduleType.SOLID, NoduleType.SOLID, NoduleType.PART_SOLID, NoduleType.GROUND_GLASS])
     if kind is not NoduleType.SOLID and d < 5:
         d = float(rng.uniform(5, 12))  # sub-5 mm ground glass is not reportable; keep it visible
-    return SynthNodule(tuple(float(c) for c in center), d, kind, int(rng.integers(2**31)), placement)
+    x, y, z = (float(c) for c in center)
+    return SynthNodule((x, y, z), d, kind, int(rng.integers(2**31)), placement)
 
 
 def _field(rng: np.random.Generator, pts: np.ndarray, scale_mm: float, k: int = 12) -> np.ndarray:
