@@ -89,7 +89,7 @@ def lidc_reads(xml_path: Path, volume, target_lps, radius_mm: float = 20.0,
                 m = np.zeros((volume.shape[1], volume.shape[2]), bool)
                 # connect consecutive edge points, then fill the closed contour
                 pts = xy + [xy[0]]
-                for (x0, y0), (x1, y1) in zip(pts[:-1], pts[1:]):
+                for (x0, y0), (x1, y1) in zip(pts[:-1], pts[1:], strict=True):
                     n = max(abs(x1 - x0), abs(y1 - y0), 1)
                     for t in np.linspace(0, 1, n + 1):
                         m[int(round(y0 + t * (y1 - y0))), int(round(x0 + t * (x1 - x0)))] = True

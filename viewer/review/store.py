@@ -76,11 +76,11 @@ class Store:
                 raise write_error(self.path, exc, what) from exc
             return result
 
-    def _rows(self, sql: str, args: Iterable[Any] = ()) -> list[sqlite3.Row]:
+    def _rows(self, sql: str, args: Iterable[Any] = ()) -> list[dict[str, Any]]:
         with self._lock:
             cur = self._conn.execute(sql, tuple(args))
             names = [c[0] for c in cur.description]
-            return [dict(zip(names, r)) for r in cur.fetchall()]  # type: ignore[misc]
+            return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
     # -- studies and series --------------------------------------------------------------------
     def add_series(self, study_uid: str, series_uid: str, scan_path: str | Path, *, actor: str,

@@ -27,7 +27,7 @@ def test_point_on_empty_lung_is_a_typed_error_saying_what_to_do():
 
 def _two_lung_body():
     """Air outside, a soft-tissue body, two lungs (x < 0: patient right) from z = 0 to 90 mm."""
-    shape, sp = (46, 60, 80), (2.0, 2.0, 2.0)
+    shape = (46, 60, 80)
     hu = np.full(shape, -1000.0)
     hu[:, 5:55, 5:75] = 40.0
     hu[1:45, 10:50, 10:36] = -850.0

@@ -96,7 +96,7 @@ def sphere_mask(volume: Volume, center, diameter_mm: float) -> Volume:
     half = np.ceil(diameter_mm / 2 / np.asarray(volume.spacing_zyx)).astype(int) + 1
     lo = np.maximum(np.rint(c).astype(int) - half, 0)
     hi = np.minimum(np.rint(c).astype(int) + half + 1, volume.shape)
-    zz, yy, xx = np.meshgrid(*[np.arange(a, b) for a, b in zip(lo, hi)], indexing="ij")
+    zz, yy, xx = np.meshgrid(*[np.arange(a, b) for a, b in zip(lo, hi, strict=True)], indexing="ij")
     world = volume.index_to_world(np.stack([zz, yy, xx], -1))
     ball = (np.linalg.norm(world - np.asarray(center), axis=-1) <= diameter_mm / 2).astype(np.uint8)
     aff = volume.affine.copy()
