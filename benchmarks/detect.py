@@ -30,10 +30,10 @@ def main() -> int:
     import torch
 
     torch.set_num_threads(a.threads)
-    from inference.detection.pipeline import Detector
+    from inference.detection.detector import load_detector
     from inference.training.scans import read_scan
 
-    det = Detector.from_model(a.model, a.device)
+    det = load_detector(a.model, a.device)
     scans = []
     if not a.skip_phantom:
         from inference.phantom import make_phantom

@@ -29,7 +29,7 @@ sys.path.insert(0, str(REPO))
 from inference.longitudinal import NoduleInput, PairStatus, compare  # noqa: E402  (after the path set-up)
 from inference.longitudinal.change import DAYS_PER_MONTH  # noqa: E402
 from inference.nodules.lungrads import classify_nodule, exam_lung_rads, growth_from_prior  # noqa: E402
-from inference.nodules.types import Growth, LungRads, NoduleType, PriorNodule  # noqa: E402
+from inference.domain.nodule import Growth, LungRads, NoduleType, PriorNodule  # noqa: E402
 from inference.phantom.followup import FollowupPair, NoduleTruth  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data" / "lidc"

@@ -28,11 +28,11 @@ def main() -> int:
     import torch
 
     torch.set_num_threads(a.threads)
-    from inference.detection.pipeline import Detector
+    from inference.detection.detector import load_detector
     from inference.phantom import make_phantom
     from inference.saliency.gradcam import explain
 
-    det = Detector.from_model(a.model, a.device)
+    det = load_detector(a.model, a.device)
     if det.net is None:
         print(f"model {det.model_info.model_id} has no network to explain")
         return 1

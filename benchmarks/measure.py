@@ -89,7 +89,7 @@ def lidc_reads(xml_path: Path, volume, target_lps, radius_mm: float = 20.0,
                 m = np.zeros((volume.shape[1], volume.shape[2]), bool)
                 # connect consecutive edge points, then fill the closed contour
                 pts = xy + [xy[0]]
-                for (x0, y0), (x1, y1) in zip(pts[:-1], pts[1:]):
+                for (x0, y0), (x1, y1) in zip(pts[:-1], pts[1:], strict=True):
                     n = max(abs(x1 - x0), abs(y1 - y0), 1)
                     for t in np.linspace(0, 1, n + 1):
                         m[int(round(y0 + t * (y1 - y0))), int(round(x0 + t * (x1 - x0)))] = True
@@ -124,15 +124,15 @@ def run_lidc() -> bool:
     volume = load(LIDC1)
     xml = next(LIDC1.rglob("*.xml"))
     reads = lidc_reads(xml, volume, LIDC1_NODULE)
-    from inference.nodules.location import lung_mask_for
+    from inference.imaging.lung_mask import lung_mask
 
     t = time.perf_counter()
-    lungs, how = lung_mask_for(volume)
+    lungs = lung_mask(volume)
     t_lung = time.perf_counter() - t
     t = time.perf_counter()
     a = analyze(volume, LIDC1_NODULE, lung_mask=lungs).analysis
     dt = time.perf_counter() - t
-    print(f"\nlung mask ({how}) once per scan: {t_lung:.2f} s")
+    print(f"\nlung mask once per scan: {t_lung:.2f} s")
     m = a.measurement
     print(f"\nLIDC-IDRI-0001 nodule at {LIDC1_NODULE} (LUNA16 diameter 23.35 mm), {xml.name}")
     print(f"{'reader':>12} {'slices':>6} {'long mm':>8} {'short mm':>8} {'mean mm':>8} {'volume mm3':>11}")

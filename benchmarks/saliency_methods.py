@@ -95,9 +95,9 @@ def lidc_findings(det: Any) -> Iterator[tuple[str, Any, Any, np.ndarray]]:
 def faithfulness(det: Any, explain: Callable[..., dict[str, Any]]) -> tuple[float, float, float]:
     import torch
 
-    from inference.detection.finding import Box3D, Finding
+    from inference.domain.finding import Box3D, Finding
     from inference.detection.network import build
-    from inference.detection.pipeline import Detector
+    from inference.detection.pipeline import CandidateCnnDetector
     from inference.phantom import NoduleSpec, make_phantom
 
     shape, sp, seed = (112, 112, 112), (1.0, 1.0, 1.0), 3
@@ -111,7 +111,7 @@ def faithfulness(det: Any, explain: Callable[..., dict[str, Any]]) -> tuple[floa
     box = f.box.scaled(1.5)
     inside = float(v[np.all((w >= box.lo) & (w <= box.hi), axis=1)].sum() / max(v.sum(), 1e-12))
     torch.manual_seed(0)
-    rand = explain(Detector(det.manifest, "cpu", build(det.manifest.network).eval()), p.volume, [f])["F001"]
+    rand = explain(CandidateCnnDetector(det.manifest, "cpu", build(det.manifest.network).eval()), p.volume, [f])["F001"]
     r = rand.voxels.ravel()
     corr = float(np.corrcoef(m.voxels.ravel(), r)[0, 1]) if r.std() > 0 else 0.0
     coms = []
@@ -135,10 +135,10 @@ def main() -> int:
 
     warnings.filterwarnings("ignore", category=UserWarning)
     torch.set_num_threads(a.threads)
-    from inference.detection.pipeline import Detector
+    from inference.detection.detector import load_detector
     from viewer.scene.heat import VISIBLE_FROM
 
-    det = Detector.from_model(a.model, "cpu")
+    det = load_detector(a.model, "cpu")
     found = list(lidc_findings(det))
     print(f"model {det.model_info.model_id}; visible = map >= {VISIBLE_FROM} (the heat colour map's "
           f"transparent floor); LIDC findings: " + ", ".join(f"{n} {f.finding_id} score {f.score:.3f}"

@@ -8,7 +8,7 @@ from typing import Iterable
 
 import numpy as np
 
-from inference.detection.finding import Box3D, Finding, FindingSource
+from inference.domain.finding import Box3D, Finding, FindingSource
 from inference.imaging.volume import Volume
 
 

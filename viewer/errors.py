@@ -6,36 +6,15 @@ a module that adds a new family of user-facing errors registers its base class h
 
 from __future__ import annotations
 
-import importlib
-
+from inference.detection.registry import ModelError
+from inference.domain.progress import Cancelled
 from inference.errors import ActionableError
-
-#: "module:ClassName" of each user-facing error base class; missing modules are skipped.
-_BASES = (
-    "inference.errors:ActionableError",
-    "inference.imaging.errors:ImagingError",
-    "inference.service.errors:ServiceError",
-    "inference.detection.registry:ModelError",
-    "inference.nodules.errors:AnalysisError",
-    "viewer.review.errors:ReviewError",
-    "viewer.export.errors:ExportError",
-    "inference.training.froc:FrocError",
-    "viewer.errors:ViewerError",
-)
-
-
-def user_facing_errors() -> tuple[type[BaseException], ...]:
-    found: list[type[BaseException]] = []
-    for spec in _BASES:
-        module_name, cls_name = spec.split(":")
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError:
-            continue
-        cls = getattr(module, cls_name, None)
-        if isinstance(cls, type) and issubclass(cls, BaseException):
-            found.append(cls)
-    return tuple(found)
+from inference.imaging.errors import ImagingError
+from inference.nodules.errors import AnalysisError
+from inference.service.errors import ServiceError
+from inference.training.froc import FrocError
+from viewer.export.errors import ExportError
+from viewer.review.errors import ReviewError
 
 
 class ViewerError(ActionableError):
@@ -53,3 +32,14 @@ class OutputNotWritable(ViewerError):
 
 class UnknownLayout(ViewerError):
     """A layout name the viewer does not have."""
+
+
+#: each user-facing error base class (the one ``Cancelled`` included: a cancelled run is a message)
+_BASES: tuple[type[BaseException], ...] = (
+    ActionableError, ImagingError, ServiceError, Cancelled, ModelError, AnalysisError, ReviewError,
+    ExportError, FrocError, ViewerError,
+)
+
+
+def user_facing_errors() -> tuple[type[BaseException], ...]:
+    return _BASES

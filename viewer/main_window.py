@@ -50,7 +50,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QGridLayout, QMainWindow, QMessageBox, QProgressBar, QWidget
 
-from inference.detection.finding import Finding, FindingSource, ModelInfo
+from inference.domain.finding import Finding, FindingSource, ModelInfo
 from inference.imaging.volume import Volume
 from viewer.actions import install_actions
 from viewer.display_commands import DisplayCommands

@@ -15,6 +15,7 @@ import numpy as np
 from scipy import ndimage
 
 from inference.detection.lungs import LungRegion, lung_region
+from inference.domain.progress import IsCancelled, Progress, check_cancelled
 from inference.imaging.volume import Volume
 
 DEFAULT_SIGMAS = (1.0, 1.5, 2.2, 3.3, 5.0, 7.5)
@@ -115,9 +116,10 @@ def _pyramid(hu: np.ndarray, spacing_zyx: tuple[float, float, float], region: Lu
     return out
 
 
-def generate_candidates(volume: Volume, sigmas_mm=DEFAULT_SIGMAS, min_response: float = 0.005,
-                        max_candidates: int = 600, region: LungRegion | None = None,
-                        progress=None, cancelled=None,
+def generate_candidates(volume: Volume, sigmas_mm: tuple[float, ...] = DEFAULT_SIGMAS,
+                        min_response: float = 0.005, max_candidates: int = 600,
+                        region: LungRegion | None = None, progress: Progress | None = None,
+                        cancelled: IsCancelled | None = None,
                         channels: tuple[str, ...] = DEFAULT_CHANNELS) -> list[Candidate]:
     """Candidates inside the lungs from every channel in ``channels`` (see :data:`CHANNELS`),
     strongest first, after NMS across channels."""
@@ -139,10 +141,7 @@ def generate_candidates(volume: Volume, sigmas_mm=DEFAULT_SIGMAS, min_response: 
         for sigma in sigmas_mm:
             if sigma > max_sigma:
                 continue
-            if cancelled is not None and cancelled():
-                from inference.detection.pipeline import Cancelled
-
-                raise Cancelled("detection cancelled")
+            check_cancelled(cancelled)
             found += _scale_candidates(volume, pyr, region, origin_idx, sigma, gain, min_response)
             n += 1
             if progress is not None:
@@ -169,7 +168,8 @@ def _scale_candidates(volume: Volume, pyr: list[np.ndarray], region: LungRegion,
     vals = resp[peaks]
     native = np.stack([axes[k][idx[:, k]] for k in range(3)], -1)
     w = volume.index_to_world(native)
-    return [Candidate(tuple(float(t) for t in c), float(sigma), float(v)) for c, v in zip(w, vals)]
+    return [Candidate((float(c[0]), float(c[1]), float(c[2])), float(sigma), float(v))
+            for c, v in zip(w, vals, strict=True)]
 
 
 #: a kept candidate answering at a radius of at least this many mm also drops the smaller,

@@ -1,9 +1,8 @@
 """The lung region the detector works in: the shared lung mask, closed so that nodules touching
 the pleura stay inside, on a coarse grid (fast), plus its bounding box in world mm.
 
-Uses :func:`inference.imaging.lung_mask.lung_mask` where that module is present; otherwise a
-local threshold mask with the border air cleared slice by slice (airways connect the lungs to
-outside air, so a 3D border flood would remove the lungs too).
+The mask is :func:`inference.imaging.lung_mask.lung_mask`, the one lung mask of the product,
+computed on the coarse grid.
 """
 
 from __future__ import annotations
@@ -13,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from inference.imaging.lung_mask import lung_mask
 from inference.imaging.volume import Volume
 
 COARSE_MM = 2.0
@@ -30,7 +30,7 @@ class LungRegion:
     def on_native_grid(self, iz: np.ndarray, iy: np.ndarray, ix: np.ndarray) -> np.ndarray:
         """The mask sampled at native (source-volume) fractional indices along each axis."""
         ax = []
-        for v, st, n in zip((iz, iy, ix), self.step, self.mask.shape):
+        for v, st, n in zip((iz, iy, ix), self.step, self.mask.shape, strict=True):
             ax.append(np.clip(np.rint(np.asarray(v) / st).astype(int), 0, n - 1))
         return self.mask[np.ix_(*ax)]
 
@@ -49,7 +49,8 @@ class LungRegion:
         """Slices of ``volume`` (z, y, x) that cover the mask plus a margin."""
         idx = np.argwhere(self.mask)
         if len(idx) == 0:
-            return tuple(slice(0, s) for s in volume.shape)  # type: ignore[return-value]
+            nz, ny, nx = volume.shape
+            return slice(0, nz), slice(0, ny), slice(0, nx)
         lo, hi = idx.min(0), idx.max(0)
         corners = np.array([[a, b, c] for a in (lo[0], hi[0]) for b in (lo[1], hi[1])
                             for c in (lo[2], hi[2])], float)
@@ -58,7 +59,8 @@ class LungRegion:
         pad = margin_mm / np.asarray(volume.spacing_zyx)
         a = np.maximum(np.floor(vi.min(0) - pad), 0).astype(int)
         b = np.minimum(np.ceil(vi.max(0) + pad) + 1, volume.shape).astype(int)
-        return tuple(slice(int(i), int(j)) for i, j in zip(a, b))  # type: ignore[return-value]
+        z, y, x = (slice(int(i), int(j)) for i, j in zip(a, b, strict=True))
+        return z, y, x
 
 
 def _coarse(volume: Volume) -> tuple[np.ndarray, np.ndarray, list[int]]:
@@ -69,35 +71,11 @@ def _coarse(volume: Volume) -> tuple[np.ndarray, np.ndarray, list[int]]:
     return np.asarray(arr), aff, step
 
 
-def _threshold_mask(hu: np.ndarray) -> np.ndarray:
-    air = hu < -400
-    body = np.zeros_like(air)
-    for z in range(hu.shape[0]):  # border air cleared slice by slice
-        lab, n = ndimage.label(air[z])
-        if n == 0:
-            continue
-        border = np.unique(np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]]))
-        inner = ~np.isin(lab, border) & air[z]
-        body[z] = inner
-    lab, n = ndimage.label(body)
-    if n == 0:
-        return body
-    sizes = ndimage.sum(body, lab, range(1, n + 1))
-    keep = np.argsort(sizes)[::-1][:2] + 1
-    keep = [k for k in keep if sizes[k - 1] > 0.05 * sizes.max()]
-    return np.isin(lab, keep)
-
-
 def lung_region(volume: Volume, close_mm: float = 12.0) -> LungRegion:
     """The closed lung mask on a ~2 mm grid."""
     hu, aff, step = _coarse(volume)
-    try:  # the shared implementation when it exists
-        from inference.imaging.lung_mask import lung_mask as shared_mask  # type: ignore
-
-        full = Volume(np.ascontiguousarray(hu.astype(np.int16)), aff, volume.info)
-        mask = np.asarray(shared_mask(full), bool)
-    except ImportError:
-        mask = _threshold_mask(hu)
+    coarse = Volume(np.ascontiguousarray(hu.astype(np.int16)), aff, volume.info)
+    mask = np.asarray(lung_mask(coarse), bool)
     if mask.any() and close_mm > 0:
         spacing = np.linalg.norm(aff[:3, :3], axis=0)[::-1]
         outside = ndimage.distance_transform_edt(~mask, sampling=spacing)
@@ -105,7 +83,7 @@ def lung_region(volume: Volume, close_mm: float = 12.0) -> LungRegion:
         inside = ndimage.distance_transform_edt(dil, sampling=spacing)
         mask = inside > close_mm
         mask |= np.asarray(_fill_slices(mask))
-    return LungRegion(mask, aff, tuple(step))
+    return LungRegion(mask, aff, (step[0], step[1], step[2]))
 
 
 def _fill_slices(mask: np.ndarray) -> np.ndarray:

@@ -28,12 +28,15 @@ import json
 import sys
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import nn
 
 from inference.detection.registry import Manifest, ModelError, load_manifest
+from inference.domain.finding import Box3D, Finding
+from inference.domain.progress import IsCancelled, Progress, check_cancelled
+from inference.imaging.volume import Volume
 
 ARCHITECTURE = "monai-retinanet-resnet50-fpn"
 REPO_MANIFEST_DIR = Path(__file__).resolve().parents[2] / "resources" / "models" / "monai-lung-nodule"
@@ -84,7 +87,7 @@ class _ResNetFPN(nn.Module):
 
         super().__init__()
         return_layers = {f"layer{k}": str(v) for v, k in enumerate(returned_layers)}
-        stage2 = backbone.in_planes // 8
+        stage2 = cast(int, backbone.in_planes) // 8  # an int attribute of MONAI's ResNet
         self.body = _LayersUpTo(backbone, return_layers)
         self.fpn = FeaturePyramidNetwork(spatial_dims=spatial_dims,
                                          in_channels_list=[stage2 * 2 ** (i - 1) for i in returned_layers],
@@ -126,7 +129,7 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
         raise ModelError(f"{path}: file not found; {fix}")
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - torch raises many kinds for a bad file
+    except Exception as exc:  # torch raises many kinds for a bad file
         hint = " (TorchScript model.ts files are not accepted)" if path.suffix == ".ts" else ""
         raise ModelError(f"{path}: not a PyTorch state dict{hint} ({str(exc).splitlines()[0][:200]}); "
                          f"{fix}") from None
@@ -165,12 +168,16 @@ def verify_state_dict(path: str | Path, network: dict | None = None) -> dict[str
 
 
 class BundleDetector:
-    """Runs the bundle's RetinaNet on a Volume; the ``Detector`` interface of the worker.
+    """Runs the bundle's RetinaNet on a Volume (architecture ``monai-retinanet-resnet50-fpn``; a
+    :class:`inference.detection.detector.Detector`).
 
-    ``detect`` resamples the scan to the manifest's RAS grid and spacing, scales the HU window to
-    0..1, runs MONAI's ``RetinaNetDetector`` (whole image when it fits the sliding-window patch,
-    else the sliding window), maps the boxes back to world LPS mm and keeps those scored at or
-    above the manifest's operating threshold, highest first."""
+    ``candidates`` resamples the scan to the manifest's RAS grid and spacing, scales the HU window
+    to 0..1, runs MONAI's ``RetinaNetDetector`` (whole image when it fits the sliding-window patch,
+    else the sliding window) and maps every box its box selector keeps back to world LPS mm,
+    highest score first; ``detect`` keeps those at or above the manifest's operating threshold.
+    Grad-CAM does not explain this network (``explains`` is False)."""
+
+    explains = False
 
     def __init__(self, manifest: Manifest, device: str = "cpu", network: nn.Module | None = None) -> None:
         from monai.apps.detection.networks.retinanet_detector import RetinaNetDetector
@@ -216,7 +223,7 @@ class BundleDetector:
     def from_manifest(cls, manifest: Manifest, device: str = "cpu") -> "BundleDetector":
         return cls(manifest, device)
 
-    def _grid(self, volume: Any) -> tuple[Any, Any]:
+    def _grid(self, volume: Volume) -> tuple[Any, Any]:
         """(RAS voxels float32 0..1 indexed i=R, j=A, k=S; 4x4 affine of that grid to LPS mm)."""
         import numpy as np
         from scipy import ndimage
@@ -241,39 +248,32 @@ class BundleDetector:
         aff[:3, :3], aff[:3, 3] = out_to_world, origin
         return img, aff
 
-    def detect(self, volume: Any, progress: Any = None, cancelled: Any = None) -> list:
+    def candidates(self, volume: Volume, progress: Progress | None = None,
+                   cancelled: IsCancelled | None = None) -> list[Finding]:
         import numpy as np
-
-        from inference.detection.finding import Box3D, Finding
 
         def report(f: float, msg: str) -> None:
             if progress is not None:
                 progress(f, msg)
 
-        def check() -> None:
-            if cancelled is not None and cancelled():
-                raise ModelError("detection cancelled")
-
         report(0.0, "resampling to the bundle's grid")
         img, aff = self._grid(volume)
-        check()
+        check_cancelled(cancelled)
         report(0.3, "RetinaNet")
         x = torch.from_numpy(img)[None].to(self.device)
         roi = [int(v) for v in self.sliding["roi_size"]]
-        whole = all(n <= r for n, r in zip(img.shape, roi))
+        whole = all(n <= r for n, r in zip(img.shape, roi, strict=True))
         if not whole:
             self.detector.set_sliding_window_inferer(
                 roi_size=roi, overlap=float(self.sliding.get("overlap", 0.25)), sw_batch_size=1,
                 mode="constant", device="cpu")
         with torch.no_grad(), torch.autocast("cuda", enabled=self.device.startswith("cuda")):
             out = self.detector([x], use_inferer=not whole)[0]
-        check()
+        check_cancelled(cancelled)
         boxes = out[self.detector.target_box_key].float().cpu().numpy()
         scores = out[self.detector.pred_score_key].float().cpu().numpy()
-        keep = np.argsort(-scores, kind="stable")
-        keep = keep[scores[keep] >= self.threshold]
         findings = []
-        for rank, k in enumerate(keep):
+        for rank, k in enumerate(np.argsort(-scores, kind="stable")):
             corners = np.array([boxes[k, :3], boxes[k, 3:]])
             world = corners @ aff[:3, :3].T + aff[:3, 3]
             lo, hi = world.min(axis=0), world.max(axis=0)
@@ -282,6 +282,10 @@ class BundleDetector:
                                     diameter_mm=round(float(np.mean(hi - lo)), 1)))
         report(1.0, f"{len(findings)} finding(s)")
         return findings
+
+    def detect(self, volume: Volume, progress: Progress | None = None,
+               cancelled: IsCancelled | None = None) -> list[Finding]:
+        return [f for f in self.candidates(volume, progress, cancelled) if f.score >= self.threshold]
 
 
 def bundle_manifest(manifest_dir: str | Path | None = None) -> Manifest:

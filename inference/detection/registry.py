@@ -15,20 +15,32 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from inference.detection.finding import ModelInfo
+from inference.domain.finding import ModelInfo
 
 REPO = Path(__file__).resolve().parents[2]
 #: where models live; NODULELENS_MODELS_DIR overrides it (tests, user installs)
 DEFAULT_MODELS_DIR = REPO / "resources" / "models"
 CLASSICAL_ID = "classical"
-#: architectures this code can build (``monai-retinanet`` is registered by its own module)
-KNOWN_ARCHITECTURES = {"classical-hessian-dot", "candidate-cnn-v1", "monai-retinanet-resnet50-fpn"}
+#: architecture name → ``module:Class`` that runs it (its ``from_manifest(manifest, device)``
+#: builds a :class:`inference.detection.detector.Detector`); the module is imported only when a
+#: detector is built. A new architecture adds one class and its line here.
+IMPLEMENTATIONS: dict[str, str] = {
+    "classical-hessian-dot": "inference.detection.pipeline:ClassicalDetector",
+    "candidate-cnn-v1": "inference.detection.pipeline:CandidateCnnDetector",
+    "monai-retinanet-resnet50-fpn": "inference.detection.monai_bundle:BundleDetector",
+}
+#: the architectures a manifest may name
+KNOWN_ARCHITECTURES = frozenset(IMPLEMENTATIONS)
 _REQUIRED = ("id", "version", "architecture", "operating_threshold", "intended_use")
 
 
 class ModelError(Exception):
     """A model folder that cannot be used: bad manifest, missing weights, sha256 mismatch, wrong
     architecture. The message names the file and what to do about it."""
+
+
+class DeviceUnavailable(ModelError):
+    """The device asked for (``--device``) is unknown or not present on this machine."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +188,7 @@ def list_models() -> list[Manifest]:
 
 
 def default_model_id() -> str:
-    """The model ``Detector.from_model(None)`` uses: a ``default`` file in the models folder naming
+    """The model ``load_detector(None)`` uses: a ``default`` file in the models folder naming
     an installed id, else the first trained model, else ``classical``."""
     root = models_dir()
     marker = root / "default"

@@ -45,7 +45,16 @@ def _name(h: SliceHeader) -> str:
     return h.path if h.frame is None else f"{h.path} (frame {h.frame + 1})"
 
 
-def _check_plane(h: SliceHeader) -> None:
+@dataclass(frozen=True, slots=True)
+class Plane:
+    """A slice's checked geometry (every value present)."""
+
+    pixel_spacing: tuple[float, float]  # between rows, between columns (mm)
+    orientation: tuple[float, ...]  # 6 direction cosines
+    position: tuple[float, float, float]  # LPS mm
+
+
+def _check_plane(h: SliceHeader) -> Plane:
     fix = "Re-export the series from the scanner or PACS with complete geometry"
     if h.position is None:
         raise CorruptFile(h.path, "the slice has no ImagePositionPatient, so it cannot be placed", fix)
@@ -57,28 +66,29 @@ def _check_plane(h: SliceHeader) -> None:
     if abs(np.linalg.norm(r) - 1) > 1e-3 or abs(np.linalg.norm(c) - 1) > 1e-3 or abs(r @ c) > 1e-3:
         raise CorruptFile(h.path, f"ImageOrientationPatient {list(h.orientation)} is not two orthogonal "
                           "unit vectors", fix)
+    return Plane(h.pixel_spacing, h.orientation, h.position)
 
 
 def check_consistent(slices: Sequence[SliceHeader]) -> None:
     """Every plane has the same matrix size, pixel spacing and orientation as the first."""
     first = slices[0]
-    _check_plane(first)
+    p0 = _check_plane(first)
     for h in slices[1:]:
-        _check_plane(h)
+        p = _check_plane(h)
         fix = ("The folder mixes images of different reconstructions: keep one series per folder, "
                "or export the series again")
         if (h.rows, h.columns) != (first.rows, first.columns):
             raise InconsistentGeometry(
                 _name(h), f"the slice is {h.columns}x{h.rows} pixels but {_name(first)} is "
                 f"{first.columns}x{first.rows}", fix)
-        if not np.allclose(h.pixel_spacing, first.pixel_spacing, rtol=1e-4, atol=1e-4):
+        if not np.allclose(p.pixel_spacing, p0.pixel_spacing, rtol=1e-4, atol=1e-4):
             raise InconsistentGeometry(
-                _name(h), f"PixelSpacing {list(h.pixel_spacing)} differs from {list(first.pixel_spacing)} "
+                _name(h), f"PixelSpacing {list(p.pixel_spacing)} differs from {list(p0.pixel_spacing)} "
                 f"of {_name(first)}", fix)
-        if not np.allclose(h.orientation, first.orientation, atol=1e-4):
+        if not np.allclose(p.orientation, p0.orientation, atol=1e-4):
             raise InconsistentGeometry(
-                _name(h), f"ImageOrientationPatient {list(h.orientation)} differs from "
-                f"{list(first.orientation)} of {_name(first)}", fix)
+                _name(h), f"ImageOrientationPatient {list(p.orientation)} differs from "
+                f"{list(p0.orientation)} of {_name(first)}", fix)
 
 
 def stack(slices: Sequence[SliceHeader], same_pixels: Callable[[SliceHeader, SliceHeader], bool]) -> Grid:
@@ -89,10 +99,11 @@ def stack(slices: Sequence[SliceHeader], same_pixels: Callable[[SliceHeader, Sli
     check_consistent(slices)
     warnings: list[str] = []
     first = slices[0]
-    r = np.asarray(first.orientation[:3], dtype=np.float64)
-    c = np.asarray(first.orientation[3:], dtype=np.float64)
+    p0 = _check_plane(first)
+    r = np.asarray(p0.orientation[:3], dtype=np.float64)
+    c = np.asarray(p0.orientation[3:], dtype=np.float64)
     normal = np.cross(r, c)
-    pos = np.array([h.position for h in slices], dtype=np.float64)
+    pos = np.array([_check_plane(h).position for h in slices], dtype=np.float64)
     dist = pos @ normal
     order = np.argsort(dist, kind="stable")
     kept: list[int] = [int(order[0])]
@@ -120,8 +131,8 @@ def stack(slices: Sequence[SliceHeader], same_pixels: Callable[[SliceHeader, Sli
         steps = np.diff(d)
         dz = float((d[-1] - d[0]) / (n - 1))
         _check_steps(ordered, steps, warnings)
-        _check_tilt(ordered, pos[kept], normal, d, first)
-    row_mm, col_mm = first.pixel_spacing  # between rows (along c), between columns (along r)
+        _check_tilt(ordered, pos[kept], normal, d, first, max(p0.pixel_spacing))
+    row_mm, col_mm = p0.pixel_spacing  # between rows (along c), between columns (along r)
     affine = np.eye(4)
     affine[:3, 0] = r * col_mm
     affine[:3, 1] = c * row_mm
@@ -152,7 +163,8 @@ def _check_steps(ordered: Sequence[SliceHeader], steps: np.ndarray, warnings: li
                         "a regular grid was used")
 
 
-def _check_tilt(ordered, pos: np.ndarray, normal: np.ndarray, d: np.ndarray, first: SliceHeader) -> None:
+def _check_tilt(ordered: Sequence[SliceHeader], pos: np.ndarray, normal: np.ndarray, d: np.ndarray,
+                first: SliceHeader, pixel_mm: float) -> None:
     """Origins must advance along the normal; an in-plane drift means sheared (tilted) slices."""
     along = d - d[0]
     drift = (pos - pos[0]) - along[:, None] * normal[None, :]
@@ -168,7 +180,7 @@ def _check_tilt(ordered, pos: np.ndarray, normal: np.ndarray, d: np.ndarray, fir
     # residual per-slice drift (a single slice shifted sideways)
     per_slice = np.linalg.norm(drift - np.outer(along / max(abs(along[-1]), 1e-9), drift[-1]), axis=1)
     bad = int(np.argmax(per_slice))
-    if per_slice[bad] > 0.1 * max(first.pixel_spacing):
+    if per_slice[bad] > 0.1 * pixel_mm:
         raise InconsistentGeometry(
             _name(ordered[bad]), f"the slice origin is {per_slice[bad]:.2f} mm off the line of the "
             "other slices", "Reconstruct or export the series again with consistent slice positions")

@@ -11,6 +11,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, overload
 
 import numpy as np
 import pydicom
@@ -86,29 +87,43 @@ def iter_files(root: Path) -> Iterator[str]:
                 yield os.path.join(dirpath, name)
 
 
-def _floats(value, n: int, what: str, path: str) -> tuple[float, ...] | None:
+def _floats(value: Any, n: int, what: str, path: str) -> tuple[float, ...] | None:
     if value is None or value == "":
         return None
     try:
         items = [value] if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__") else value
         seq = [float(v) for v in items]
     except (TypeError, ValueError) as exc:
-        raise CorruptFile(path, f"{what} is not numeric ({exc})", "Re-export the file from the scanner or PACS") from exc
+        raise CorruptFile(path, f"{what} is not numeric ({exc})",
+                          "Re-export the file from the scanner or PACS") from exc
     if len(seq) != n or not all(np.isfinite(seq)):
         raise CorruptFile(path, f"{what} must hold {n} finite numbers, not {list(seq)}",
                           "Re-export the file from the scanner or PACS")
     return tuple(seq)
 
 
+def _pair(value: Any, what: str, path: str) -> tuple[float, float] | None:
+    t = _floats(value, 2, what, path)
+    return None if t is None else (t[0], t[1])
+
+
+def _triple(value: Any, what: str, path: str) -> tuple[float, float, float] | None:
+    t = _floats(value, 3, what, path)
+    return None if t is None else (t[0], t[1], t[2])
+
+
 _TAGS: dict[str, BaseTag] = {}
 
 
-def _value(ds: Dataset, keyword: str):
+def _value(ds: Dataset, keyword: str) -> Any:
     """An element's value; decimal and integer strings (DS, IS) come back as text (one string, or a
     list for several values) without pydicom's slower conversion, other VRs as pydicom converts them."""
     tag = _TAGS.get(keyword)
     if tag is None:
-        tag = _TAGS[keyword] = Tag(tag_for_keyword(keyword))
+        number = tag_for_keyword(keyword)
+        if number is None:
+            raise KeyError(f"{keyword} is not a DICOM keyword")
+        tag = _TAGS[keyword] = Tag(number)
     elem = ds.get_item(tag)
     if elem is None:
         return None
@@ -123,6 +138,10 @@ def _value(ds: Dataset, keyword: str):
     return ds[tag].value
 
 
+@overload
+def _num(ds: Dataset, keyword: str, default: float, path: str) -> float: ...
+@overload
+def _num(ds: Dataset, keyword: str, default: None, path: str) -> float | None: ...
 def _num(ds: Dataset, keyword: str, default: float | None, path: str) -> float | None:
     value = _value(ds, keyword)
     if value is None or value == "":
@@ -130,12 +149,17 @@ def _num(ds: Dataset, keyword: str, default: float | None, path: str) -> float |
     try:
         out = float(value)
     except (TypeError, ValueError) as exc:
-        raise CorruptFile(path, f"{keyword} {value!r} is not a number", "Re-export the file from the scanner or PACS") from exc
+        raise CorruptFile(path, f"{keyword} {value!r} is not a number",
+                          "Re-export the file from the scanner or PACS") from exc
     if not np.isfinite(out):
         raise CorruptFile(path, f"{keyword} is not finite", "Re-export the file from the scanner or PACS")
     return out
 
 
+@overload
+def _int(ds: Dataset, keyword: str, default: int, path: str) -> int: ...
+@overload
+def _int(ds: Dataset, keyword: str, default: None, path: str) -> int | None: ...
 def _int(ds: Dataset, keyword: str, default: int | None, path: str) -> int | None:
     value = _num(ds, keyword, None, path)
     return default if value is None else int(value)
@@ -143,7 +167,7 @@ def _int(ds: Dataset, keyword: str, default: int | None, path: str) -> int | Non
 
 def _padding(ds: Dataset, signed: bool, bits_allocated: int) -> tuple[int, int] | None:
     """PixelPaddingValue (and PixelPaddingRangeLimit) as raw stored values of the right sign."""
-    def as_raw(v) -> int | None:
+    def as_raw(v: Any) -> int | None:
         if v is None:
             return None
         if isinstance(v, bytes):
@@ -167,7 +191,7 @@ def _padding(ds: Dataset, signed: bool, bits_allocated: int) -> tuple[int, int] 
     return (min(pad, limit), max(pad, limit))
 
 
-def _frame_item(seq_owner: Dataset | None, seq: str, keyword: str):
+def _frame_item(seq_owner: Dataset | None, seq: str, keyword: str) -> Any:
     if seq_owner is None or seq not in seq_owner or len(seq_owner[seq].value) == 0:
         return None
     return seq_owner[seq].value[0].get(keyword)
@@ -212,7 +236,7 @@ def _headers_of(ds: Dataset, path: str) -> list[SliceHeader]:
     image_type = tuple(str(v).upper() for v in (ds.get("ImageType") or ()) if v is not None) \
         if not isinstance(ds.get("ImageType"), str) else (str(ds.ImageType).upper(),)
     thickness = _num(ds, "SliceThickness", None, path)
-    common = dict(
+    common: dict[str, Any] = dict(
         path=path, n_frames=n_frames, sop_instance_uid=str(ds.get("SOPInstanceUID", "")),
         sop_class_uid=str(ds.get("SOPClassUID", "")), series_instance_uid=str(ds.get("SeriesInstanceUID", "")),
         modality=str(ds.get("Modality", "")).upper(), image_type=image_type, rows=rows, columns=cols,
@@ -233,15 +257,16 @@ def _headers_of(ds: Dataset, path: str) -> list[SliceHeader]:
     if n_frames == 1 and "PerFrameFunctionalGroupsSequence" not in ds:
         return [SliceHeader(
             frame=None,
-            pixel_spacing=_floats(_value(ds, "PixelSpacing"), 2, "PixelSpacing", path),
+            pixel_spacing=_pair(_value(ds, "PixelSpacing"), "PixelSpacing", path),
             orientation=_floats(_value(ds, "ImageOrientationPatient"), 6, "ImageOrientationPatient", path),
-            position=_floats(_value(ds, "ImagePositionPatient"), 3, "ImagePositionPatient", path),
+            position=_triple(_value(ds, "ImagePositionPatient"), "ImagePositionPatient", path),
             slope=_num(ds, "RescaleSlope", 1.0, path), intercept=_num(ds, "RescaleIntercept", 0.0, path),
             slice_thickness=thickness, **common)]
     return _frame_headers(ds, path, n_frames, thickness, common)
 
 
-def _frame_headers(ds: Dataset, path: str, n_frames: int, thickness, common: dict) -> list[SliceHeader]:
+def _frame_headers(ds: Dataset, path: str, n_frames: int, thickness: float | None,
+                   common: dict[str, Any]) -> list[SliceHeader]:
     """Enhanced (multi-frame) objects: geometry and rescale live in functional group sequences."""
     shared = ds["SharedFunctionalGroupsSequence"].value[0] if ds.get("SharedFunctionalGroupsSequence") else None
     per_frame = ds.get("PerFrameFunctionalGroupsSequence") or []
@@ -252,7 +277,7 @@ def _frame_headers(ds: Dataset, path: str, n_frames: int, thickness, common: dic
     for i in range(n_frames):
         item = per_frame[i] if per_frame else None
 
-        def pick(seq: str, keyword: str):
+        def pick(seq: str, keyword: str, item: Dataset | None = item) -> Any:
             v = _frame_item(item, seq, keyword)
             return v if v is not None else _frame_item(shared, seq, keyword)
 
@@ -261,11 +286,10 @@ def _frame_headers(ds: Dataset, path: str, n_frames: int, thickness, common: dic
         frame_thickness = pick("PixelMeasuresSequence", "SliceThickness")
         out.append(SliceHeader(
             frame=i,
-            pixel_spacing=_floats(pick("PixelMeasuresSequence", "PixelSpacing"), 2, "PixelSpacing", path),
+            pixel_spacing=_pair(pick("PixelMeasuresSequence", "PixelSpacing"), "PixelSpacing", path),
             orientation=_floats(pick("PlaneOrientationSequence", "ImageOrientationPatient"), 6,
                                 "ImageOrientationPatient", path),
-            position=_floats(pick("PlanePositionSequence", "ImagePositionPatient"), 3,
-                             "ImagePositionPatient", path),
+            position=_triple(pick("PlanePositionSequence", "ImagePositionPatient"), "ImagePositionPatient", path),
             slope=float(slope) if slope not in (None, "") else _num(ds, "RescaleSlope", 1.0, path),
             intercept=float(intercept) if intercept not in (None, "") else _num(ds, "RescaleIntercept", 0.0, path),
             slice_thickness=float(frame_thickness) if frame_thickness not in (None, "") else thickness,

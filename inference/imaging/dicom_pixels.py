@@ -11,20 +11,19 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pydicom
 
+from inference.domain.progress import Progress
 from inference.imaging.dicom_headers import SliceHeader
 from inference.imaging.errors import CorruptFile, UnsupportedSeries
 
 PIXEL_TAG = b"\xe0\x7f\x10\x00"
 AIR_HU = -1024
 THREADS = 2
-
-Progress = Callable[[float, str], None]
 
 
 def _corrupt(h: SliceHeader, why: str) -> CorruptFile:

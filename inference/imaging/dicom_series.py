@@ -18,7 +18,8 @@ import numpy as np
 from inference.imaging.dicom_geometry import stack
 from inference.imaging.dicom_headers import SliceHeader, iter_files, looks_like_dicom, read_headers
 from inference.imaging.dicom_metadata import series_info
-from inference.imaging.dicom_pixels import Progress, fill, same_pixels
+from inference.domain.progress import Progress
+from inference.imaging.dicom_pixels import fill, same_pixels
 from inference.imaging.errors import MultipleSeries, NoDicomFound, UnsupportedSeries
 from inference.imaging.volume import Volume
 
@@ -41,7 +42,7 @@ class Orientation(enum.Enum):
             return Orientation.UNKNOWN
         normal = np.cross(np.asarray(iop[:3], float), np.asarray(iop[3:], float))
         axis = int(np.argmax(np.abs(normal)))
-        if abs(normal[axis]) < 0.985 * max(np.linalg.norm(normal), 1e-9):
+        if abs(normal[axis]) < 0.985 * max(float(np.linalg.norm(normal)), 1e-9):
             return Orientation.OBLIQUE
         return (Orientation.SAGITTAL, Orientation.CORONAL, Orientation.AXIAL)[axis]
 

@@ -14,7 +14,7 @@ from typing import Callable
 
 import numpy as np
 from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, PYDICOM_IMPLEMENTATION_UID, \
+from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, PYDICOM_IMPLEMENTATION_UID, UID, \
     generate_uid
 
 from inference.imaging.errors import ImagingError
@@ -33,7 +33,7 @@ def _ds(value: float) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def _uid(seed: str | None, *parts: object) -> str:
+def _uid(seed: str | None, *parts: object) -> UID:
     if seed is None:
         return generate_uid()
     return generate_uid(entropy_srcs=[seed, *(str(p) for p in parts)])

@@ -8,17 +8,18 @@ Voxels become int16 Hounsfield units: integers are range-checked, floats rounded
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from inference.imaging.dicom_pixels import Progress
+from inference.domain.progress import Progress
 from inference.imaging.errors import CorruptFile, UnsupportedSeries
 from inference.imaging.volume import SeriesInfo, Volume
 
 INT16_MIN, INT16_MAX = -32768, 32767
 
 
-def _read(path: Path):
+def _read(path: Path) -> Any:
     import SimpleITK as sitk
 
     try:

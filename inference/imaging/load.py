@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from inference.imaging.dicom_headers import looks_like_dicom
-from inference.imaging.dicom_pixels import Progress
+from inference.domain.progress import Progress
 from inference.imaging.dicom_series import load_dicom
 from inference.imaging.errors import CorruptFile, PathNotFound, UnsupportedFormat
 from inference.imaging.itk_formats import load_itk

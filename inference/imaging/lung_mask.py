@@ -40,19 +40,25 @@ _PLANE[1] = True  # 8-connected within a slice, never across slices
 _BALL = ndimage.generate_binary_structure(3, 1)
 
 
+def _grid_factors(spacing_zyx: np.ndarray | tuple[float, ...], target_mm: float) -> tuple[int, int, int]:
+    """Voxels per block along (z, y, x) for blocks of about ``target_mm``."""
+    fz, fy, fx = (max(1, int(round(target_mm / float(s)))) for s in spacing_zyx)
+    return fz, fy, fx
+
+
 def _factors(volume: Volume, target_mm: float) -> tuple[int, int, int]:
-    return tuple(max(1, int(round(target_mm / s))) for s in volume.spacing_zyx)  # type: ignore
+    return _grid_factors(volume.spacing_zyx, target_mm)
 
 
 def _block_reduce(vox: np.ndarray, f: tuple[int, int, int], how: str = "mean") -> np.ndarray:
     """Mean or max over f-blocks (the last partial block of each axis is padded by edge values),
     as a sum / maximum of strided views, which is much faster than a reshape-reduce."""
-    pad = [(0, (-n) % k) for n, k in zip(vox.shape, f)]
+    pad = [(0, (-n) % k) for n, k in zip(vox.shape, f, strict=True)]
     if any(p[1] for p in pad):
         vox = np.pad(vox, pad, mode="edge")
     if f == (1, 1, 1):
         return vox.astype(np.float32)
-    out = None
+    out: np.ndarray | None = None
     for dz in range(f[0]):
         for dy in range(f[1]):
             for dx in range(f[2]):
@@ -63,6 +69,7 @@ def _block_reduce(vox: np.ndarray, f: tuple[int, int, int], how: str = "mean") -
                     np.maximum(out, part, out=out)
                 else:
                     out += part
+    assert out is not None  # f has at least one block along every axis
     if how == "mean":
         out *= np.float32(1.0 / (f[0] * f[1] * f[2]))
     return out
@@ -103,7 +110,7 @@ def _airways(hu: np.ndarray, inner: np.ndarray, spacing: np.ndarray) -> np.ndarr
         sizes = ndimage.sum_labels(np.ones_like(lab), lab, index=np.arange(1, n + 1))
         cents = ndimage.center_of_mass(np.ones_like(lab), lab, index=np.arange(1, n + 1))
         area = sizes * spacing[1] * spacing[2]
-        for i, (a, (cy, cx)) in enumerate(zip(area, cents)):
+        for i, (a, (_cy, cx)) in enumerate(zip(area, cents, strict=True)):
             if 50.0 <= a <= 700.0 and abs(cx - mid_x) * spacing[2] < 25.0:
                 seed = (z, lab == i + 1)
                 break
@@ -143,12 +150,12 @@ def _dilate_in_box(mask: np.ndarray) -> np.ndarray:
 
 def _close_and_fill(comp: np.ndarray, spacing: np.ndarray) -> np.ndarray:
     """Close one lung (on a ~3 mm grid) and fill its holes slice by slice."""
-    g = tuple(max(1, int(round(CLOSE_GRID_MM / s))) for s in spacing)
+    g = _grid_factors(spacing, CLOSE_GRID_MM)
     pad = int(np.ceil(CLOSE_MM / CLOSE_GRID_MM)) + 2
     zz, yy, xx = np.nonzero(comp)
-    lo = [max(0, int(a.min()) - pad * k) for a, k in zip((zz, yy, xx), g)]
-    hi = [min(n, int(a.max()) + 1 + pad * k) for a, n, k in zip((zz, yy, xx), comp.shape, g)]
-    box = tuple(slice(a, b) for a, b in zip(lo, hi))
+    lo = [max(0, int(a.min()) - pad * k) for a, k in zip((zz, yy, xx), g, strict=True)]
+    hi = [min(n, int(a.max()) + 1 + pad * k) for a, n, k in zip((zz, yy, xx), comp.shape, g, strict=True)]
+    box = tuple(slice(a, b) for a, b in zip(lo, hi, strict=True))
     sub = comp[box]
     any_ = _block_reduce(sub.astype(np.uint8), g, "max") > 0
     any_ = np.pad(any_, pad)

@@ -109,7 +109,8 @@ class Volume:
     @property
     def shape(self) -> tuple[int, int, int]:
         """(z, y, x)"""
-        return tuple(int(s) for s in self.voxels.shape)  # type: ignore[return-value]
+        nz, ny, nx = (int(s) for s in self.voxels.shape)
+        return nz, ny, nx
 
     @property
     def spacing_xyz(self) -> tuple[float, float, float]:

@@ -19,7 +19,7 @@ import numpy as np
 from inference.imaging.volume import Volume
 from inference.nodules import AnalysisError, analyze
 from inference.nodules.lungrads import MANAGEMENT, classify_nodule, exam_lung_rads, growth_from_prior
-from inference.nodules.types import Growth, LungRads, PriorNodule
+from inference.domain.nodule import Growth, LungRads, PriorNodule
 
 from .change import DAYS_PER_MONTH, doubling_time, parse_study_date, slow_growth, volume_change_pct
 from .errors import DifferentPatient, PriorNotEarlier
@@ -178,7 +178,7 @@ def _matched(ctx: _Ctx, cur_in: NoduleInput, pri_in: NoduleInput, distance: floa
 def _new(ctx: _Ctx, cur_in: NoduleInput) -> ComparisonResult:
     cur = _measure(ctx.current, cur_in.center, ctx.cur_lungs)
     if cur is None:  # not measurable: the finding's stated size, as a solid nodule
-        from inference.nodules.types import NoduleType
+        from inference.domain.nodule import NoduleType
         d = float(cur_in.diameter_mm or 0.0)
         cur = NoduleSize(cur_in.center, d, float(np.pi / 6 * d ** 3), NoduleType.SOLID)
     cat, rule = classify_nodule(nodule_type=cur.nodule_type, mean_diameter_mm=cur.mean_diameter_mm,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from inference.nodules.types import Growth, LungRads, NoduleType
+from inference.domain.nodule import Growth, LungRads, NoduleType
 
 from .compare import FollowupResult
 from .types import ComparisonResult, FindingOrigin, NoduleSize, PairStatus, TimePoint

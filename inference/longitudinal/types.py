@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import Enum
 
-from inference.nodules.types import Growth, LungRads, NoduleType
+from inference.domain.nodule import Growth, LungRads, NoduleType
 
 
 class FindingOrigin(Enum):

@@ -3,18 +3,17 @@
 Pure numpy/scipy: no torch, no Qt, no VTK. Entry point: :func:`analyze`.
 """
 
+from inference.domain.nodule import Growth, LungRads, Measurement, NoduleAnalysis, NoduleType, PriorNodule, Side, Zone
+
 from .analyze import AnalysisResult, analyze
 from .brock import ClinicalInputs, brock_probability, clinical_from_series
 from .errors import AnalysisError, InvalidClinicalInput, NoNoduleAtSeed, SeedOutsideScan
 from .lungrads import classify_nodule, exam_lung_rads, growth_from_prior
-from .report import from_json_dict, to_json_dict
-from .types import (Growth, LungRads, Measurement, NoduleAnalysis, NoduleType, PriorNodule, Side,
-                    Zone)
 
 __all__ = [
     "AnalysisError", "AnalysisResult", "ClinicalInputs", "Growth", "InvalidClinicalInput",
     "LungRads", "Measurement", "NoNoduleAtSeed", "NoduleAnalysis", "NoduleType", "PriorNodule",
     "SeedOutsideScan", "Side", "Zone", "analyze", "brock_probability", "classify_nodule",
-    "exam_lung_rads", "growth_from_prior", "to_json_dict", "from_json_dict",
+    "exam_lung_rads", "growth_from_prior",
     "clinical_from_series",
 ]

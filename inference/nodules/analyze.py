@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage as ndi
 
-from inference.detection.finding import Box3D
+from inference.domain.finding import Box3D
+from inference.domain.nodule import Measurement, NoduleAnalysis, PriorNodule, Zone
+from inference.imaging.lung_mask import lung_mask as shared_lung_mask
+from inference.imaging.volume import Volume
 
 from .brock import ClinicalInputs, brock_probability
 from .errors import NoNoduleAtSeed, SeedOutsideScan
-from .location import locate, lung_mask_for
+from .location import locate
 from .lungrads import MANAGEMENT, classify_nodule, growth_from_prior
 from .measure import measure
 from .segment import Segmentation, make_crop, segment, touches_crop_border
-from .types import NoduleAnalysis, PriorNodule, Zone
 
 CALCIUM_HU = 200.0
 DEFAULT_HALF_MM = 20.0
@@ -32,11 +35,11 @@ class AnalysisResult:
     solid_mask: np.ndarray | None = None  # part-solid: the solid component on the same crop
 
     @property
-    def measurement(self):
+    def measurement(self) -> Measurement:
         """Shortcut to ``analysis.measurement``."""
         return self.analysis.measurement
 
-    def world_box(self, volume) -> Box3D:
+    def world_box(self, volume: Volume) -> Box3D:
         """The axis-aligned world box (LPS mm) around the mask's voxels, edges included."""
         idx = np.argwhere(self.mask)
         if idx.size == 0:
@@ -48,7 +51,7 @@ class AnalysisResult:
         world = volume.index_to_world(corners)
         return Box3D(tuple(world.min(axis=0)), tuple(world.max(axis=0)))
 
-    def full_mask(self, shape) -> np.ndarray:
+    def full_mask(self, shape: Sequence[int]) -> np.ndarray:
         """The mask on a full grid of ``shape`` (z, y, x)."""
         out = np.zeros(tuple(int(s) for s in shape), bool)
         o = self.mask_origin_zyx
@@ -69,7 +72,8 @@ def _calcified(seg: Segmentation) -> bool:
     return bool(core.any() and np.median(seg.crop.hu[core]) > CALCIUM_HU)
 
 
-def _segment_adaptive(volume, seed_zyx, half_mm: float, lung=None) -> Segmentation:
+def _segment_adaptive(volume: Volume, seed_zyx: np.ndarray, half_mm: float,
+                      lung: np.ndarray | None = None) -> Segmentation:
     source = volume.info.source
     while True:
         crop = make_crop(volume.voxels, volume.spacing_zyx, seed_zyx, half_mm, lung)
@@ -86,7 +90,8 @@ def _segment_adaptive(volume, seed_zyx, half_mm: float, lung=None) -> Segmentati
         half_mm = min(MAX_HALF_MM, half_mm * 1.75)
 
 
-def analyze(volume, center, box=None, *, clinical: ClinicalInputs | None = None,
+def analyze(volume: Volume, center: np.ndarray | tuple[float, ...] | list[float], box: Box3D | None = None,
+            *, clinical: ClinicalInputs | None = None,
             nodule_count: int = 1, lung_mask: np.ndarray | None = None,
             prior: PriorNodule | None = None, spiculated: bool | None = None) -> AnalysisResult:
     """Analyse the nodule at world LPS point ``center`` (a detection centre or a click).
@@ -109,10 +114,7 @@ def analyze(volume, center, box=None, *, clinical: ClinicalInputs | None = None,
     seg = _segment_adaptive(volume, seed, half, lung_mask)
     m = measure(seg, volume.index_to_world)
     calcified = _calcified(seg)
-    if lung_mask is None:
-        lung, how = lung_mask_for(volume)
-    else:
-        lung, how = np.asarray(lung_mask, bool), "lung mask"
+    lung = np.asarray(shared_lung_mask(volume) if lung_mask is None else lung_mask, bool)
     side, zone, note = locate(volume, center, lung)
     juxta = seg.juxta_pleural
     if juxta and lung_mask is not None and seg.wall_contact is not None:
@@ -120,8 +122,6 @@ def analyze(volume, center, box=None, *, clinical: ClinicalInputs | None = None,
         o, sh = seg.crop.origin_zyx, seg.mask.shape
         lung_crop = lung[o[0]:o[0] + sh[0], o[1]:o[1] + sh[1], o[2]:o[2] + sh[2]]
         juxta = bool((seg.wall_contact & ~lung_crop).sum() >= 3)
-    if how != "lung mask":
-        note += f" ({how})"
     if clinical is None:
         clinical = ClinicalInputs.from_series_info(volume.info)
     if spiculated is not None and clinical.spiculation is None:

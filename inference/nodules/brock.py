@@ -25,9 +25,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
+
+from inference.domain.nodule import NoduleType
+from inference.imaging.volume import SeriesInfo
 
 from .errors import InvalidClinicalInput
-from .types import NoduleType
 
 INTERCEPT = -6.7892
 AGE_COEF, AGE_CENTRE = 0.0287, 62.0
@@ -85,7 +88,7 @@ class ClinicalInputs:
             object.__setattr__(self, "sex", s if s in ("M", "F") else None)
 
     @classmethod
-    def from_series_info(cls, info, **reader_inputs) -> "ClinicalInputs":
+    def from_series_info(cls, info: SeriesInfo | None, **reader_inputs: Any) -> "ClinicalInputs":
         """Age and sex from a :class:`SeriesInfo` (DICOM header), the rest from the reader."""
         age = getattr(info, "patient_age_years", None)
         sex = getattr(info, "patient_sex", "") or None
@@ -135,6 +138,6 @@ def brock_probability(*, size_mm: float, nodule_type: NoduleType, upper_lobe: bo
     return 1.0 / (1.0 + math.exp(-x)), used
 
 
-def clinical_from_series(info, **reader_inputs) -> ClinicalInputs:
+def clinical_from_series(info: SeriesInfo | None, **reader_inputs: Any) -> ClinicalInputs:
     """Clinical inputs with age and sex from the DICOM header (:class:`SeriesInfo`)."""
     return ClinicalInputs.from_series_info(info, **reader_inputs)

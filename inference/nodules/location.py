@@ -1,4 +1,4 @@
-"""Side and cranio-caudal zone of a nodule from the lung mask, and a quick local lung mask.
+"""Side and cranio-caudal zone of a nodule from the lung mask (:func:`inference.imaging.lung_mask.lung_mask`).
 
 The zone is an approximation of the lobe: the lungs' cranio-caudal extent (on the nodule's side)
 split in thirds — upper, middle, lower. It is not a lobe segmentation; the note says so.
@@ -6,43 +6,21 @@ split in thirds — upper, middle, lower. It is not a lobe segmentation; the not
 
 from __future__ import annotations
 
-import numpy as np
-from scipy import ndimage as ndi
+from collections.abc import Sequence
 
-from .types import Side, Zone
+import numpy as np
+
+from inference.domain.nodule import Side, Zone
+from inference.imaging.volume import Volume
 
 ZONE_NOTE = ("zone = third of the lung's cranio-caudal extent on that side "
              "(an approximation of the lobe, not a lobe segmentation)")
 
 
-def estimate_lung_mask(volume) -> np.ndarray:
-    """Threshold-based lung mask (air inside the body), used where no better mask is given:
-    air < -400 HU on a coarse grid, minus the air connected to the in-plane border (outside the
-    body), keeping components larger than 1 % of the largest. Returned on the full grid."""
-    vox = volume.voxels
-    sz, sy, sx = volume.spacing_zyx
-    fz = max(1, int(round(3.0 / sz)))
-    fy, fx = max(1, int(round(3.0 / sy))), max(1, int(round(3.0 / sx)))
-    small = vox[::fz, ::fy, ::fx] < -400
-    outside = np.zeros_like(small)
-    for k in range(small.shape[0]):
-        lab, _ = ndi.label(small[k])
-        edge = np.unique(np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]]))
-        outside[k] = np.isin(lab, edge[edge > 0])
-    inner = small & ~outside
-    lab, n = ndi.label(inner)
-    if n:
-        sizes = np.bincount(lab.ravel())[1:]
-        keep = np.flatnonzero(sizes >= max(0.01 * sizes.max(), 8)) + 1
-        inner = np.isin(lab, keep)
-    full = np.repeat(np.repeat(np.repeat(inner, fz, 0), fy, 1), fx, 2)
-    return full[:vox.shape[0], :vox.shape[1], :vox.shape[2]]
-
-
 _last: list = [None, None, None]  # (lung array, affine bytes, world points) of the last call
 
 
-def _lung_points(volume, lung: np.ndarray) -> np.ndarray:
+def _lung_points(volume: Volume, lung: np.ndarray) -> np.ndarray:
     """World points of a coarse sample of the lung mask (cached for the last mask used)."""
     key = volume.affine.tobytes()
     if _last[0] is lung and _last[1] == key:
@@ -53,7 +31,8 @@ def _lung_points(volume, lung: np.ndarray) -> np.ndarray:
     return w
 
 
-def locate(volume, center_xyz, lung: np.ndarray | None) -> tuple[Side | None, Zone | None, str]:
+def locate(volume: Volume, center_xyz: Sequence[float] | np.ndarray,
+           lung: np.ndarray | None) -> tuple[Side | None, Zone | None, str]:
     """Side (LPS +x = patient's left) and zone of a world point, and how they were found."""
     x, _, z = (float(v) for v in center_xyz)
     if lung is None or not lung.any():
@@ -74,12 +53,3 @@ def locate(volume, center_xyz, lung: np.ndarray | None) -> tuple[Side | None, Zo
     f = (z - zmin) / (zmax - zmin)
     zone = Zone.UPPER if f > 2 / 3 else Zone.LOWER if f < 1 / 3 else Zone.MIDDLE
     return side, zone, f"side from the lung mask's midline; {ZONE_NOTE}"
-
-
-def lung_mask_for(volume) -> tuple[np.ndarray, str]:
-    """The project's lung mask when available, otherwise the local estimate."""
-    try:
-        from inference.imaging.lung_mask import lung_mask  # written alongside; optional here
-    except ImportError:
-        return estimate_lung_mask(volume), "threshold estimate"
-    return np.asarray(lung_mask(volume), bool), "lung mask"

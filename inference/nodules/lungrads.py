@@ -55,7 +55,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .types import Growth, LungRads, NoduleType, PriorNodule
+from inference.domain.nodule import Growth, LungRads, NoduleType, PriorNodule
 
 GROWTH_MM = 1.5
 
@@ -190,14 +190,16 @@ def classify_nodule(*, nodule_type: NoduleType, mean_diameter_mm: float,
             and growth in (Growth.BASELINE, Growth.NEW)):
         return LungRads.CAT_2, f"juxtapleural solid nodule with smooth margins < 10 mm ({d:.1f} mm)"
     if slow_growth and growth is Growth.STABLE and nodule_type is not NoduleType.GROUND_GLASS:
-        cat_reason = (LungRads.CAT_4B, f"slowly growing {nodule_type.value} nodule: growth over several "
-                                       f"screens ({d:.1f} mm now)")
+        slow = f"slowly growing {nodule_type.value} nodule: growth over several screens ({d:.1f} mm now)"
         if suspicious_features:
-            return LungRads.CAT_4X, f"{cat_reason[1]}; with suspicious features (e.g. spiculation)"
-        return cat_reason
+            return LungRads.CAT_4X, f"{slow}; with suspicious features (e.g. spiculation)"
+        return LungRads.CAT_4B, slow
     by_size = _by_size(nodule_type, d, solid_component_mm, growth)
-    cat_reason = _stable(prior_category, months_since_prior) if growth is Growth.STABLE else None
-    if cat_reason is None or (prior_category is not None and by_size[0].rank > prior_category.rank):
+    stepped = _stable(prior_category, months_since_prior) if growth is Growth.STABLE else None
+    cat_reason: tuple[LungRads, str]
+    if stepped is not None:
+        cat_reason = stepped
+    if stepped is None or (prior_category is not None and by_size[0].rank > prior_category.rank):
         cat_reason = by_size  # no step-down, or the nodule reached a higher size category
         if growth is Growth.STABLE and prior_category is not None:
             cat_reason = (by_size[0], f"{by_size[1]}; reached a higher size category than the "

@@ -8,12 +8,20 @@ voxels whole and the boundary shell by its partial-volume fraction (HU between l
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from scipy import ndimage as ndi
 from scipy.spatial import ConvexHull, QhullError
 
+from inference.domain.nodule import Measurement
+
 from .segment import Segmentation
-from .types import Measurement
+
+#: two chord ends in (row, col) index coordinates of one slice
+Ends2D = tuple[np.ndarray, np.ndarray]
+#: two chord ends in (z, y, x) index coordinates of the crop
+Ends3D = tuple[tuple[float, float, float], tuple[float, float, float]]
 
 STUB_MAX_MM = 1.5  # widest protrusion (vessel stub) left out of the axes: about 3 mm
 
@@ -45,7 +53,7 @@ def _edge(img: np.ndarray, inside: np.ndarray, direction: np.ndarray, threshold:
     return pts[j] + frac * (pts[j + 1] - pts[j])
 
 
-def _to_mask_end(mask: np.ndarray, frm: np.ndarray, to: np.ndarray, limit: float = 6.0):
+def _to_mask_end(mask: np.ndarray, frm: np.ndarray, to: np.ndarray, limit: float = 6.0) -> np.ndarray:
     """Walk from ``to`` away from ``frm`` (index coords) while the mask holds; the last point in."""
     u = to - frm
     n = np.linalg.norm(u)
@@ -64,7 +72,8 @@ def _to_mask_end(mask: np.ndarray, frm: np.ndarray, to: np.ndarray, limit: float
     return np.round(pts[last]) if last > 0 else to
 
 
-def _chord(img, a, b, threshold, sp, mask=None) -> tuple[np.ndarray, np.ndarray]:
+def _chord(img: np.ndarray, a: np.ndarray, b: np.ndarray, threshold: float, sp: np.ndarray,
+           mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Refine both ends of the chord a→b (index coords) to the threshold crossing; with ``mask``
     the ends first move outwards along the chord to the mask's last pixel."""
     if mask is not None:
@@ -83,7 +92,7 @@ def _chord(img, a, b, threshold, sp, mask=None) -> tuple[np.ndarray, np.ndarray]
 
 
 def _axes_2d(mask2d: np.ndarray, img2d: np.ndarray, threshold: float, sp2: np.ndarray,
-             full2d: np.ndarray | None = None):
+             full2d: np.ndarray | None = None) -> tuple[float, float, Ends2D, Ends2D]:
     """Long and short axis (mm) and their endpoints (row, col index coords) on one slice;
     directions from ``mask2d``, extents up to the edge of ``full2d`` (default: the same)."""
     ys, xs = np.nonzero(mask2d)
@@ -109,7 +118,7 @@ def _axes_2d(mask2d: np.ndarray, img2d: np.ndarray, threshold: float, sp2: np.nd
     pu, pv = mm @ u, mm @ v
     width = float(sp2.min())
     bins = np.floor((pu - pu.min()) / width).astype(int)
-    best, best_len = None, -1.0
+    best, best_len = (0.0, 0.0, 0.0), -1.0
     for bi in np.unique(bins):
         sel = bins == bi
         ext = pv[sel].max() - pv[sel].min()
@@ -174,17 +183,18 @@ def _without_stubs(m2: np.ndarray, sp2: np.ndarray) -> np.ndarray:
 
 
 def axial_axes(mask: np.ndarray, img: np.ndarray, threshold: float, sp: np.ndarray,
-               drop_stubs: bool = False):
+               drop_stubs: bool = False) -> tuple[float, float, Ends3D, Ends3D, int]:
     """(long mm, short mm, long ends, short ends, slice index) on the largest axial slice;
     ends are (z, y, x) index coordinates on the crop grid."""
     k = int(mask.sum(axis=(1, 2)).argmax())
     m2 = mask[k] if not drop_stubs else _without_stubs(mask[k], sp[1:])
     lo, sh, (a, b), (c, d) = _axes_2d(m2, img[k], threshold, sp[1:], mask[k])
     z = float(k)
-    return lo, sh, ((z, *a), (z, *b)), ((z, *c), (z, *d)), k
+    return (lo, sh, ((z, float(a[0]), float(a[1])), (z, float(b[0]), float(b[1]))),
+            ((z, float(c[0]), float(c[1])), (z, float(d[0]), float(d[1]))), k)
 
 
-def measure(seg: Segmentation, index_to_world) -> Measurement:
+def measure(seg: Segmentation, index_to_world: Callable[[np.ndarray], np.ndarray]) -> Measurement:
     """Measurement of a segmentation; ``index_to_world`` maps scan (z, y, x) indices to LPS mm."""
     crop = seg.crop
     sp = np.asarray(crop.spacing_zyx)
@@ -192,14 +202,15 @@ def measure(seg: Segmentation, index_to_world) -> Measurement:
     lo, sh, long_ends, short_ends, _ = axial_axes(m, crop.smooth, seg.threshold_hu, sp)
     off = np.asarray(crop.origin_zyx, float)
 
-    def world(p):
-        return tuple(round(float(v), 2) for v in index_to_world(np.asarray(p) + off))
+    def world(p: tuple[float, float, float]) -> tuple[float, float, float]:
+        x, y, z = (round(float(v), 2) for v in index_to_world(np.asarray(p) + off))
+        return x, y, z
 
     lo_r, sh_r = round(lo, 1), round(sh, 1)
     max3d = max(_max_3d(m, crop.smooth, seg.threshold_hu, sp), lo)
     vals = crop.hu[m]
     solid_mm = None
-    if seg.solid_mask is not None and seg.solid_mask.any():
+    if seg.solid_mask is not None and seg.solid_mask.any() and seg.solid_threshold_hu is not None:
         slo, ssh, *_ = axial_axes(seg.solid_mask, crop.smooth, seg.solid_threshold_hu, sp)
         solid_mm = round(0.5 * (round(slo, 1) + round(ssh, 1)), 1)
     elif seg.solid_mask is not None:

@@ -38,7 +38,7 @@ from .brock import (
     INTERCEPT, SIZE_CENTRE, SIZE_COEF, SPICULATION_COEF, TYPE_COEF, UPPER_LOBE_COEF, ClinicalInputs,
     ResolvedClinical,
 )
-from .types import NoduleType
+from inference.domain.nodule import NoduleType
 
 
 class BrockModel(Enum):

@@ -23,12 +23,13 @@ Steps (all on the scan's own voxel grid, distances in mm through the voxel spaci
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage as ndi
 
-from .types import NoduleType
+from inference.domain.nodule import NoduleType
 
 SMOOTH_MM = 0.6
 #: below this in-plane size the scanner's blur lowers a solid nodule's peak: a peak above
@@ -46,6 +47,17 @@ FILLET_MAX_RADIUS_MM = 7.0  # fillets are only taken off nodules up to ~14 mm (r
 FILLET_BODY_FACTOR = 1.0  # vessel fillets lie beyond the nodule's inscribed radius (+1 voxel)
 HALO_MIN_FRACTION = 0.4  # share of the halo that must be a broad ground-glass ring
 HALO_MIN_MM = 1.0  # in-plane diameter difference (halo vs core) that makes a nodule part-solid
+
+
+#: a voxel index (z, y, x) on a crop's grid
+Index3 = tuple[int, int, int]
+#: a seed voxel as a tuple or an index array
+Seed = Sequence[int] | np.ndarray
+
+
+def _index3(values: Sequence[float] | np.ndarray) -> Index3:
+    z, y, x = (int(v) for v in values)
+    return z, y, x
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +86,8 @@ class Segmentation:
     wall_contact: np.ndarray | None = None  # bool: chest-wall voxels touching the nodule
 
 
-def make_crop(voxels: np.ndarray, spacing_zyx, seed_zyx, half_mm: float,
+def make_crop(voxels: np.ndarray, spacing_zyx: Sequence[float], seed_zyx: Sequence[float] | np.ndarray,
+              half_mm: float,
               lung: np.ndarray | None = None) -> Crop:
     sp = np.asarray(spacing_zyx, float)
     seed = np.round(np.asarray(seed_zyx, float)).astype(int)
@@ -86,8 +99,7 @@ def make_crop(voxels: np.ndarray, spacing_zyx, seed_zyx, half_mm: float,
     lung_c = None
     if lung is not None and lung.shape == voxels.shape:
         lung_c = np.asarray(lung[lo[0]:hi[0], lo[1]:hi[1], lo[2]:hi[2]], bool)
-    return Crop(hu, smooth, tuple(int(v) for v in lo), tuple(float(v) for v in sp),
-                tuple(int(v) for v in seed - lo), lung_c)
+    return Crop(hu, smooth, _index3(lo), (float(sp[0]), float(sp[1]), float(sp[2])), _index3(seed - lo), lung_c)
 
 
 def _ball_offsets(radius_mm: float, sp: np.ndarray) -> np.ndarray:
@@ -96,7 +108,7 @@ def _ball_offsets(radius_mm: float, sp: np.ndarray) -> np.ndarray:
     return g[((g * sp) ** 2).sum(1) <= radius_mm ** 2]
 
 
-def _ball_values(img: np.ndarray, center, radius_mm: float, sp: np.ndarray):
+def _ball_values(img: np.ndarray, center: Seed, radius_mm: float, sp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     off = _ball_offsets(radius_mm, sp) + np.asarray(center)
     ok = np.all((off >= 0) & (off < img.shape), axis=1)
     off = off[ok]
@@ -110,7 +122,7 @@ def _struct_ball(radius_mm: float, sp: np.ndarray) -> np.ndarray:
     return d2 <= radius_mm ** 2 + 1e-9
 
 
-def _component_at(mask: np.ndarray, seed, sp: np.ndarray, search_mm: float = 2.0) -> np.ndarray:
+def _component_at(mask: np.ndarray, seed: Seed, sp: np.ndarray, search_mm: float = 2.0) -> np.ndarray:
     """The connected component of ``mask`` holding the seed (or the nearest one within reach)."""
     lab, n = ndi.label(mask)
     if n == 0:
@@ -143,7 +155,7 @@ def _open(mask: np.ndarray, sp: np.ndarray, radius_mm: float, outside: bool = Fa
         return up & mask
     if not outside and mask.any():  # the opening lies inside the mask: work on its box
         box = _bbox(mask)
-        if any(b.stop - b.start < n for b, n in zip(box, mask.shape)):
+        if any(b.stop - b.start < n for b, n in zip(box, mask.shape, strict=True)):
             out = np.zeros_like(mask)
             out[box] = _open(mask[box], sp, radius_mm)
             return out
@@ -153,11 +165,11 @@ def _open(mask: np.ndarray, sp: np.ndarray, radius_mm: float, outside: bool = Fa
     if not eroded.any():
         return np.zeros_like(mask)
     opened = ndi.distance_transform_edt(~eroded, sampling=sp) <= radius_mm
-    inner = tuple(slice(p[0], p[0] + n) for p, n in zip(pad, mask.shape))
+    inner = tuple(slice(p[0], p[0] + n) for p, n in zip(pad, mask.shape, strict=True))
     return opened[inner] & mask
 
 
-def _split_touching(comp: np.ndarray, seed, sp: np.ndarray, r_seed: float) -> np.ndarray:
+def _split_touching(comp: np.ndarray, seed: Seed, sp: np.ndarray, r_seed: float) -> np.ndarray:
     """Distance-based separation: blobs touching the nodule through a neck (a vessel in cross
     section, a neighbouring nodule) have their own maximum of the distance map; a watershed on
     the distance map from those maxima keeps the seed's basin only."""
@@ -192,7 +204,7 @@ def _split_touching(comp: np.ndarray, seed, sp: np.ndarray, r_seed: float) -> np
     # diagram of the maxima): the split runs through the neck between touching round blobs
     grid = np.ogrid[tuple(slice(0, n) for n in comp.shape)]
 
-    def rel_dist(c, r):
+    def rel_dist(c: Sequence[float] | np.ndarray, r: float) -> np.ndarray:
         return np.sqrt(sum(((g - c[i]) * sp[i]) ** 2 for i, g in enumerate(grid))) / max(r, 1e-3)
 
     own = rel_dist(top, r_top)
@@ -206,10 +218,10 @@ def _bbox(mask: np.ndarray, pad: int = 1) -> tuple[slice, ...]:
     """The mask's bounding box grown by ``pad`` voxels (clipped to the array)."""
     box = ndi.find_objects(mask.astype(np.uint8))[0]
     return tuple(slice(max(b.start - pad, 0), min(b.stop + pad, n))
-                 for b, n in zip(box, mask.shape))
+                 for b, n in zip(box, mask.shape, strict=True))
 
 
-def _cut_vessels(comp: np.ndarray, seed, sp: np.ndarray, r_open: float,
+def _cut_vessels(comp: np.ndarray, seed: Seed, sp: np.ndarray, r_open: float,
                  wall: np.ndarray | None = None) -> np.ndarray:
     """:func:`_cut_vessels_in` on the component's bounding box (same result, less work)."""
     if not comp.any():
@@ -222,7 +234,7 @@ def _cut_vessels(comp: np.ndarray, seed, sp: np.ndarray, r_open: float,
     return out
 
 
-def _cut_vessels_in(comp: np.ndarray, seed, sp: np.ndarray, r_open: float,
+def _cut_vessels_in(comp: np.ndarray, seed: Seed, sp: np.ndarray, r_open: float,
                     wall: np.ndarray | None = None) -> np.ndarray:
     """Cut attached vessels: an opening by a ball of ``r_open`` keeps the nodule's body; of what
     it removed, thin trims that stay within ``r_open`` of that body (the nodule's own lobulated
@@ -248,7 +260,7 @@ def _cut_vessels_in(comp: np.ndarray, seed, sp: np.ndarray, r_open: float,
     return _component_at(out, seed, sp)
 
 
-def _fillets(out: np.ndarray, core: np.ndarray, vessels: np.ndarray, seed, sp: np.ndarray,
+def _fillets(out: np.ndarray, core: np.ndarray, vessels: np.ndarray, seed: Seed, sp: np.ndarray,
              r_open: float) -> np.ndarray:
     """Where a vessel meets the nodule, balls of the opening straddle both and leave a fillet of
     vessel on the nodule: voxels within ``r_open`` of a cut vessel that lie beyond the nodule's
@@ -266,7 +278,7 @@ def _fillets(out: np.ndarray, core: np.ndarray, vessels: np.ndarray, seed, sp: n
     return out & near & (d_top > FILLET_BODY_FACTOR * r_top + float(sp.min()))
 
 
-def _nodule_at(smooth: np.ndarray, threshold: float, seed, sp: np.ndarray,
+def _nodule_at(smooth: np.ndarray, threshold: float, seed: Seed, sp: np.ndarray,
                lung: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
     """Mask of the nodule at one threshold: pleura removed, vessels cut. Returns
     (mask, chest-wall voxels touching it or None, dense structures that are not the nodule)."""
@@ -287,7 +299,7 @@ def _nodule_at(smooth: np.ndarray, threshold: float, seed, sp: np.ndarray,
         lung_decides = lung is not None and bool(lung[tuple(seed)])
         wall = _open(dense, sp, radius, outside=True, pad_mm=max(0.0, radius - (room - r_seed)),
                      coarse=lung_decides)
-        if lung_decides:
+        if lung_decides and lung is not None:
             # the lung mask decides where the wall begins: dense tissue more than two voxels
             # outside it is wall, and nothing inside it is (the opening's ball bulges a little
             # across the pleura into a broad-based nodule)
@@ -297,7 +309,7 @@ def _nodule_at(smooth: np.ndarray, threshold: float, seed, sp: np.ndarray,
             if vals.any():
                 d = (((pts - np.asarray(seed)) * sp) ** 2).sum(1)
                 d[vals == 0] = np.inf
-                seed = tuple(int(v) for v in pts[int(d.argmin())])
+                seed = _index3(pts[int(d.argmin())])
         if wall.any() and not wall[tuple(seed)]:
             near_wall = ndi.binary_dilation(wall, _struct_ball(1.5 * float(sp.max()), sp))
             comp = _component_at(dense & ~wall, seed, sp)
@@ -348,13 +360,13 @@ def segment(crop: Crop) -> Segmentation:
     parenchyma = sm[sm < -600]
     background = float(np.median(parenchyma)) if parenchyma.size > 50 else -850.0
     # refine the seed only when the click is on air (e.g. just off a small nodule): nearest dense
-    seed = tuple(int(v) for v in crop.seed)
+    seed = _index3(crop.seed)
     if sm[seed] < background + 150:
         vals, pts = _ball_values(sm, seed, 4.0, sp)
         d2 = (((pts - np.asarray(seed)) * sp) ** 2).sum(1)
         d2[vals < background + 250] = np.inf
         if np.isfinite(d2).any():
-            seed = tuple(int(v) for v in pts[int(d2.argmin())])
+            seed = _index3(pts[int(d2.argmin())])
     vals, _ = _ball_values(sm, seed, 2.0, sp)
     peak = float(np.percentile(vals, 90))
     if peak < background + 100:

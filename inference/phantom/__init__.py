@@ -20,9 +20,9 @@ from scipy import ndimage
 from pydicom.uid import generate_uid
 
 from inference.imaging.volume import SeriesInfo, Volume
-from inference.nodules.types import NoduleType
+from inference.domain.nodule import NoduleType
 from inference.phantom.anatomy import SliceComposer
-from inference.phantom.nodules import (Attachment, NoduleSpec, PhantomError, PhantomNodule,
+from inference.phantom.nodules import (Attachment, NoduleSpec, PhantomError, PhantomNodule, choose,
                                        insert_nodule)
 from inference.phantom.placement import Placer
 from inference.phantom.trees import (HU_AIRWAY, HU_AIRWAY_WALL, HU_VESSEL, Tube, draw_tubes,
@@ -116,8 +116,9 @@ def make_phantom(seed: int = 0, shape_zyx: tuple[int, int, int] = FULL_SHAPE_ZYX
                  nodules: Sequence[NoduleSpec] | None = None, n_random: int = 0,
                  noise_hu: float = 25.0) -> Phantom:
     """A seeded synthetic low-dose chest CT with ``nodules`` plus ``n_random`` random ones."""
-    shape_zyx = tuple(int(s) for s in shape_zyx)
-    spacing_zyx = tuple(float(s) for s in spacing_zyx)
+    nz, ny, nx = (int(s) for s in shape_zyx)
+    sz, sy, sx = (float(s) for s in spacing_zyx)
+    shape_zyx, spacing_zyx = (nz, ny, nx), (sz, sy, sx)
     _validate(seed, shape_zyx, spacing_zyx, n_random, noise_hu)
     specs = list(nodules or [])
     # Same inputs, same scan, same UIDs: the demo is one series in the review store every time.
@@ -172,10 +173,10 @@ def make_phantom(seed: int = 0, shape_zyx: tuple[int, int, int] = FULL_SHAPE_ZYX
 
 
 def _random_spec(rng: np.random.Generator) -> NoduleSpec:
-    kind = rng.choice([NoduleType.SOLID, NoduleType.PART_SOLID, NoduleType.GROUND_GLASS],
-                      p=[0.6, 0.2, 0.2])
-    att = rng.choice([Attachment.NONE, Attachment.JUXTA_PLEURAL, Attachment.JUXTA_VASCULAR],
-                     p=[0.65, 0.2, 0.15])
+    kind = choose(rng, [NoduleType.SOLID, NoduleType.PART_SOLID, NoduleType.GROUND_GLASS],
+                  p=[0.6, 0.2, 0.2])
+    att = choose(rng, [Attachment.NONE, Attachment.JUXTA_PLEURAL, Attachment.JUXTA_VASCULAR],
+                 p=[0.65, 0.2, 0.15])
     lo = 6.0 if kind is not NoduleType.SOLID else 4.0
     d = float(np.round(np.exp(rng.uniform(np.log(lo), np.log(20.0))), 1))
     return NoduleSpec(None, d, kind, att, float(rng.uniform(0.3, 0.6)))

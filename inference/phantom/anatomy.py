@@ -113,7 +113,8 @@ class Patch:
         if len(nz[0]) == 0:
             self.sl = (slice(0, 0), slice(0, 0))
         else:
-            self.sl = tuple(slice(int(a.min()), int(a.max()) + 1) for a in nz)
+            ys, xs = nz
+            self.sl = (slice(int(ys.min()), int(ys.max()) + 1), slice(int(xs.min()), int(xs.max()) + 1))
         self.f = np.ascontiguousarray(full[self.sl], dtype=np.float32)
 
 
@@ -242,7 +243,6 @@ class SliceComposer:
     def compose(self, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(HU slice float32, lung fraction float32) of axial slice k."""
         lay = self.lay
-        h = lay.half
         t = self.t_of(k)
         wz = self.sz / lay.z_extent if lay.z_extent > 0 else 1.0  # slice width in t units
         img = self.base.copy()
@@ -256,18 +256,7 @@ class SliceComposer:
         # upper abdomen below the diaphragm
         if t < 0.3:
             _blend(cimg, HU_LIVER, f_cav * _frac((t - self.dome_abd) / wz, 1.0))
-        # lungs: taper towards the apex (t > 0.72), end at t ≈ 0.97
-        s = 1.0 if t < 0.72 else float(np.sqrt(max(0.0, (0.97 - t) / 0.25)))
-        if s > 0.02 and t > 0.04:
-            for (r, amin, dome_t) in self.lungs:
-                f = _frac((r * (1 / s) - 1.0) * (amin * s), w)
-                f *= _frac((dome_t - t) * (1 / wz), 1.0)
-                np.maximum(clung, f, out=clung)
-            clung *= lung_limit
-            tex = self.gradient.copy()
-            for plane, (kz, pz) in zip(self.tex_planes, self.tex_z):
-                tex += np.float32(6.0 * np.sin(kz * t * lay.z_extent + pz)) * plane
-            _blend(cimg, tex, clung)
+        self._lungs(t, wz, cimg, clung, lung_limit)
 
         def paint(hu: float, p: Patch, scale: float = 1.0) -> None:
             f = p.f if scale == 1.0 else p.f * np.float32(scale)
@@ -286,16 +275,16 @@ class SliceComposer:
         def zf(lo: float, hi: float) -> float:
             return float(np.clip((t - lo) / wz + 0.5, 0, 1) * np.clip((hi - t) / wz + 0.5, 0, 1))
 
-        if (f := zf(0.40, 0.74)) > 0:
-            paint(HU_BLOOD, self.p_asc, f)
-        if (f := zf(0.0, 0.76)) > 0:
-            paint(HU_BLOOD, self.p_desc, f)
-        if (f := zf(0.72, 0.79)) > 0:
-            paint(HU_BLOOD, self.p_arch, f)
+        if (g := zf(0.40, 0.74)) > 0:
+            paint(HU_BLOOD, self.p_asc, g)
+        if (g := zf(0.0, 0.76)) > 0:
+            paint(HU_BLOOD, self.p_desc, g)
+        if (g := zf(0.72, 0.79)) > 0:
+            paint(HU_BLOOD, self.p_arch, g)
         paint(HU_SOFT, self.p_oes)
-        if (f := zf(lay.carina[0], 1.01)) > 0:
-            paint(HU_SOFT, self.p_tr_wall, f)
-            paint(HU_AIR + 30, self.p_tr_air, f)
+        if (g := zf(lay.carina[0], 1.01)) > 0:
+            paint(HU_SOFT, self.p_tr_wall, g)
+            paint(HU_AIR + 30, self.p_tr_air, g)
         # spine with intervertebral discs every ~1/11 of the field
         disc = abs(((t * 11.0 + 0.3) % 1.0) - 0.5) > 0.41
         paint(HU_DISC if disc else HU_CORTEX, self.p_vb)
@@ -303,19 +292,44 @@ class SliceComposer:
             paint(HU_MARROW, self.p_vb_in)
         paint(HU_CORTEX * 0.8, self.p_lamina)
         paint(HU_CSF, self.p_canal)
-        if (f := zf(0.6, 0.97)) > 0:
-            paint(HU_CORTEX * 0.8, self.p_scapula, f)
+        if (g := zf(0.6, 0.97)) > 0:
+            paint(HU_CORTEX * 0.8, self.p_scapula, g)
         # ribs: bands on the ring, descending towards the front; sternum
+        self._ribs_and_sternum(t, cimg, clung, ring_idx, ring_f, ring_y, f_sternum)
+        return img, lungf
+
+    def _lungs(self, t: float, wz: float, cimg: np.ndarray, clung: np.ndarray, lung_limit: np.ndarray) -> None:
+        """Both lungs into the cavity's box: taper towards the apex (t > 0.72), end at t ≈ 0.97."""
+        s = 1.0 if t < 0.72 else float(np.sqrt(max(0.0, (0.97 - t) / 0.25)))
+        if not (s > 0.02 and t > 0.04):
+            return
+        for (r, amin, dome_t) in self.lungs:
+            f = _frac((r * (1 / s) - 1.0) * (amin * s), self.w)
+            f *= _frac((dome_t - t) * (1 / wz), 1.0)
+            np.maximum(clung, f, out=clung)
+        clung *= lung_limit
+        tex = self.gradient.copy()
+        for plane, (kz, pz) in zip(self.tex_planes, self.tex_z, strict=True):
+            tex += np.float32(6.0 * np.sin(kz * t * self.lay.z_extent + pz)) * plane
+        _blend(cimg, tex, clung)
+
+    def _ribs_and_sternum(self, t: float, cimg: np.ndarray, clung: np.ndarray,
+                          ring_idx: tuple[np.ndarray, np.ndarray], ring_f: np.ndarray, ring_y: np.ndarray,
+                          f_sternum: np.ndarray) -> None:
+        """Rib bands on the chest-wall ring, descending towards the front; the sternum."""
         if 0.06 < t < 0.97:
-            iy, ix = ring_idx
-            period = 0.095 * lay.z_extent
-            zmm = t * lay.z_extent - 0.35 * ring_y + self.rib_phase * period
-            ph = np.mod(zmm, period)
-            d = np.abs(ph - period / 2) - (period / 2 - 0.02 * lay.z_extent)
-            fr = np.clip(0.5 + d / max(self.sz, 1e-3), 0, 1) * ring_f
-            cimg[iy, ix] += (HU_CORTEX * 0.85 - cimg[iy, ix]) * fr
-            clung[iy, ix] *= 1.0 - fr
+            self._ribs(t, cimg, clung, ring_idx, ring_f, ring_y)
         if 0.35 < t < 0.9:
             _blend(cimg, HU_CORTEX * 0.7, f_sternum)
             clung *= 1.0 - f_sternum
-        return img, lungf
+
+    def _ribs(self, t: float, cimg: np.ndarray, clung: np.ndarray, ring_idx: tuple[np.ndarray, np.ndarray],
+              ring_f: np.ndarray, ring_y: np.ndarray) -> None:
+        iy, ix = ring_idx
+        period = 0.095 * self.lay.z_extent
+        zmm = t * self.lay.z_extent - 0.35 * ring_y + self.rib_phase * period
+        ph = np.mod(zmm, period)
+        d = np.abs(ph - period / 2) - (period / 2 - 0.02 * self.lay.z_extent)
+        fr = np.clip(0.5 + d / max(self.sz, 1e-3), 0, 1) * ring_f
+        cimg[iy, ix] += (HU_CORTEX * 0.85 - cimg[iy, ix]) * fr
+        clung[iy, ix] *= 1.0 - fr

@@ -26,7 +26,7 @@ from pydicom.uid import generate_uid
 
 from inference.imaging.lung_mask import lung_mask
 from inference.imaging.volume import SeriesInfo, Volume
-from inference.nodules.types import NoduleType
+from inference.domain.nodule import NoduleType
 from inference.phantom import _add_noise, make_phantom
 from inference.phantom.nodules import NoduleSpec, PhantomError, insert_nodule
 from inference.phantom.placement import Placer

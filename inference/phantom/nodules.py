@@ -7,18 +7,31 @@ nodules into real scans for training.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
+from typing import TypeVar, cast
 
 import numpy as np
 
-from inference.nodules.types import NoduleType
+from inference.domain.nodule import NoduleType
 
 HU_SOLID = 30.0
 HU_GGO = -600.0
 MIN_DIAMETER_MM = 3.0
 MAX_DIAMETER_MM = 30.0
 SUPERSAMPLE = 3
+
+
+T = TypeVar("T")
+
+
+def choose(rng: np.random.Generator, options: Sequence[T], p: Sequence[float] | None = None) -> T:
+    """One of ``options`` (enum members or any objects): the same draw as ``rng.choice(list(options),
+    p=p)``, typed."""
+    items = np.empty(len(options), dtype=object)
+    items[:] = list(options)
+    return cast(T, rng.choice(items, p=p))
 
 
 class PhantomError(ValueError):
@@ -96,7 +109,7 @@ def _shape_radius(dirs: np.ndarray, radius: float, lobes: np.ndarray, phases: np
                   amp: float) -> np.ndarray:
     """Radius of a lobulated sphere along unit directions ``dirs`` (..., 3)."""
     bump = np.zeros(dirs.shape[:-1], np.float32)
-    for lobe, ph in zip(lobes, phases):
+    for lobe, ph in zip(lobes, phases, strict=True):
         bump += np.cos(3.0 * (dirs @ lobe) + ph)
     return radius * (1.0 + amp * bump / len(lobes))
 
@@ -139,11 +152,11 @@ def insert_nodule(voxels: np.ndarray, affine: np.ndarray, spec: NoduleSpec,
     if np.any(hi_c <= lo_c) or np.any(c_zyx < -0.5) or np.any(c_zyx > np.array(voxels.shape) - 0.5):
         raise PhantomError(f"nodule centre {tuple(center)} mm lies outside the volume; "
                            "choose a centre inside the scan's world bounds")
-    crop = tuple(slice(int(a), int(b)) for a, b in zip(lo_c, hi_c))
+    crop = tuple(slice(int(a), int(b)) for a, b in zip(lo_c, hi_c, strict=True))
     # supersampled world offsets of the crop's sub-voxels
     n = SUPERSAMPLE
     sub = (np.arange(n) + 0.5) / n - 0.5
-    axes = [np.add.outer(np.arange(a, b), sub).ravel() for a, b in zip(lo_c, hi_c)]
+    axes = [np.add.outer(np.arange(a, b), sub).ravel() for a, b in zip(lo_c, hi_c, strict=True)]
     kz, ky, kx = np.meshgrid(*axes, indexing="ij")
     idx = np.stack([kx, ky, kz], axis=-1).astype(np.float32)  # (col, row, slice)
     off = (idx - ijk.astype(np.float32)) @ m.T.astype(np.float32)  # world mm from the centre

@@ -42,7 +42,7 @@ class Placer:
         ext = (radius + 1.0) / self.sp
         lo = np.maximum(np.floor(c - ext).astype(int), 0)
         hi = np.minimum(np.ceil(c + ext).astype(int) + 1, self.vox.shape)
-        box = tuple(slice(a, b) for a, b in zip(lo, hi))
+        box = tuple(slice(a, b) for a, b in zip(lo, hi, strict=True))
         zz, yy, xx = np.ogrid[box]
         ball = ((zz * self.sp[0] - p[0]) ** 2 + (yy * self.sp[1] - p[1]) ** 2
                 + (xx * self.sp[2] - p[2]) ** 2) <= (radius + 1.0) ** 2

@@ -90,7 +90,8 @@ def tube_crop(tube: Tube, spacing_zyx: np.ndarray, shape: tuple[int, int, int], 
     hi = np.minimum(hi, shape)
     if np.any(hi <= lo):
         return None
-    return tuple(slice(int(l), int(h)) for l, h in zip(lo, hi)), lo  # type: ignore[return-value]
+    z, y, x = (slice(int(a), int(b)) for a, b in zip(lo, hi, strict=True))
+    return (z, y, x), lo
 
 
 def tube_fraction(tube: Tube, spacing_zyx: np.ndarray, crop: tuple[slice, slice, slice],
@@ -99,7 +100,7 @@ def tube_fraction(tube: Tube, spacing_zyx: np.ndarray, crop: tuple[slice, slice,
     a = np.asarray(tube.a, np.float32)
     b = np.asarray(tube.b, np.float32)
     zz, yy, xx = (np.arange(s.start, s.stop, dtype=np.float32) * float(sp) - float(c)
-                  for s, sp, c in zip(crop, spacing_zyx, a))
+                  for s, sp, c in zip(crop, spacing_zyx, a, strict=True))
     zz, yy, xx = zz[:, None, None], yy[None, :, None], xx[None, None, :]
     d = b - a
     length2 = float(d @ d) or 1e-6

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from inference.detection.finding import Finding
+from inference.domain.finding import Finding
 from inference.imaging.volume import Volume
 
 METHODS = ("grad-cam", "occlusion")

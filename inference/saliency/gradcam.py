@@ -16,12 +16,14 @@ spacing and orientation) covering the fine patch around the finding.
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import cast
 
 import numpy as np
 from scipy import ndimage
 
-from inference.detection.finding import Finding
+from inference.detection.detector import Detector, ExplainableDetector
+from inference.domain.finding import Finding
+from inference.domain.progress import IsCancelled, Progress, check_cancelled
 from inference.detection.patches import FINE_MM, extract_patches
 from inference.imaging.volume import Volume
 
@@ -96,17 +98,16 @@ def _to_scan_grid(volume: Volume, centre: np.ndarray, cam: np.ndarray) -> Volume
     return Volume(crop, aff, volume.info)
 
 
-def explain(detector, volume: Volume, findings: list[Finding],
-            progress: Callable[[float, str], None] | None = None,
-            cancelled: Callable[[], bool] | None = None,
+def explain(detector: Detector, volume: Volume, findings: list[Finding],
+            progress: Progress | None = None,
+            cancelled: IsCancelled | None = None,
             layer: str | None = None, mode: str | None = None) -> dict[str, Volume]:
-    """Grad-CAM saliency per finding. The classical baseline has no network: returns ``{}``.
-    ``layer`` / ``mode`` override the manifest's (benchmarks compare them)."""
-    net = getattr(detector, "net", None)
-    if net is None or not findings:
+    """Grad-CAM saliency per finding, for a detector that ``explains`` (the candidate CNN);
+    ``{}`` for one that does not (the classical baseline, the MONAI RetinaNet). ``layer`` / ``mode``
+    override the manifest's (benchmarks compare them)."""
+    if not detector.explains or not findings:
         return {}
-    from inference.detection.pipeline import Cancelled
-
+    net = cast(ExplainableDetector, detector).net
     from inference.detection.network import GRADCAM_LAYER
 
     size = int(detector.manifest.patch_size[0])
@@ -119,8 +120,7 @@ def explain(detector, volume: Volume, findings: list[Finding],
                          f"one of {list(MODES)}; fix the manifest")
     out: dict[str, Volume] = {}
     for i in range(0, len(findings), BATCH):
-        if cancelled is not None and cancelled():
-            raise Cancelled("saliency cancelled")
+        check_cancelled(cancelled, "saliency")
         chunk = findings[i:i + BATCH]
         centres = np.array([f.center for f in chunk])
         patches = extract_patches(volume, centres, size, detector.manifest.hu_window)

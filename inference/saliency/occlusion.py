@@ -27,7 +27,7 @@ from typing import Any, Callable
 import numpy as np
 from scipy import ndimage
 
-from inference.detection.finding import Finding
+from inference.domain.finding import Finding
 from inference.detection.patches import FINE_MM, grid_offsets, sample_world, window
 from inference.imaging.volume import Volume
 from inference.saliency.gradcam import _to_scan_grid
@@ -143,7 +143,7 @@ def explain_occlusion(detector: Any, volume: Volume, findings: list[Finding],
     net = getattr(detector, "net", None)
     if net is None or not findings:
         return {}
-    from inference.detection.pipeline import Cancelled
+    from inference.domain.progress import Cancelled
 
     size = int(detector.manifest.patch_size[0])
     hu = detector.manifest.hu_window

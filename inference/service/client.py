@@ -13,7 +13,7 @@ raises :class:`~inference.service.errors.WorkerDied` and is started again on the
 
 from __future__ import annotations
 
-import importlib
+import contextlib
 import multiprocessing as mp
 import os
 import shutil
@@ -22,40 +22,42 @@ import threading
 import time
 from multiprocessing import shared_memory
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
+from inference.detection import registry
+from inference.detection.registry import ModelError
+from inference.domain.progress import Cancelled, Progress
+from inference.imaging import errors as imaging_errors
+from inference.imaging.errors import ImagingError
 from inference.imaging.volume import Volume
 from inference.service._bootstrap import run_worker
-from inference.service.errors import (Cancelled, OutOfMemory, ScanTransferError, ServiceError,
-                                      WorkerDied, WorkerFailed, WorkerStartFailed)
-from inference.service.protocol import (CancelledReply, DetectReply, DetectRequest, ErrorReply,
-                                        Progress, Ready, ScanPath, SharedArray, Shutdown,
-                                        VolumeInSharedMemory, affine_to_tuple)
+from inference.service.errors import (OutOfMemory, ScanTransferError, ServiceError, WorkerDied, WorkerFailed,
+                                      WorkerStartFailed)
+from inference.service.protocol import (CancelledReply, DetectReply, DetectRequest, ErrorReply, ProgressMessage,
+                                        Ready, ScanPath, SharedArray, Shutdown, VolumeInSharedMemory,
+                                        affine_to_tuple)
 
-ProgressFn = Callable[[float, str], None]
+#: the worker's errors that come back as themselves: module → class name → class
+_REBUILT: dict[str, dict[str, type[BaseException]]] = {
+    m.__name__: {n: c for n, c in vars(m).items() if isinstance(c, type) and issubclass(c, base)}
+    for m, base in ((imaging_errors, ImagingError), (registry, ModelError))
+}
+
+
+def _cancelled(detail: str = "") -> Cancelled:
+    return Cancelled("detection cancelled by the user" + (f" ({detail})" if detail else ""))
 
 
 def _rebuild_error(reply: ErrorReply, during: str) -> BaseException:
     """The typed error for an :class:`ErrorReply`: scan-reading and model errors keep their type."""
     module_name, _, cls_name = reply.error_type.partition(":")
-    cls: Any = None
-    if module_name.startswith("inference."):
-        try:
-            cls = getattr(importlib.import_module(module_name), cls_name, None)
-        except ImportError:
-            cls = None
-    if isinstance(cls, type) and issubclass(cls, BaseException):
-        imaging = importlib.import_module("inference.imaging.errors")
-        if issubclass(cls, imaging.ImagingError) and reply.path is not None:
-            return cls(reply.path, reply.problem or reply.message, reply.fix or "")
-        try:
-            registry = importlib.import_module("inference.detection.registry")
-            if issubclass(cls, registry.ModelError):
-                return cls(reply.message)
-        except ImportError:
-            pass
+    cls = _REBUILT.get(module_name, {}).get(cls_name)
+    if cls is not None and issubclass(cls, ImagingError) and reply.path is not None:
+        return cls(reply.path, reply.problem or reply.message, reply.fix or "")
+    if cls is not None and issubclass(cls, ModelError):
+        return cls(reply.message)
     if reply.out_of_memory:
         return OutOfMemory(f"the inference worker ran out of memory during {during} ({reply.message}); "
                            "it is restarted on the next request — try --device cpu or close other "
@@ -148,10 +150,8 @@ class InferenceClient:
         self._proc = self._conn = None
         self._ready = None
         if conn is not None:
-            try:
+            with contextlib.suppress(OSError):
                 conn.close()
-            except OSError:
-                pass
         if proc is not None:
             if kill and proc.is_alive():
                 proc.kill()
@@ -164,10 +164,8 @@ class InferenceClient:
         """Stop the worker and remove temporary saliency files. The client may be started again."""
         with self._lock:
             if self._conn is not None and self._proc is not None and self._proc.is_alive():
-                try:
+                with contextlib.suppress(OSError):  # BrokenPipeError is an OSError
                     self._conn.send(Shutdown())
-                except (OSError, BrokenPipeError):
-                    pass
                 self._proc.join(timeout=10)
             self._discard_worker(kill=True)
             if self._tmp is not None:
@@ -189,14 +187,14 @@ class InferenceClient:
 
     def detect(self, scan: Volume | str | os.PathLike, *, series_uid: str | None = None,
                analyze: bool = True, saliency: bool = True, saliency_dir: str | os.PathLike | None = None,
-               saliency_top: int | None = 10, progress: ProgressFn | None = None,
+               saliency_top: int | None = 10, progress: Progress | None = None,
                threshold: float | None = None, floor: float | None = None) -> DetectReply:
         """Run detection (and analysis, and saliency) on ``scan``; blocks until the reply."""
         with self._lock:
             self._cancel_requested.clear()
             self._ensure_started()
             if self._cancel_requested.is_set():
-                raise Cancelled()
+                raise _cancelled()
             self._request_id += 1
             rid = self._request_id
             if saliency and saliency_dir is None:
@@ -204,6 +202,7 @@ class InferenceClient:
                     self._tmp = tempfile.mkdtemp(prefix="nodulelens-saliency-")
                 saliency_dir = os.path.join(self._tmp, f"request-{rid}")
             shm = None
+            ref: VolumeInSharedMemory | ScanPath
             try:
                 if isinstance(scan, Volume):
                     shm, ref = self._share(scan)
@@ -214,7 +213,7 @@ class InferenceClient:
                                         saliency_top=saliency_top, threshold=threshold, floor=floor)
                 self._cancel_event.clear()
                 if self._cancel_requested.is_set():
-                    raise Cancelled()
+                    raise _cancelled()
                 try:
                     self._conn.send(request)
                 except (BrokenPipeError, OSError):
@@ -241,47 +240,55 @@ class InferenceClient:
                                    affine_to_tuple(volume.affine), volume.info)
         return shm, ref
 
-    def _wait(self, rid: int, progress: ProgressFn | None) -> DetectReply:
+    def _wait(self, rid: int, progress: Progress | None) -> DetectReply:
         cancel_at: float | None = None
         while True:
             if cancel_at is None and self._cancel_requested.is_set():
                 cancel_at = time.monotonic()
             if cancel_at is not None and time.monotonic() - cancel_at >= self.cancel_grace:
                 self._discard_worker(kill=True)
-                raise Cancelled("detection cancelled by the user (the worker was stopped; it is "
-                                "started again on the next request)")
-            proc, conn = self._proc, self._conn
-            try:
-                has_data = conn.poll(0.1)
-                msg = conn.recv() if has_data else None
-            except (EOFError, OSError):
-                msg, has_data = None, False
-                proc.join(timeout=2)
-                code = proc.exitcode
+                raise _cancelled("the worker was stopped; it is started again on the next request")
+            msg = self._next_message(cancelling=cancel_at is not None)
+            if msg is None or getattr(msg, "request_id", rid) != rid:
+                continue  # nothing yet, or a late message of an earlier (cancelled) request
+            reply = self._on_message(msg, progress if cancel_at is None else None)
+            if reply is not None:
+                return reply
+
+    def _next_message(self, cancelling: bool) -> Any:
+        """The worker's next message within 0.1 s (None when there is none yet); a worker that
+        has gone raises ``WorkerDied`` (or ``Cancelled`` while cancelling)."""
+        proc, conn = self._proc, self._conn
+        try:
+            if conn.poll(0.1):
+                return conn.recv()
+        except (EOFError, OSError):
+            proc.join(timeout=2)
+            code = proc.exitcode
+            self._discard_worker(kill=True)
+            if cancelling:
+                raise _cancelled() from None
+            raise WorkerDied(code, "detection") from None
+        if not proc.is_alive() and not conn.poll(0):
+            code = proc.exitcode
+            self._discard_worker()
+            if cancelling:
+                raise _cancelled()
+            raise WorkerDied(code, "detection")
+        return None
+
+    def _on_message(self, msg: Any, progress: Progress | None) -> DetectReply | None:
+        """The reply a message ends the request with (None: keep waiting); errors are raised typed."""
+        if isinstance(msg, ProgressMessage):
+            if progress is not None:
+                progress(msg.fraction, msg.message)
+            return None
+        if isinstance(msg, DetectReply):
+            return msg
+        if isinstance(msg, CancelledReply):
+            raise _cancelled()
+        if isinstance(msg, ErrorReply):
+            if msg.fatal:
                 self._discard_worker(kill=True)
-                if cancel_at is not None:
-                    raise Cancelled() from None
-                raise WorkerDied(code, "detection") from None
-            if msg is None:
-                if not proc.is_alive() and not conn.poll(0):
-                    code = proc.exitcode
-                    self._discard_worker()
-                    if cancel_at is not None:
-                        raise Cancelled()
-                    raise WorkerDied(code, "detection")
-                continue
-            if getattr(msg, "request_id", rid) != rid:
-                continue  # a late message of an earlier (cancelled) request
-            if isinstance(msg, Progress):
-                if progress is not None and cancel_at is None:
-                    progress(msg.fraction, msg.message)
-            elif isinstance(msg, DetectReply):
-                return msg
-            elif isinstance(msg, CancelledReply):
-                raise Cancelled()
-            elif isinstance(msg, ErrorReply):
-                if msg.fatal:
-                    self._discard_worker(kill=True)
-                raise _rebuild_error(msg, "detection")
-            else:  # pragma: no cover - protocol violation
-                raise ServiceError(f"unexpected message from the inference worker: {msg!r}")
+            raise _rebuild_error(msg, "detection")
+        raise ServiceError(f"unexpected message from the inference worker: {msg!r}")

@@ -41,12 +41,5 @@ class OutOfMemory(WorkerFailed):
     """The accelerator (or the machine) ran out of memory; the worker is restarted."""
 
 
-class Cancelled(ServiceError):
-    """The request was cancelled by the user before it finished."""
-
-    def __init__(self, message: str = "detection cancelled by the user") -> None:
-        super().__init__(message)
-
-
 class ScanTransferError(ServiceError):
     """A scan could not be handed to the worker (shared memory exhausted, bad array)."""

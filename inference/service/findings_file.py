@@ -14,7 +14,7 @@ Schema ``"nodulelens.findings"``, version 1 (JSON Schema: ``resources/schemas/fi
       "findings": [
         {"id": "F1", "center_mm": [x, y, z], "box_mm": {"lo": [x, y, z], "hi": [x, y, z]},
          "score": 0.93, "source": "ai", "diameter_mm": 21.0 | null,
-         "analysis": {...} | null,                      # the nodules package's to_json_dict()
+         "analysis": {...} | null,                      # inference.domain.analysis_codec.to_dict()
          "saliency": "F1.npz" | null}                   # relative to the JSON file's folder
       ]
     }
@@ -27,7 +27,6 @@ and raises a :class:`FindingsFileError` subclass that names the file and the fix
 
 from __future__ import annotations
 
-import importlib
 import json
 import math
 import os
@@ -38,7 +37,8 @@ from typing import Any
 
 import numpy as np
 
-from inference.detection.finding import Box3D, Finding, FindingSource, ModelInfo
+from inference.domain import analysis_codec
+from inference.domain.finding import Box3D, Finding, FindingSource, ModelInfo
 from inference.imaging.volume import Volume
 from inference.errors import ActionableError
 from inference.service.errors import ServiceError
@@ -126,32 +126,6 @@ def load_saliency(path: str | Path) -> Volume:
         raise InvalidFindings(path, f"bad saliency geometry ({exc})", fix) from exc
 
 
-# -- analysis (owned by inference.nodules; used when that package provides it) ------------------
-def _analysis_to_json(analysis: Any) -> Any:
-    if analysis is None:
-        return None
-    if hasattr(analysis, "to_json_dict"):
-        return analysis.to_json_dict()
-    nodules = importlib.import_module("inference.nodules")
-    to_json = getattr(nodules, "to_json_dict", None)
-    if to_json is not None:
-        return to_json(analysis)
-    if isinstance(analysis, dict):
-        return analysis
-    raise TypeError(f"cannot write analysis of type {type(analysis).__name__} to JSON")
-
-
-def _analysis_from_json(data: Any) -> Any:
-    if data is None:
-        return None
-    nodules = importlib.import_module("inference.nodules")
-    for name in ("from_json_dict", "analysis_from_json_dict"):
-        fn = getattr(nodules, name, None)
-        if fn is not None:
-            return fn(data)
-    return data  # the nodules package cannot parse it yet: keep the plain dict
-
-
 # -- writing ----------------------------------------------------------------------------------
 def _finite(values: Any, n: int = 3) -> list[float]:
     out = [float(v) for v in values]
@@ -175,7 +149,7 @@ def to_json_dict(scan: ScanFindings, base_dir: str | Path | None = None) -> dict
             "score": float(f.score),
             "source": f.source.value,
             "diameter_mm": None if f.diameter_mm is None else float(f.diameter_mm),
-            "analysis": _analysis_to_json(f.analysis),
+            "analysis": None if f.analysis is None else analysis_codec.to_dict(f.analysis),
             "saliency": None if s is None else str(s).replace(os.sep, "/"),
         })
     m = scan.model
@@ -245,10 +219,11 @@ def _finding(d: Any, i: int, path: Path) -> tuple[Finding, str | None]:
     saliency = d.get("saliency")
     if saliency is not None and not isinstance(saliency, str):
         raise InvalidFindings(path, f"field '{where}saliency' must be a file name or null", _FIX)
+    analysis = d.get("analysis")
     try:
         finding = Finding(fid, center, Box3D(lo, hi), float(score), FindingSource(source),
                           None if diameter is None else float(diameter),
-                          _analysis_from_json(d.get("analysis")))
+                          None if analysis is None else analysis_codec.from_dict(analysis))
     except (ValueError, TypeError, KeyError) as exc:
         raise InvalidFindings(path, f"{where[:-1]} is invalid: {exc}", _FIX) from exc
     return finding, saliency

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from inference.detection.finding import Finding
+from inference.domain.finding import Finding
 from inference.imaging.volume import Volume
 
 #: at most this many candidates below the operating point are kept (the card's floor is about

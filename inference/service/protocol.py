@@ -12,7 +12,7 @@ Conversation::
       ── start(model, device) ─────────────▶   loads the model once
       ◀──────────────────────────── Ready      (or ErrorReply, then exits)
       ── DetectRequest ────────────────────▶
-      ◀──────────────────── Progress × n
+      ◀───────────── ProgressMessage × n
       ◀──── DetectReply | CancelledReply | ErrorReply
       ── Shutdown ─────────────────────────▶   exits
 
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from inference.detection.finding import Finding, ModelInfo
+from inference.domain.finding import Finding, ModelInfo
 from inference.imaging.volume import SeriesInfo
 
 Affine = tuple[tuple[float, float, float, float], ...]
@@ -36,7 +36,7 @@ def affine_to_tuple(affine: np.ndarray) -> Affine:
     a = np.asarray(affine, dtype=np.float64)
     if a.shape != (4, 4):
         raise ValueError(f"affine must be 4x4, got shape {a.shape}")
-    return tuple(tuple(float(v) for v in row) for row in a)  # type: ignore[return-value]
+    return tuple((float(r[0]), float(r[1]), float(r[2]), float(r[3])) for r in a)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +130,7 @@ class Ready:
 
 
 @dataclass(frozen=True, slots=True)
-class Progress:
+class ProgressMessage:
     """Part of a request is done: ``fraction`` in 0..1 and a short line for a progress bar."""
 
     request_id: int
@@ -200,5 +200,5 @@ class ErrorReply:
     out_of_memory: bool = False
 
 
-WorkerMessage = Ready | Progress | DetectReply | CancelledReply | ErrorReply
+WorkerMessage = Ready | ProgressMessage | DetectReply | CancelledReply | ErrorReply
 ClientMessage = DetectRequest | Shutdown

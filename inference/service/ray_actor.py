@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from inference.detection.finding import ModelInfo
+from inference.domain.finding import ModelInfo
 from inference.service.protocol import DetectReply, DetectRequest, ScanPath
 
 

@@ -14,51 +14,28 @@ import signal
 import time
 import traceback as tb
 from multiprocessing import shared_memory
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from inference.detection.finding import Finding
+from inference.domain.finding import Finding
+from inference.domain.progress import Cancelled, IsCancelled, Progress, check_cancelled
 from inference.imaging.volume import Volume
 from inference.service.operating import detect_at
 from inference.service.protocol import (CancelledReply, DetectReply, DetectRequest, ErrorReply,
-                                        Progress, Ready, ScanPath, Shutdown, VolumeInSharedMemory)
+                                        ProgressMessage, Ready, ScanPath, Shutdown, VolumeInSharedMemory)
 
-
-class _CancelledHere(Exception):
-    """Raised inside the worker when the client has set the cancel event."""
-
-
-def resolve_device(name: str) -> str:
-    """``auto`` → CUDA, then Apple MPS, then CPU. An explicit device that is absent is an error."""
-    import torch
-
-    name = (name or "auto").lower()
-    if name == "auto":
-        if torch.cuda.is_available():
-            return "cuda"
-        mps = getattr(torch.backends, "mps", None)
-        if mps is not None and mps.is_available():
-            return "mps"
-        return "cpu"
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise RuntimeError(f"device {name!r} requested but torch sees no CUDA GPU; use --device cpu or auto")
-    if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
-        raise RuntimeError("device 'mps' requested but Apple MPS is not available; use --device cpu or auto")
-    if name not in ("cpu", "mps") and not name.startswith("cuda"):
-        raise RuntimeError(f"unknown device {name!r}; use auto, cpu, cuda or mps")
-    return name
+if TYPE_CHECKING:
+    from inference.detection.detector import Detector
 
 
 def _is_out_of_memory(exc: BaseException) -> bool:
     if isinstance(exc, MemoryError):
         return True
-    try:
-        import torch
-        if isinstance(exc, torch.cuda.OutOfMemoryError):
-            return True
-    except ImportError:  # pragma: no cover - torch is always there in the worker
-        pass
+    import torch
+
+    if isinstance(exc, torch.cuda.OutOfMemoryError):
+        return True
     return "out of memory" in str(exc).lower()
 
 
@@ -74,38 +51,33 @@ def error_reply(exc: BaseException, request_id: int | None, fatal: bool = False)
         fatal=fatal or oom, out_of_memory=oom)
 
 
-def load_detector(model: str | None, device: str) -> Any:
-    """The detector for a model id or folder: user-installed models first, then the repository's.
-    Architectures with their own runtime (the MONAI bundle) are dispatched here."""
-    from inference.detection.pipeline import Detector
-    from inference.detection.registry import load_manifest
+def load_detector(model: str | None, device: str) -> Detector:
+    """The detector for a model id or folder (user-installed models first, then the
+    repository's), built by the class registered for its manifest's architecture."""
+    from inference.detection.detector import load_detector as build
     from inference.service.installed import resolve_model
 
-    resolved = resolve_model(model)
-    if resolved is not None:
-        manifest = load_manifest(resolved)
-        from inference.detection import monai_bundle
-
-        if manifest.architecture == monai_bundle.ARCHITECTURE:
-            return monai_bundle.BundleDetector.from_manifest(manifest, device)
-    return Detector.from_model(resolved, device=device)
+    return build(resolve_model(model), device)
 
 
 class Runtime:
     """The loaded model and the per-request pipeline: scan → findings (+ analysis, + saliency)."""
 
-    def __init__(self, model: str | None, device: str) -> None:
+    def __init__(self, model: str | None, device: str, cancelled: IsCancelled = lambda: False) -> None:
+        from inference.detection.detector import pick_device
+
+        self._cancelled_flag = cancelled
         t0 = time.perf_counter()
-        self.device = resolve_device(device)
+        self.device = pick_device(device)
         self.detector = load_detector(model, self.device)
         self.load_seconds = time.perf_counter() - t0
 
     # -- one request ---------------------------------------------------------------------------
-    def handle(self, req: DetectRequest, progress: Callable[[float, str], None]) -> DetectReply:
+    def handle(self, req: DetectRequest, progress: Progress) -> DetectReply:
         timings: dict[str, float] = {}
         warnings: list[str] = []
 
-        def stage(lo: float, hi: float) -> Callable[..., None]:
+        def stage(lo: float, hi: float) -> Progress:
             def report(fraction: float = 0.0, message: str = "") -> None:
                 progress(lo + (hi - lo) * min(1.0, max(0.0, float(fraction))), message)
             return report
@@ -139,10 +111,8 @@ class Runtime:
             device=self.device, saliency_files=tuple(saliency_files),
             timings=tuple(timings.items()), warnings=tuple(warnings))
 
-    _cancelled_flag: Callable[[], bool] = staticmethod(lambda: False)
-
     def _volume(self, scan: VolumeInSharedMemory | ScanPath,
-                progress: Callable[..., None]) -> tuple[Volume, str]:
+                progress: Progress) -> tuple[Volume, str]:
         if isinstance(scan, ScanPath):
             from inference.imaging import load
 
@@ -160,7 +130,7 @@ class Runtime:
             shm.close()
         return Volume(voxels, np.asarray(scan.affine), scan.info), scan.info.source
 
-    def _analyze(self, volume: Volume, findings: list[Finding], progress: Callable[..., None],
+    def _analyze(self, volume: Volume, findings: list[Finding], progress: Progress,
                  warnings: list[str]) -> list[Finding]:
         """Measure, type and score every finding; its box becomes the segmented nodule's box."""
         from inference.imaging.lung_mask import lung_mask
@@ -186,19 +156,19 @@ class Runtime:
         return out
 
     def _explain(self, volume: Volume, findings: list[Finding], out_dir: str,
-                 progress: Callable[..., None], warnings: list[str]) -> list[tuple[str, str]]:
+                 progress: Progress, warnings: list[str]) -> list[tuple[str, str]]:
+        from inference.detection.registry import ModelError
         from inference.saliency.explain import explain
         from inference.service.findings_file import save_saliency
 
+        if not self.detector.explains:
+            warnings.append(f"no saliency maps: model {self.detector.model_info.model_id} "
+                            f"({self.detector.manifest.architecture}) has no saliency method")
+            return []
         try:
-            maps = explain(self.detector, volume, findings, progress=progress,
-                           cancelled=self._cancelled_flag)
-        except _CancelledHere:
-            raise
-        except Exception as exc:  # findings stay useful without their maps
-            if _is_out_of_memory(exc) or self._cancelled_flag():
-                raise
-            warnings.append(f"no saliency maps for this model ({type(exc).__name__}: {exc})")
+            maps = explain(self.detector, volume, findings, progress=progress, cancelled=self._cancelled_flag)
+        except ModelError as exc:  # a manifest with a bad saliency setting: the findings stay useful
+            warnings.append(f"no saliency maps ({exc})")
             return []
         os.makedirs(out_dir, exist_ok=True)
         files = []
@@ -209,8 +179,7 @@ class Runtime:
         return files
 
     def _check_cancel(self) -> None:
-        if self._cancelled_flag():
-            raise _CancelledHere()
+        check_cancelled(self._cancelled_flag, "the request")
 
 
 def main(conn: Any, cancel_event: Any, model: str | None, device: str,
@@ -222,12 +191,11 @@ def main(conn: Any, cancel_event: Any, model: str | None, device: str,
         import torch
         torch.set_num_threads(int(torch_threads))
     try:
-        runtime = Runtime(model, device)
-    except BaseException as exc:  # noqa: BLE001 - reported to the client, then exit
+        runtime = Runtime(model, device, cancel_event.is_set)
+    except BaseException as exc:  # any failure is reported to the client, then exit
         conn.send(error_reply(exc, None, fatal=True))
         conn.close()
         return
-    runtime._cancelled_flag = cancel_event.is_set  # type: ignore[method-assign]
     conn.send(Ready(pid=os.getpid(), model=runtime.detector.model_info, device=runtime.device,
                     threshold=float(runtime.detector.threshold), load_seconds=runtime.load_seconds))
     while True:
@@ -242,14 +210,13 @@ def main(conn: Any, cancel_event: Any, model: str | None, device: str,
         rid = msg.request_id
 
         def progress(fraction: float, message: str = "", _rid: int = rid) -> None:
-            if cancel_event.is_set():
-                raise _CancelledHere()
-            conn.send(Progress(_rid, fraction, message))
+            check_cancelled(cancel_event.is_set, "the request")
+            conn.send(ProgressMessage(_rid, fraction, message))
 
         try:
             reply: Any = runtime.handle(msg, progress)
-        except BaseException as exc:  # noqa: BLE001 - every failure becomes a reply
-            if isinstance(exc, _CancelledHere) or cancel_event.is_set():
+        except BaseException as exc:  # every failure becomes a reply
+            if isinstance(exc, Cancelled) or cancel_event.is_set():
                 reply = CancelledReply(rid)
             else:
                 reply = error_reply(exc, rid)

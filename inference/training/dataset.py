@@ -29,7 +29,8 @@ from inference.detection.lungs import lung_region
 from inference.detection.patches import COARSE_MM, FINE_MM, grid_offsets, sample_world, window
 from inference.imaging.volume import Volume
 from inference.training.synth_chest import make_synth_chest
-from inference.training.synth_nodules import Placement, SynthNodule, composite, random_nodule
+from inference.phantom.nodules import Attachment, choose
+from inference.training.synth_nodules import SynthNodule, composite, placement_label, random_nodule
 
 HU_WINDOW = (-1000.0, 400.0)
 PATCH = 24
@@ -41,10 +42,9 @@ PHANTOM_NODULES = (3, 6)
 
 def _tag(n) -> str:
     """kind-placement of a SynthNodule or an inference.phantom PhantomNodule."""
-    if hasattr(n, "kind"):
-        return f"{n.kind.value}-{n.placement.value}"
-    att = n.attachment.value
-    return f"{n.nodule_type.value}-{'free' if att == 'none' else att}"
+    if isinstance(n, SynthNodule):
+        return f"{n.kind.value}-{placement_label(n.placement)}"
+    return f"{n.nodule_type.value}-{placement_label(n.attachment)}"
 
 
 def make_training_phantom(seed: int, rng: np.random.Generator):
@@ -128,8 +128,8 @@ def scan_patches(bg: Background, rng: np.random.Generator, n_inserted: int, n_ha
     rest = negs[n_hard // 2:]
     if rest:
         take += [rest[i] for i in rng.choice(len(rest), min(len(rest), n_hard - len(take)), False)]
-    for c in take:
-        c = np.asarray(c) + rng.normal(0, 0.7, 3)
+    for t in take:
+        c = np.asarray(t) + rng.normal(0, 0.7, 3)
         centres.append(c)
         X.append(_patch(bg.volume, c, None, rng))
         y.append(0)
@@ -149,13 +149,13 @@ def scan_patches(bg: Background, rng: np.random.Generator, n_inserted: int, n_ha
             y.append(1)
             tags.append(f"true-{_tag(n)}")
     # inserted nodules
-    sources = {Placement.FREE: pts_all, Placement.JUXTA_PLEURAL: pts_pleura,
-               Placement.JUXTA_VASCULAR: pts_vessel}
+    sources = {Attachment.NONE: pts_all, Attachment.JUXTA_PLEURAL: pts_pleura,
+               Attachment.JUXTA_VASCULAR: pts_vessel}
     made = 0
     for _ in range(n_inserted * 5):
         if made >= n_inserted:
             break
-        placement = rng.choice(list(Placement))
+        placement = choose(rng, list(Attachment))
         src = sources[placement]
         if len(src) == 0:
             continue
@@ -167,7 +167,7 @@ def scan_patches(bg: Background, rng: np.random.Generator, n_inserted: int, n_ha
         centres.append(centre)
         X.append(_patch(bg.volume, centre, nod, rng))
         y.append(1)
-        tags.append(f"inserted-{nod.kind.value}-{placement.value}")
+        tags.append(f"inserted-{nod.kind.value}-{placement_label(placement)}")
         made += 1
     return X, y, tags, centres
 
@@ -185,7 +185,8 @@ def build_dataset(seed: int, real_scans: list[tuple[str, Volume, tuple]], n_synt
     Returns X (N, 2, 24, 24, 24) uint8, y, tags, background names."""
     rng = np.random.default_rng(seed)
     X, y, tags, names = [], [], [], []
-    backgrounds = [(Background(n, v, (), tuple(r)), "real") for n, v, r in real_scans]
+    backgrounds: list[tuple[Background | int, str]] = [
+        (Background(n, v, (), tuple(r)), "real") for n, v, r in real_scans]
     for k in range(n_synth):
         s = make_synth_chest(1000 + k)
         backgrounds.append((Background(f"synthetic-chest:seed={1000 + k}", s.volume, s.nodules),
@@ -194,7 +195,7 @@ def build_dataset(seed: int, real_scans: list[tuple[str, Volume, tuple]], n_synt
         sd = PHANTOM_TRAIN_SEEDS.start + k
         backgrounds.append((sd, "phantom"))
     for bg, kind in backgrounds:
-        if kind == "phantom":  # made one at a time: they are cheap and large
+        if isinstance(bg, int):  # a phantom seed: made one at a time, they are cheap and large
             p = make_training_phantom(bg, rng)
             bg = Background(f"phantom:seed={bg}", p.volume, p.nodules)
         n_ins, n_hard, n_rand, per_true = PER_BACKGROUND[kind]

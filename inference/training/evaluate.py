@@ -57,10 +57,10 @@ def real_scans(paths: list[Path]):
 
 def evaluate(models: list[str], scans, annotations: dict, excluded: dict, out: Path,
              bootstrap: int = 1000, device: str = "cpu", log=print) -> dict:
-    from inference.detection.pipeline import Detector
+    from inference.detection.detector import load_detector
 
     out.mkdir(parents=True, exist_ok=True)
-    loaded = [Detector.from_model(m, device) for m in models]
+    loaded = [load_detector(m, device) for m in models]
     detectors = {d.model_info.model_id: d for d in loaded}
     models = list(detectors)
     dets: dict[str, list[Detection]] = {m: [] for m in models}
@@ -92,7 +92,7 @@ def evaluate(models: list[str], scans, annotations: dict, excluded: dict, out: P
     plot(results, out / "froc.png", title=f"FROC, {len(ids)} scans")
     summary = {m: {
         "cpm": round(r.cpm, 4), "cpm_ci95": [round(c, 4) for c in r.cpm_ci] if r.cpm_ci else None,
-        "sensitivity_at_fps": {str(k): round(v, 4) for k, v in zip(FP_RATES, r.sens_at)},
+        "sensitivity_at_fps": {str(k): round(v, 4) for k, v in zip(FP_RATES, r.sens_at, strict=True)},
         "n_scans": r.n_scans, "n_nodules": r.n_nodules,
         "operating_threshold": detectors[m].threshold,
         "fps_per_scan_at_operating_point": round(r.fps_at_threshold(detectors[m].threshold), 4),

@@ -30,9 +30,9 @@ KIND_DATA = {
 
 def measure(model: str, kind: str, n: int, first_seed: int, command: str, bootstrap: int = 1000,
             log: Callable[[str], None] = print) -> OperatingSet:
-    from inference.detection.pipeline import Detector
+    from inference.detection.detector import load_detector
 
-    det = Detector.from_model(model, "cpu")
+    det = load_detector(model, "cpu")
     outcomes = []
     for uid, vol, refs in phantom_scans(kind, n, first_seed):
         found = det.candidates(vol)

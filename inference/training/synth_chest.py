@@ -16,7 +16,8 @@ from scipy import ndimage
 from scipy.special import erf
 
 from inference.imaging.volume import SeriesInfo, Volume
-from inference.training.synth_nodules import Placement, SynthNodule, composite, random_nodule
+from inference.phantom.nodules import Attachment, choose
+from inference.training.synth_nodules import SynthNodule, composite, random_nodule
 
 TRAIN_SEEDS = range(1000, 2000)
 TUNE_SEEDS = range(2000, 3000)
@@ -42,8 +43,8 @@ def _tube(vol: np.ndarray, p0, p1, radius: float, hu: float, spacing: float, op=
     hi = np.minimum(np.ceil((np.maximum(p0, p1) + radius + 2) / spacing) + 1, vol.shape).astype(int)
     if np.any(hi <= lo):
         return
-    sl = tuple(slice(a, b) for a, b in zip(lo, hi))
-    zz, yy, xx = np.meshgrid(*[np.arange(a, b) * spacing for a, b in zip(lo, hi)], indexing="ij")
+    sl = tuple(slice(a, b) for a, b in zip(lo, hi, strict=True))
+    zz, yy, xx = np.meshgrid(*[np.arange(a, b) * spacing for a, b in zip(lo, hi, strict=True)], indexing="ij")
     pts = np.stack([zz, yy, xx], -1)
     d = p1 - p0
     t = np.clip(((pts - p0) @ d) / max(float(d @ d), 1e-9), 0, 1)
@@ -132,12 +133,12 @@ def _place_nodules(vol, lungs, rng, aff, n_range, d_range, spacing):
     for _ in range(n * 10):
         if len(out) >= n:
             break
-        placement = rng.choice(list(Placement))
+        placement = choose(rng, list(Attachment))
         probe = random_nodule(rng, (0, 0, 0), placement, d_range)
         r = probe.diameter_mm / 2
-        if placement is Placement.JUXTA_PLEURAL:
+        if placement is Attachment.JUXTA_PLEURAL:
             ok = lungs & (np.abs(depth - 0.5 * r) < 1.0)
-        elif placement is Placement.JUXTA_VASCULAR:
+        elif placement is Attachment.JUXTA_VASCULAR:
             ok = vessel & (depth > r + 2)
         else:
             ok = depth > r + 3
@@ -148,7 +149,8 @@ def _place_nodules(vol, lungs, rng, aff, n_range, d_range, spacing):
         world = Volume(np.zeros((1, 1, 1), np.int16), aff).index_to_world(zyx.astype(float))
         if any(np.linalg.norm(world - np.asarray(o.center)) < (o.diameter_mm / 2 + r + 6) for o in out):
             continue
-        nod = SynthNodule(tuple(float(v) for v in world), probe.diameter_mm, probe.kind,
+        x, y, z = (float(v) for v in world)
+        nod = SynthNodule((x, y, z), probe.diameter_mm, probe.kind,
                           probe.seed, placement)
         _insert(vol, nod, aff, rng, spacing)
         out.append(nod)
@@ -160,8 +162,8 @@ def _insert(vol, nod, aff, rng, spacing):
     c_idx = (np.asarray(nod.center) - aff[:3, 3]) / spacing  # x, y, z (identity direction)
     lo = np.maximum(np.floor(c_idx - r / spacing), 0).astype(int)[::-1]
     hi = np.minimum(np.ceil(c_idx + r / spacing) + 1, vol.shape[::-1]).astype(int)[::-1]
-    sl = tuple(slice(a, b) for a, b in zip(lo, hi))
-    zz, yy, xx = np.meshgrid(*[np.arange(a, b) for a, b in zip(lo, hi)], indexing="ij")
+    sl = tuple(slice(a, b) for a, b in zip(lo, hi, strict=True))
+    zz, yy, xx = np.meshgrid(*[np.arange(a, b) for a, b in zip(lo, hi, strict=True)], indexing="ij")
     pts = np.stack([xx, yy, zz], -1).reshape(-1, 3) * spacing + aff[:3, 3]
     bg = vol[sl].reshape(-1)
     vol[sl] = composite(bg, nod, pts, 12.0, rng).reshape(vol[sl].shape)

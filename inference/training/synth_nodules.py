@@ -11,18 +11,18 @@ in proportion to its occupancy. Torch-free.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
 
 import numpy as np
 from scipy.special import erf
 
-from inference.nodules.types import NoduleType
+from inference.domain.nodule import NoduleType
+from inference.phantom.nodules import Attachment, choose
 
 
-class Placement(Enum):
-    FREE = "free"
-    JUXTA_PLEURAL = "juxta-pleural"
-    JUXTA_VASCULAR = "juxta-vascular"
+def placement_label(attachment: Attachment) -> str:
+    """The training statistics' name of a placement (``free`` for a nodule attached to nothing),
+    as the model cards' ``training_data`` counts use it."""
+    return "free" if attachment is Attachment.NONE else attachment.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,20 +31,21 @@ class SynthNodule:
     diameter_mm: float
     kind: NoduleType
     seed: int
-    placement: Placement = Placement.FREE
+    placement: Attachment = Attachment.NONE
 
     def __post_init__(self) -> None:
         if not 1.0 <= self.diameter_mm <= 60.0:
             raise ValueError(f"SynthNodule diameter {self.diameter_mm} mm outside 1..60 mm")
 
 
-def random_nodule(rng: np.random.Generator, center, placement=Placement.FREE,
+def random_nodule(rng: np.random.Generator, center, placement=Attachment.NONE,
                   d_range=(3.0, 30.0)) -> SynthNodule:
     d = float(np.exp(rng.uniform(np.log(d_range[0]), np.log(d_range[1]))))
-    kind = rng.choice([NoduleType.SOLID, NoduleType.SOLID, NoduleType.PART_SOLID, NoduleType.GROUND_GLASS])
+    kind = choose(rng, [NoduleType.SOLID, NoduleType.SOLID, NoduleType.PART_SOLID, NoduleType.GROUND_GLASS])
     if kind is not NoduleType.SOLID and d < 5:
         d = float(rng.uniform(5, 12))  # sub-5 mm ground glass is not reportable; keep it visible
-    return SynthNodule(tuple(float(c) for c in center), d, kind, int(rng.integers(2**31)), placement)
+    x, y, z = (float(c) for c in center)
+    return SynthNodule((x, y, z), d, kind, int(rng.integers(2**31)), placement)
 
 
 def _field(rng: np.random.Generator, pts: np.ndarray, scale_mm: float, k: int = 12) -> np.ndarray:

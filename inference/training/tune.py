@@ -31,10 +31,11 @@ def scored_candidates(model: str, scans, device: str = "cpu", log=print):
     """Per scan (uid, refs, centres (N, 3), p_cnn (N,), s_blob (N,))."""
     from dataclasses import replace
 
-    from inference.detection.pipeline import CLASSICAL_SCALE, Detector
+    from inference.detection.detector import load_detector
+    from inference.detection.pipeline import CLASSICAL_SCALE, CandidateCnnDetector
 
-    det = Detector.from_model(model, device)
-    if det.net is None:
+    det = load_detector(model, device)
+    if not isinstance(det, CandidateCnnDetector):
         raise SystemExit(f"{model}: a classical model has no CNN score to blend; name a trained one")
     det.manifest = replace(det.manifest, network={**det.manifest.network, "blob_score_weight": 0.0})
     out = []
@@ -54,7 +55,7 @@ def sweep(scored, weights, max_fps: float = 0.25) -> dict:
 
     def result(score_of):
         dets = [Detection(uid, tuple(cc), float(s)) for uid, _, c, p, b in scored
-                for cc, s in zip(c, score_of(p, b))]
+                for cc, s in zip(c, score_of(p, b), strict=True)]
         r = froc(dets, ann, ids)
         ok = np.nonzero(r.fps_per_scan <= max_fps + 1e-12)[0]
         thr = float(r.thresholds[ok[-1]]) if len(ok) else None

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from inference.nodules.types import NoduleType
+from inference.domain.nodule import NoduleType
 from inference.phantom import (SMALL_SHAPE_ZYX, SMALL_SPACING_ZYX, Attachment, NoduleSpec,
                                PhantomError, demo_phantom, insert_nodule, make_phantom)
 

@@ -20,7 +20,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from inference.service.client import InferenceClient
-from inference.service.errors import Cancelled
+from inference.domain.progress import Cancelled
 from viewer.errors import user_facing_errors
 
 

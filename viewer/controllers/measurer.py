@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
 
-from inference.detection.finding import Box3D
+from inference.domain.finding import Box3D
 from viewer.review.session import Measured, ReviewSession
 
 Then = Callable[[Measured | Exception], None]

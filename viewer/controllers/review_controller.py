@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QLabel
 
-from inference.detection.finding import Box3D
+from inference.domain.finding import Box3D
 from inference.imaging.volume import Volume
 from viewer.messages import Level, Source
 from viewer.review.errors import ReviewError, StoreWriteError
@@ -31,7 +31,6 @@ from viewer.review.model import FindingStatus, RejectReason, ReviewedStudy
 from viewer.review.session import Measured, ReviewSession, add_box
 from viewer.review.settings import ReviewSettings
 from viewer.review.store import Store
-from viewer.review.read_models import worklist
 from viewer.controllers.measurer import Measurer
 from viewer.widgets.review_dialogs import BoxDialog, CommentDialog, HelpOverlay, RejectDialog, help_rows
 from viewer.widgets.review_panel import ReviewPanel
@@ -101,7 +100,7 @@ class ReviewController(QObject):
 
     # -- studies -------------------------------------------------------------------------------
     def refresh_worklist(self) -> None:
-        self.worklist.set_rows(worklist(self.store), self.session.series_uid if self.session else None)
+        self.worklist.set_rows(self.store.worklist(), self.session.series_uid if self.session else None)
 
     def _open_row(self, row: WorklistRow) -> None:
         self.open_series(row.scan_path, row.series_uid)

@@ -28,7 +28,7 @@ from highdicom.sr import CodedConcept
 from pydicom.dataset import Dataset
 from pydicom.sr.codedict import codes
 
-from inference.nodules.types import LungRads, NoduleType, Side, Zone
+from inference.domain.nodule import LungRads, NoduleType, Side, Zone
 
 SCHEME = "99NDLNS"
 SCHEME_NAME = "NoduleLens private codes"

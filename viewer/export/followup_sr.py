@@ -24,7 +24,7 @@ import highdicom as hd
 from highdicom.sr import CodedConcept
 
 from inference.longitudinal.types import ComparisonResult, PairStatus
-from inference.nodules.types import Growth
+from inference.domain.nodule import Growth
 from viewer.export import codes as nl
 
 PRIOR_DIAMETER = nl.private("PRIORDIAM", "Mean diameter on the prior CT")

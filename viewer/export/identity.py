@@ -12,7 +12,7 @@ from importlib import metadata
 
 from pydicom.uid import generate_uid
 
-from inference.detection.finding import ModelInfo
+from inference.domain.finding import ModelInfo
 from viewer.review.model import ReviewedStudy
 
 MANUFACTURER = "NoduleLens"

@@ -17,6 +17,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from inference.domain import analysis_codec
 from viewer.export import identity
 from viewer.export.deid import DeidEntry, Deidentifier
 from viewer.export.luna_csv import diameter_of
@@ -133,31 +134,7 @@ def _finding(study: ReviewedStudy, s: FindingState) -> dict:
         "box_mm": {"lo": list(f.box.lo), "hi": list(f.box.hi)},
         "score": f.score,
         "diameter_mm": diameter_of(f),
-        "analysis": _analysis(f.analysis),
-    }
-
-
-def _analysis(a: Any) -> dict | None:
-    if a is None:
-        return None
-    m = a.measurement
-    return {
-        "measurement": {
-            "long_axis_mm": m.long_axis_mm, "short_axis_mm": m.short_axis_mm,
-            "mean_diameter_mm": m.mean_diameter_mm, "max_3d_diameter_mm": m.max_3d_diameter_mm,
-            "volume_mm3": m.volume_mm3, "mean_hu": m.mean_hu, "max_hu": m.max_hu,
-            "solid_component_mm": m.solid_component_mm,
-        },
-        "nodule_type": _enum(a.nodule_type),
-        "calcified": a.calcified,
-        "juxta_pleural": a.juxta_pleural,
-        "side": _enum(a.side),
-        "zone": _enum(a.zone),
-        "malignancy_risk": a.malignancy_risk,
-        "lung_rads": _enum(a.lung_rads),
-        "lung_rads_reason": a.lung_rads_reason,
-        "management": a.management,
-        "growth": _enum(getattr(a, "growth", None)),
+        "analysis": None if f.analysis is None else analysis_codec.export_view(f.analysis),
     }
 
 

@@ -17,7 +17,7 @@ import csv
 from collections.abc import Iterable
 from pathlib import Path
 
-from inference.detection.finding import Finding, FindingSource
+from inference.domain.finding import Finding, FindingSource
 from viewer.export.plan import reported_states
 from viewer.review.model import ReviewedStudy
 

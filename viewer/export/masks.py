@@ -18,12 +18,12 @@ from viewer.review.model import ReviewedStudy
 def analysis_masks(study: ReviewedStudy, volume: Volume) -> dict[str, Volume]:
     """finding id → uint8 mask crop, for every accepted or added finding of the study."""
     from inference.nodules import AnalysisError, analyze
-    from inference.nodules.location import lung_mask_for
+    from inference.imaging.lung_mask import lung_mask
 
     reported = reported_states(study)
     if not reported:
         return {}
-    lungs, _ = lung_mask_for(volume)
+    lungs = lung_mask(volume)
     out: dict[str, Volume] = {}
     for state in reported:
         f = state.finding

@@ -19,9 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from inference.detection.finding import FindingSource
+from inference.domain.finding import FindingSource
 from inference.imaging.volume import Volume
-from inference.nodules.types import LungRads
+from inference.domain.nodule import LungRads
 from viewer.export import identity
 from viewer.export.palette import SEGMENT_COLOURS, rgb_to_dicom_lab
 from viewer.review.model import FindingState, FindingStatus, ReviewedStudy

@@ -23,7 +23,7 @@ from pydicom.sequence import Sequence as DicomSequence
 from pydicom.uid import DeflatedExplicitVRLittleEndian
 
 from inference.imaging.volume import Volume
-from inference.nodules.types import Side
+from inference.domain.nodule import Side
 from viewer.export import codes, identity
 from viewer.export.grid import crop_offset
 from viewer.export.source import SourceSeries

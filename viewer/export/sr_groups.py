@@ -190,7 +190,7 @@ def _sphere_volume(d: float | None) -> float | None:
 def _solid_component(a: Any, m: Any, d: float | None) -> float | None:
     """Solid component diameter as Lung-RADS uses it: measured for part-solid nodules, the whole
     nodule's mean diameter for solid ones, 0 for ground-glass ones."""
-    from inference.nodules.types import NoduleType
+    from inference.domain.nodule import NoduleType
 
     kind = getattr(a, "nodule_type", None)
     mean = m.mean_diameter_mm if m is not None else d

@@ -15,12 +15,12 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from inference.nodules.risk_models import RiskEstimate, estimate_risk
-from inference.nodules.types import NoduleType, Zone
+from inference.domain.nodule import NoduleType, Zone
 from viewer.review.clinical import InputSource, PatientInputs, load_inputs
 from viewer.review.model import FindingState, FindingStatus, ReviewedStudy
 
 if TYPE_CHECKING:
-    from inference.detection.finding import Finding
+    from inference.domain.finding import Finding
     from viewer.review.store import Store
 
 #: inputs of the Brock model and how the panel names them

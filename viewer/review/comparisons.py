@@ -21,8 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from inference.longitudinal.types import FindingOrigin, NoduleInput, TimePoint
-from inference.nodules.types import LungRads
-from viewer.review import codec
 from viewer.review.model import FindingStatus, StudyStatus
 from viewer.review.store import Store, _iso, utcnow
 from viewer.review.timeline import TimelineStudy, check_prior, prior_of, study_for
@@ -57,8 +55,7 @@ def nodule_inputs(store: Store, series_uid: str) -> list[NoduleInput]:
             continue
         origin = FindingOrigin.REVIEWER if f.source.value == "reviewer" else \
             (FindingOrigin.AI if reviewed else FindingOrigin.AI_UNREVIEWED)
-        rads = codec.lung_rads_of(f.analysis)
-        category = LungRads(rads) if rads in {c.value for c in LungRads} else None
+        category = None if f.analysis is None else f.analysis.lung_rads
         c = f.center
         out.append(NoduleInput(f.finding_id, (float(c[0]), float(c[1]), float(c[2])), f.diameter_mm, origin,
                                category if reviewed else None))

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from inference.detection.finding import Finding
+from inference.domain.finding import Finding
 from viewer.review import codec
 from viewer.review.model import (
     Decision, DecisionRecord, FindingState, FindingStatus, RejectReason, StudyStatus,
@@ -91,13 +91,13 @@ def state_value(fs: FindingState | None) -> dict:
 
 def geometry_value(f: Finding) -> dict:
     return {"geometry": json.loads(codec.geometry_json(f)), "diameter_mm": f.diameter_mm,
-            "analysis": codec.to_jsonable(f.analysis)}
+            "analysis": codec.analysis_value(f.analysis)}
 
 
 def _with_geometry(f: Finding, new: dict) -> Finding:
     center, box = codec.parse_geometry(json.dumps(new["geometry"]))
     return f.evolve(center=center, box=box, diameter_mm=new.get("diameter_mm"),
-                    analysis=codec.from_jsonable(new.get("analysis")))
+                    analysis=codec.parse_analysis_value(new.get("analysis")))
 
 
 def parse_reason(value: str | None) -> RejectReason | None:

@@ -13,8 +13,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
-from inference.detection.finding import Finding, FindingSource, ModelInfo
-from viewer.review import codec
+from inference.domain.finding import Finding, FindingSource, ModelInfo
+from inference.domain.nodule import LungRads, NoduleAnalysis
 from viewer.review.model import FindingState, FindingStatus, ReviewedStudy
 
 COLUMNS: tuple[str, ...] = ("ID", "Status", "Type", "Size", "Change", "Lung-RADS", "Risk", "Score")
@@ -70,7 +70,7 @@ class FindingRow:
         """Sorts missing values first (ascending); numbers as numbers, Lung-RADS by rank."""
         values: tuple[float | str | None, ...] = (
             self.finding_id, self.status_text, self.nodule_type, self.size_mm, self.change,
-            None if self.lung_rads is None else float(codec.lung_rads_rank(self.lung_rads)),
+            None if self.lung_rads is None else float(LungRads(self.lung_rads).rank),
             self.risk, self.score)
         v = values[column]
         return (0, "") if v is None else (1, v)
@@ -83,8 +83,8 @@ def row_for(finding: Finding, status: FindingStatus = FindingStatus.PENDING, *, 
     size = finding.diameter_mm if measured else max(finding.box.size)
     return FindingRow(finding.finding_id, status, finding.score, added=finding.source is FindingSource.REVIEWER,
                       note=note, nodule_type=_text(_attr(a, "nodule_type")), size_mm=size,
-                      size_measured=measured, change=change, lung_rads=codec.lung_rads_of(a),
-                      risk=codec.risk_of(a))
+                      size_measured=measured, change=change, lung_rads=_rads(a),
+                      risk=None if a is None else a.malignancy_risk)
 
 
 def rows_for_findings(findings: Iterable[Finding], statuses: Mapping[str, FindingStatus] | None = None,
@@ -135,7 +135,7 @@ def _measurement_text(finding: Finding) -> str:
 
 def _risk_text(finding: Finding) -> str:
     a = finding.analysis
-    risk = codec.risk_of(a)
+    risk = None if a is None else a.malignancy_risk
     if risk is None:
         return "not computed"
     m = _attr(a, "measurement")
@@ -153,7 +153,7 @@ def _risk_text(finding: Finding) -> str:
 def card_for(fs: FindingState, model: ModelInfo | None = None, change: str | None = None) -> FindingCard:
     f = fs.finding
     a = f.analysis
-    rads = codec.lung_rads_of(a)
+    rads = _rads(a)
     reason = _text(_attr(a, "lung_rads_reason"))
     score = f"{f.score:.2f}" if f.source is FindingSource.AI else "added by the reviewer"
     if f.source is FindingSource.AI and model is not None and model.operating_threshold is not None:
@@ -170,3 +170,7 @@ def card_for(fs: FindingState, model: ModelInfo | None = None, change: str | Non
     if side or zone:
         lines.append(("Location", " ".join(x for x in (side, zone and f"{zone} zone") if x)))
     return FindingCard(f"{f.finding_id} · " + "({:.1f}, {:.1f}, {:.1f}) mm".format(*f.center), tuple(lines))
+
+
+def _rads(a: NoduleAnalysis | None) -> str | None:
+    return None if a is None else a.lung_rads.value

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
-from inference.detection.finding import Finding, ModelInfo
+from inference.domain.finding import Finding, ModelInfo
 
 
 class Decision(Enum):

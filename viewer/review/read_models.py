@@ -1,23 +1,27 @@
-"""Views derived from the store: a reviewed study, the worklist and the reader-study log."""
+"""Read models derived from store rows: a reviewed study, the worklist and the reader-study log.
+
+Pure functions over rows and records; every SQL query is in :mod:`viewer.review.store`.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
-from inference.detection.finding import ModelInfo
+from inference.domain.finding import ModelInfo
+from inference.domain.nodule import LungRads
 from viewer.review import derive
-from viewer.review.model import ReviewedStudy, StudyStatus
+from viewer.review.derive import StoredFinding
+from viewer.review.model import Decision, DecisionRecord, ReviewedStudy, StudyStatus
 
-if TYPE_CHECKING:
-    from viewer.review.store import Store
+#: the decisions that decide a finding (for the reader-study times)
+DECIDING = (Decision.ACCEPTED, Decision.REJECTED, Decision.EDITED, Decision.ADDED)
 
 
-def reviewed_study(store: "Store", row: dict) -> ReviewedStudy:
+def reviewed_study(row: dict, decisions: list[DecisionRecord], actions: list[dict],
+                   stored: list[StoredFinding]) -> ReviewedStudy:
+    """A series' reviewed state from its store row, decisions, audit actions and stored findings."""
     uid = row["series_uid"]
-    decisions = store.decisions(uid)
-    actions = store.series_actions(uid)
     status = derive.study_status([a["action"] for a in actions], len(decisions))
     sign = next((a for a in reversed(actions) if a["action"] == "sign_off"), None)
     signed = status is StudyStatus.SIGNED_OFF and sign is not None
@@ -31,7 +35,7 @@ def reviewed_study(store: "Store", row: dict) -> ReviewedStudy:
     reviewer = signer or (decisions[-1].reviewer if decisions else "")
     return ReviewedStudy(
         study_instance_uid=row["study_uid"], series_instance_uid=uid, scan_path=row["scan_path"],
-        status=status, findings=derive.fold(store.stored_findings(uid), decisions, first_shown(actions)),
+        status=status, findings=derive.fold(stored, decisions, first_shown(actions)),
         model=model, reviewer=reviewer, signed_off_by=signer, signed_off_at=signed_at)
 
 
@@ -53,38 +57,34 @@ class WorklistRow:
     screen_state: str  # "not screened", "screened", "failed"
     screen_error: str
     flagged: bool
-    highest_lung_rads: str | None
+    highest_lung_rads: LungRads | None
     highest_risk: float | None
     n_findings: int
     status: StudyStatus
     reviewer: str
 
 
-def worklist(store: "Store") -> list[WorklistRow]:
-    """One row per stored series, flagged and most suspicious first."""
-    rows = store.query(
-        "SELECT s.*, st.patient_id AS patient_id, "
-        " (SELECT COUNT(*) FROM decisions d WHERE d.series_uid = s.series_uid) AS n_decisions "
-        "FROM series s JOIN studies st ON st.study_uid = s.study_uid")
+def worklist(rows: list[dict]) -> list[WorklistRow]:
+    """Worklist rows, flagged and most suspicious first, from :meth:`Store.worklist_rows`' rows
+    (a series row plus ``patient_id``, ``n_decisions``, ``last_reviewer``, ``opened`` and
+    ``last_sign`` / ``last_sign_actor``: the latest sign-off or reopen and who did it)."""
     out = []
     for r in rows:
-        actions = store.query("SELECT action, actor FROM audit WHERE series_uid=? AND action IN "
-                              "('open', 'sign_off', 'reopen') ORDER BY seq", (r["series_uid"],))
-        status = derive.study_status([a["action"] for a in actions], r["n_decisions"])
+        actions = (["open"] if r["opened"] else []) + ([r["last_sign"]] if r["last_sign"] else [])
+        status = derive.study_status(actions, r["n_decisions"])
         reviewer = ""
         if status is StudyStatus.SIGNED_OFF:
-            reviewer = [a["actor"] for a in actions if a["action"] == "sign_off"][-1]
+            reviewer = r["last_sign_actor"]
         elif r["n_decisions"]:
-            reviewer = store.query("SELECT reviewer FROM decisions WHERE series_uid=? ORDER BY seq "
-                                   "DESC LIMIT 1", (r["series_uid"],))[0]["reviewer"]
+            reviewer = r["last_reviewer"]
+        rads = r["highest_lung_rads"]
         out.append(WorklistRow(
             study_uid=r["study_uid"], series_uid=r["series_uid"], scan_path=r["scan_path"],
             patient_id=r["patient_id"], description=r["description"], screen_state=r["screen_state"],
             screen_error=r["screen_error"], flagged=bool(r["flagged"]),
-            highest_lung_rads=r["highest_lung_rads"], highest_risk=r["highest_risk"],
+            highest_lung_rads=LungRads(rads) if rads else None, highest_risk=r["highest_risk"],
             n_findings=r["n_findings"], status=status, reviewer=reviewer))
-    from viewer.review.codec import lung_rads_rank
-    out.sort(key=lambda w: (not w.flagged, -lung_rads_rank(w.highest_lung_rads),
+    out.sort(key=lambda w: (not w.flagged, -(w.highest_lung_rads.rank if w.highest_lung_rads else -1),
                             -(w.highest_risk or 0.0), w.patient_id, w.series_uid))
     return out
 
@@ -101,14 +101,12 @@ class ReaderStudyEntry:
     final_status: str
 
 
-def reader_study_log(store: "Store", uid_or_path: str) -> list[ReaderStudyEntry]:
-    study = store.reviewed_study(uid_or_path)
-    decisions = store.decisions(study.series_instance_uid)
+def reader_study_log(study: ReviewedStudy, decisions: list[DecisionRecord]) -> list[ReaderStudyEntry]:
+    """Per finding of ``study``: when it was first shown, first decided and finally decided."""
     out = []
     for fs in study.findings:
         fid = fs.finding.finding_id
-        times = [d.at for d in decisions if d.finding_id == fid and d.decision.value
-                 in ("accepted", "rejected", "edited", "added")]
+        times = [d.at for d in decisions if d.finding_id == fid and d.decision in DECIDING]
         out.append(ReaderStudyEntry(study.series_instance_uid, fid, fs.first_shown_at,
                                     min(times) if times else None, fs.decided_at, fs.status.value))
     return out

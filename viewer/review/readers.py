@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from inference.detection.finding import FindingSource
+from inference.domain.finding import FindingSource
 from inference.training.froc import Detection, FrocResult, Reference, froc, read_annotations
 from viewer.review import derive
 from viewer.review.model import Decision, FindingStatus

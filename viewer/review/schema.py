@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from viewer.review import codec
+
 _V1 = """
 CREATE TABLE studies (
     study_uid       TEXT PRIMARY KEY,
@@ -91,6 +93,14 @@ CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+"""
+
+#: Nodule analyses stored before this version named Python classes (``{"__type__":
+#: "inference.nodules.types:NoduleAnalysis", ...}``); rewrite them in the versioned form of
+#: :mod:`inference.domain.analysis_codec`. Text the codec cannot read stays as it was. Decision rows
+#: are append-only and keep what they recorded; the same codec reads their legacy form.
+_V_CODEC = """
+UPDATE findings SET analysis = nodulelens_upgrade_analysis(analysis) WHERE analysis IS NOT NULL;
 """
 
 #: Patient / reader inputs of the risk model, one appended row per change (the latest holds).
@@ -220,7 +230,7 @@ CREATE TRIGGER pairings_no_delete BEFORE DELETE ON pairings
 """
 
 #: MIGRATIONS[n - 1] brings the schema from version n - 1 to n.
-MIGRATIONS: tuple[str, ...] = (_V1, _V_CLINICAL, _V_PACS, _V_SCREEN_RUN, _V_DEID_MAP, _V_TIMELINE)
+MIGRATIONS: tuple[str, ...] = (_V1, _V_CODEC, _V_CLINICAL, _V_PACS, _V_SCREEN_RUN, _V_DEID_MAP, _V_TIMELINE)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 #: tables every version >= 1 has; used to tell a foreign SQLite file from ours.
@@ -236,6 +246,7 @@ def migrate(conn: sqlite3.Connection) -> int:
 
     The caller has checked that the version is not newer than :data:`SCHEMA_VERSION`.
     """
+    conn.create_function("nodulelens_upgrade_analysis", 1, codec.upgrade_analysis_json, deterministic=True)
     conn.execute("BEGIN IMMEDIATE")
     try:
         current = user_version(conn)  # re-read under the write lock: another instance may have won

@@ -20,14 +20,15 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-from inference.detection.finding import Finding, ModelInfo
-from viewer.review import codec
+from inference.domain.finding import Finding, ModelInfo
+from inference.domain.nodule import LungRads
+from inference.domain.progress import Progress
 from viewer.review.errors import ScreeningError, StoreWriteError
 from viewer.review.screen_runs import Engine, RunFigures, RunState, RunTracker, ScanPlacement
 from viewer.review.store import Store
 
 #: Lung-RADS category from which a study is flagged whatever the detector's score
-FLAG_LUNG_RADS = "3"
+FLAG_LUNG_RADS = LungRads.CAT_3
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,14 +95,14 @@ class Summary:
 
 
 def is_flagged(findings: tuple[Finding, ...] | list[Finding],
-               threshold: float) -> tuple[bool, str | None, float | None]:
+               threshold: float) -> tuple[bool, LungRads | None, float | None]:
     """(flagged, highest Lung-RADS, highest risk) for one series' findings."""
-    rads = [codec.lung_rads_of(f.analysis) for f in findings]
-    risks = [r for r in (codec.risk_of(f.analysis) for f in findings) if r is not None]
-    top_rads = max((r for r in rads if r), key=codec.lung_rads_rank, default=None)
+    analyses = [f.analysis for f in findings if f.analysis is not None]
+    risks = [a.malignancy_risk for a in analyses if a.malignancy_risk is not None]
+    top_rads = max((a.lung_rads for a in analyses), key=lambda c: c.rank, default=None)
     top_score = max((f.score for f in findings), default=None)
     flagged = (top_score is not None and top_score >= threshold) or \
-        codec.lung_rads_rank(top_rads) >= codec.lung_rads_rank(FLAG_LUNG_RADS)
+        (top_rads is not None and top_rads.rank >= FLAG_LUNG_RADS.rank)
     return flagged, top_rads, max(risks, default=None)
 
 
@@ -163,7 +164,6 @@ class Eta:
         return max(0.0, elapsed * (1.0 - fraction) / fraction)
 
 
-Progress = Callable[[float, str], None]
 Detect = Callable[[SeriesJob, Progress], Detection]
 Log = Callable[[str], None]
 OnResult = Callable[[Outcome, RunFigures], None]
@@ -294,7 +294,7 @@ def record_outcome(job: SeriesJob, store: Store, d: Detection, *, actor: str = "
     if run is not None:
         run.advance(ok=True)
     say(f"{job.folder}: {len(d.findings)} finding(s){', FLAGGED' if flagged else ''}"
-        f"{f', Lung-RADS {rads}' if rads else ''}")
+        f"{f', Lung-RADS {rads.value}' if rads else ''}")
     return Outcome(job.series_uid, job.folder, ScreenState.SCREENED, flagged, len(d.findings))
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from inference.detection.finding import Box3D, Finding, FindingSource, Point
+from inference.domain.finding import Box3D, Finding, FindingSource, Point
 from viewer.review import derive
 from viewer.review.errors import SignOffBlocked, StoreWriteError, UnknownFinding
 from viewer.review.events import (
@@ -335,10 +335,8 @@ def default_measure(volume: Any) -> Measure | None:
     """Measurement through :func:`inference.nodules.analyze` when it and a volume are available."""
     if volume is None:
         return None
-    try:
-        from inference.nodules import AnalysisError, analyze
-    except ImportError:
-        return None
+    from inference.imaging.lung_mask import lung_mask
+    from inference.nodules import AnalysisError, analyze
 
     lungs: list = []
     lock = threading.Lock()
@@ -346,8 +344,7 @@ def default_measure(volume: Any) -> Measure | None:
     def measure(center: Point, box: Box3D | None) -> tuple[Any, float | None]:
         with lock:  # one lung mask per scan (seconds on a full scan), then reused
             if not lungs:
-                from inference.nodules.location import lung_mask_for
-                lungs.append(lung_mask_for(volume)[0])
+                lungs.append(lung_mask(volume))
         try:
             result = analyze(volume, center, box=box, lung_mask=lungs[0])
         except AnalysisError:

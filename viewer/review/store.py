@@ -16,10 +16,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
-from inference.detection.finding import Finding, FindingSource, ModelInfo
-from viewer.review import codec, derive
+from inference.domain.finding import Finding, FindingSource, ModelInfo
+from inference.domain.analysis_codec import AnalysisFormatError
+from inference.domain.nodule import LungRads
+from viewer.review import codec, derive, read_models
 from viewer.review.connection import open_store, write_error
-from viewer.review.errors import ReviewError, UnknownFinding, UnknownStudy
+from viewer.review.errors import ReviewError, StoreCorrupt, UnknownFinding, UnknownStudy
 from viewer.review.model import AuditEntry, Decision, DecisionRecord, ReviewedStudy
 
 T = TypeVar("T")
@@ -80,6 +82,11 @@ class Store:
             names = [c[0] for c in cur.description]
             return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
+    def query(self, sql: str, args: Iterable[Any] = ()) -> list[dict[str, Any]]:
+        """Read-only SQL for the store's topic modules (timeline, comparisons, clinical inputs, PACS
+        queue, screening runs, de-identification map): each keeps its own tables' queries."""
+        return self._rows(sql, args)
+
     # -- studies and series --------------------------------------------------------------------
     def add_series(self, study_uid: str, series_uid: str, scan_path: str | Path, *, actor: str,
                    patient_id: str = "", patient_name: str = "", study_date: str = "",
@@ -129,7 +136,7 @@ class Store:
 
     # -- screening results ---------------------------------------------------------------------
     def record_screening(self, series_uid: str, findings: list[Finding], model: ModelInfo | None,
-                         *, flagged: bool, highest_lung_rads: str | None, highest_risk: float | None,
+                         *, flagged: bool, highest_lung_rads: LungRads | None, highest_risk: float | None,
                          saliency_paths: dict[str, str] | None = None, actor: str = "screening") -> None:
         """Store AI findings and the screening summary of a series (replacing an earlier,
         never-reviewed screening)."""
@@ -150,7 +157,8 @@ class Store:
                       "flagged=?, highest_lung_rads=?, highest_risk=?, highest_score=?, n_findings=?, "
                       "model_id=?, model_version=?, model_sha256=?, model_name=?, operating_threshold=? "
                       "WHERE series_uid=?", (
-                          now, int(flagged), highest_lung_rads, highest_risk,
+                          now, int(flagged), highest_lung_rads.value if highest_lung_rads else None,
+                          highest_risk,
                           max((f.score for f in findings), default=None), len(findings),
                           *(_model_cols(model)), series_uid))
             self._audit(c, actor, "screen", series_uid, detail={
@@ -239,23 +247,48 @@ class Store:
 
     # -- derived state -------------------------------------------------------------------------
     def stored_findings(self, series_uid: str) -> list[derive.StoredFinding]:
-        return [derive.StoredFinding(codec.make_finding(r["finding_id"], r["geometry"], r["score"],
-                                                        r["source"], r["diameter_mm"], r["analysis"]),
-                                     saliency_path=r["saliency_path"] or "", model_id=r["model_id"] or "")
-                for r in self._rows("SELECT * FROM findings WHERE series_uid=? ORDER BY rowid",
-                                    (series_uid,))]
+        rows = self._rows("SELECT * FROM findings WHERE series_uid=? ORDER BY rowid", (series_uid,))
+        try:
+            return [derive.StoredFinding(codec.make_finding(r["finding_id"], r["geometry"], r["score"],
+                                                            r["source"], r["diameter_mm"], r["analysis"]),
+                                         saliency_path=r["saliency_path"] or "", model_id=r["model_id"] or "")
+                    for r in rows]
+        except AnalysisFormatError as exc:
+            raise StoreCorrupt(self.path, f"series {series_uid} holds a nodule analysis this version cannot "
+                                          f"read ({exc})", "Open it with the NoduleLens that wrote it") from exc
 
     def reviewed_study(self, study_uid_or_scan_path: str | Path) -> ReviewedStudy:
-        from viewer.review.read_models import reviewed_study
-        return reviewed_study(self, self.series_row(study_uid_or_scan_path))
+        row = self.series_row(study_uid_or_scan_path)
+        uid = row["series_uid"]
+        return read_models.reviewed_study(row, self.decisions(uid), self.series_actions(uid),
+                                    self.stored_findings(uid))
 
     def series_actions(self, series_uid: str) -> list[dict]:
         return self._rows("SELECT at, actor, action, finding_id, detail FROM audit "
                           "WHERE series_uid=? ORDER BY seq", (series_uid,))
 
-    def query(self, sql: str, args: Iterable[Any] = ()) -> list[dict]:
-        """Read-only SQL for the derived views (worklist, reader-study log)."""
-        return self._rows(sql, args)
+    def worklist(self) -> list[read_models.WorklistRow]:
+        """One row per stored series, flagged and most suspicious first (one query)."""
+        return read_models.worklist(self._rows(_WORKLIST_SQL))
+
+    def reader_study_log(self, uid_or_path: str | Path) -> list[read_models.ReaderStudyEntry]:
+        study = self.reviewed_study(uid_or_path)
+        return read_models.reader_study_log(study, self.decisions(study.series_instance_uid))
+
+
+_WORKLIST_SQL = """
+SELECT s.*, st.patient_id AS patient_id,
+  (SELECT COUNT(*) FROM decisions d WHERE d.series_uid = s.series_uid) AS n_decisions,
+  (SELECT d.reviewer FROM decisions d WHERE d.series_uid = s.series_uid ORDER BY d.seq DESC LIMIT 1)
+    AS last_reviewer,
+  EXISTS (SELECT 1 FROM audit a WHERE a.series_uid = s.series_uid AND a.action = 'open') AS opened,
+  (SELECT a.action FROM audit a WHERE a.series_uid = s.series_uid AND a.action IN ('sign_off', 'reopen')
+    ORDER BY a.seq DESC LIMIT 1) AS last_sign,
+  (SELECT a.actor FROM audit a WHERE a.series_uid = s.series_uid AND a.action IN ('sign_off', 'reopen')
+    ORDER BY a.seq DESC LIMIT 1) AS last_sign_actor
+FROM series s JOIN studies st ON st.study_uid = s.study_uid
+"""
+
 
 
 def _like_prefix(folder: str) -> str:

@@ -19,7 +19,7 @@ from enum import Enum
 
 import numpy as np
 
-from inference.detection.finding import Box3D
+from inference.domain.finding import Box3D
 from viewer.scene.geometry import Plane, box_corners
 
 Point = tuple[float, float, float]

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QFrame,
                                QLabel, QLineEdit, QListWidget, QVBoxLayout, QWidget)
 
-from inference.detection.finding import Box3D
+from inference.domain.finding import Box3D
 from viewer.review.model import RejectReason
 
 #: (action names, what they do) — the help overlay shows each with its keys from the key map;

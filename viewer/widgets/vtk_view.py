@@ -9,7 +9,7 @@ from PySide6.QtGui import QMouseEvent, QWheelEvent
 from vtkmodules.qt.QVTKRenderWindowInteractor import QVTKRenderWindowInteractor
 from vtkmodules.vtkInteractionStyle import vtkInteractorStyleTrackballCamera, vtkInteractorStyleUser
 
-from inference.detection.finding import Box3D
+from inference.domain.finding import Box3D
 from viewer.scene.box_edit import BoxEditError, BoxGesture, Handle, Outcome, hit_test
 from viewer.scene.overlays2d import BoxOverlay
 from viewer.scene.scene import SLICE_NAMES

@@ -9,7 +9,6 @@ from PySide6.QtCore import (QAbstractTableModel, QModelIndex, QPersistentModelIn
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QHeaderView,
                                QLineEdit, QTableView, QVBoxLayout, QWidget)
 
-from viewer.review.codec import lung_rads_rank
 from viewer.review.model import StudyStatus
 from viewer.review.read_models import WorklistRow
 
@@ -23,7 +22,8 @@ def _cells(r: WorklistRow) -> tuple[tuple[str, object], ...]:
     flag = "⚑" if r.flagged else ("failed" if r.screen_state == "failed" else "")
     risk = "—" if r.highest_risk is None else f"{100 * r.highest_risk:.1f} %"
     return ((flag, (r.flagged, r.screen_state != "failed")), (r.patient_id, r.patient_id),
-            (r.highest_lung_rads or "—", lung_rads_rank(r.highest_lung_rads)),
+            (r.highest_lung_rads.value if r.highest_lung_rads else "—",
+             r.highest_lung_rads.rank if r.highest_lung_rads else -1),
             (risk, r.highest_risk if r.highest_risk is not None else -1.0),
             (str(r.n_findings), r.n_findings), (r.status.value, r.status.value),
             (r.reviewer, r.reviewer), (r.description or r.series_uid[-12:], r.series_uid))

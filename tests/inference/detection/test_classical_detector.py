@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from inference.detection.candidates import _eig_sym3, nms, Candidate
-from inference.detection.pipeline import Cancelled, Detector
+from inference.detection.detector import load_detector
+from inference.domain.progress import Cancelled
 from inference.phantom import NoduleSpec, make_phantom
 from inference.training.scans import read_scan
 
@@ -36,7 +37,7 @@ def test_nms_keeps_the_strongest_per_blob() -> None:
 
 
 def test_phantom_nodule_is_the_top_finding_with_progress(phantom) -> None:
-    det = Detector.from_model("classical", device="cpu")
+    det = load_detector("classical", device="cpu")
     seen = []
     found = det.candidates(phantom.volume, progress=lambda f, m: seen.append(f))
     (truth,) = phantom.nodules
@@ -51,12 +52,12 @@ def test_phantom_nodule_is_the_top_finding_with_progress(phantom) -> None:
 
 
 def test_cancel_raises(phantom) -> None:
-    det = Detector.from_model("classical", device="cpu")
+    det = load_detector("classical", device="cpu")
     with pytest.raises(Cancelled):
         det.detect(phantom.volume, cancelled=lambda: True)
 
 
 def test_lidc1_reference_nodule_ranks_first(lidc1) -> None:
-    det = Detector.from_model("classical", device="cpu")
+    det = load_detector("classical", device="cpu")
     top = det.detect(read_scan(lidc1))[0]
     assert np.linalg.norm(np.asarray(top.center) - LIDC1_NODULE) <= 23.35 / 2

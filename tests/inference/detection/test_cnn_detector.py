@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from inference.detection.network import build
-from inference.detection.pipeline import Detector, pick_device
+from inference.detection.detector import load_detector, pick_device
 from inference.detection.registry import REPO, ModelError, default_model_id, sha256_file
 from inference.phantom import NoduleSpec, make_phantom
 
@@ -19,7 +19,7 @@ MODEL_DIR = REPO / "resources" / "models" / SHIPPED
 
 
 def test_shipped_model_loads_and_is_the_default() -> None:
-    det = Detector.from_model(None, device="cpu")
+    det = load_detector(None, device="cpu")
     assert det.model_info.model_id == default_model_id() == SHIPPED
     assert det.net is not None and not det.net.training
     assert MODEL_DIR.joinpath("weights.pt").stat().st_size <= 20 * 1024 * 1024
@@ -36,13 +36,13 @@ def test_weights_of_another_architecture_raise_model_error(tmp_path) -> None:
     m["weights_sha256"] = sha256_file(folder / "weights.pt")
     (folder / "manifest.json").write_text(json.dumps(m))
     with pytest.raises(ModelError, match="weights.pt: weights do not fit architecture"):
-        Detector.from_model(folder, device="cpu")
+        load_detector(folder, device="cpu")
 
 
 def test_scores_a_phantom_nodule_above_the_background(tmp_path) -> None:
     p = make_phantom(21, shape_zyx=(112, 112, 112), spacing_zyx=(1.0, 1.0, 1.0),
                      nodules=[NoduleSpec(None, 12.0)])
-    det = Detector.from_model(SHIPPED, device="cpu")
+    det = load_detector(SHIPPED, device="cpu")
     found = det.candidates(p.volume)
     truth = p.nodules[0]
     hits = [f for f in found if np.linalg.norm(np.asarray(f.center) - truth.center) <= 6.0]
@@ -57,7 +57,7 @@ def test_scores_a_phantom_nodule_above_the_background(tmp_path) -> None:
 def test_lidc_reference_nodule_first_and_lidc2_at_most_one_fp(lidc1, lidc2) -> None:
     from inference.training.scans import read_scan
 
-    det = Detector.from_model(SHIPPED, device="cpu")
+    det = load_detector(SHIPPED, device="cpu")
     top = det.candidates(read_scan(lidc1))[0]
     assert np.linalg.norm(np.asarray(top.center) - (56.21, 86.34, -115.87)) <= 23.35 / 2
     excluded_ggo = np.array([59.8, 71.5, -104.1])

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from inference.detection.candidates import Candidate, nms
-from inference.detection.pipeline import Detector
+from inference.detection.detector import load_detector
 from inference.phantom import NoduleSpec, NoduleType, make_phantom
 
 
@@ -32,7 +32,7 @@ def test_one_candidate_per_large_phantom_nodule(diameter, kind) -> None:
     p = make_phantom(3, shape_zyx=(128, 128, 128), spacing_zyx=(1.0, 1.0, 1.0),
                      nodules=[NoduleSpec(None, diameter, kind)])
     (truth,) = p.nodules
-    found = Detector.from_model("classical", device="cpu").candidates(p.volume)
+    found = load_detector("classical", device="cpu").candidates(p.volume)
     d = np.linalg.norm(np.array([f.center for f in found]) - truth.center, axis=1)
     inside = np.nonzero(d <= truth.diameter_mm / 2)[0]
     assert len(inside) == 1, [(int(i), round(float(d[i]), 1)) for i in inside]

@@ -9,7 +9,7 @@ import pytest
 
 from inference.longitudinal import TimePoint, doubling_time, slow_growth
 from inference.nodules.lungrads import classify_nodule, growth_from_prior
-from inference.nodules.types import Growth, LungRads, NoduleType, PriorNodule
+from inference.domain.nodule import Growth, LungRads, NoduleType, PriorNodule
 
 
 def test_schultz_doubling_time():

@@ -11,7 +11,7 @@ import pytest
 
 from inference.imaging import load
 from inference.longitudinal import NoduleInput, PairStatus, compare
-from inference.nodules.types import Growth, LungRads
+from inference.domain.nodule import Growth, LungRads
 from inference.phantom.followup import make_followup_from_scan, write_followup
 
 LUNA_0001 = [((56.21, 86.34, -115.87), 23.35)]

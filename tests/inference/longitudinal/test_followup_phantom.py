@@ -9,7 +9,7 @@ import pytest
 
 from inference.longitudinal import (DifferentPatient, NoCommonLungs, NoduleInput, PairStatus, PriorNotEarlier,
                                     compare, register, to_json_dict)
-from inference.nodules.types import Growth, LungRads
+from inference.domain.nodule import Growth, LungRads
 from inference.phantom.followup import make_followup_phantom
 
 

@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 from nodule_synth import make_nodule_volume
 
+from inference.domain import analysis_codec
 from inference.imaging.volume import SeriesInfo, Volume
-from inference.nodules import (ClinicalInputs, NoNoduleAtSeed, PriorNodule, SeedOutsideScan, Side,
-                               Zone, analyze, from_json_dict, to_json_dict)
-from inference.nodules.location import estimate_lung_mask, locate
+from inference.nodules import ClinicalInputs, NoNoduleAtSeed, PriorNodule, SeedOutsideScan, Side, Zone, analyze
+from inference.imaging.lung_mask import lung_mask
+from inference.nodules.location import locate
 
 
 def test_point_outside_the_scan_is_a_typed_error_naming_the_scan():
@@ -26,7 +27,7 @@ def test_point_on_empty_lung_is_a_typed_error_saying_what_to_do():
 
 def _two_lung_body():
     """Air outside, a soft-tissue body, two lungs (x < 0: patient right) from z = 0 to 90 mm."""
-    shape, sp = (46, 60, 80), (2.0, 2.0, 2.0)
+    shape = (46, 60, 80)
     hu = np.full(shape, -1000.0)
     hu[:, 5:55, 5:75] = 40.0
     hu[1:45, 10:50, 10:36] = -850.0
@@ -35,9 +36,9 @@ def _two_lung_body():
     return Volume(hu.astype(np.int16), aff, SeriesInfo(source="body"))
 
 
-def test_lung_mask_estimate_finds_both_lungs_but_not_the_outside_air():
+def test_lung_mask_finds_both_lungs_but_not_the_outside_air():
     vol = _two_lung_body()
-    lung = estimate_lung_mask(vol)
+    lung = lung_mask(vol)
     assert lung[20, 30, 20] and lung[20, 30, 60]
     assert not lung[20, 2, 2] and not lung[20, 30, 40]
 
@@ -47,7 +48,7 @@ def test_lung_mask_estimate_finds_both_lungs_but_not_the_outside_air():
                                            (-50.0, 8.0, Side.RIGHT, Zone.LOWER)])
 def test_side_and_zone_from_the_lung_mask(x, z, side, zone):
     vol = _two_lung_body()
-    s, zn, note = locate(vol, (x, 0.0, z), estimate_lung_mask(vol))
+    s, zn, note = locate(vol, (x, 0.0, z), lung_mask(vol))
     assert (s, zn) == (side, zone)
     assert "approximation of the lobe" in note
 
@@ -55,12 +56,12 @@ def test_side_and_zone_from_the_lung_mask(x, z, side, zone):
 def test_json_names_units_and_round_trips():
     vol, c, _ = make_nodule_volume(9.0, seed=2, age=67.0, sex="M")
     a = analyze(vol, c, nodule_count=2).analysis
-    d = to_json_dict(a)
+    d = analysis_codec.to_dict(a)
     for key in ("mean_diameter_mm", "volume_mm3", "malignancy_risk_percent", "long_axis_mm",
                 "max_3d_diameter_mm", "mean_hu", "lung_rads_v2022_category", "management"):
         assert key in d
     assert d["malignancy_risk_percent"] == pytest.approx(100 * d["malignancy_risk_probability"], abs=0.01)
-    assert from_json_dict(json.loads(json.dumps(d))) == a
+    assert analysis_codec.from_dict(json.loads(json.dumps(d))) == a
     # age and sex came from the header; the rest are defaults and say so
     assert "age_years" not in a.risk_defaults_used and "sex" not in a.risk_defaults_used
     assert "family_history" in a.risk_defaults_used and a.nodule_count == 2

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from inference.detection.finding import Box3D, Finding
+from inference.domain.finding import Box3D, Finding
 from inference.detection.network import build
-from inference.detection.pipeline import Detector
+from inference.detection.detector import load_detector
+from inference.detection.pipeline import CandidateCnnDetector
 from inference.phantom import NoduleSpec, make_phantom
 from inference.saliency.gradcam import explain
 
@@ -17,9 +18,11 @@ SHAPE, SPACING, SEED = (112, 112, 112), (1.0, 1.0, 1.0), 3
 
 
 @pytest.fixture(scope="module")
-def detector() -> Detector:
+def detector() -> CandidateCnnDetector:
     torch.set_num_threads(2)
-    return Detector.from_model(MODEL, device="cpu")
+    det = load_detector(MODEL, device="cpu")
+    assert isinstance(det, CandidateCnnDetector) and det.explains
+    return det
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +75,7 @@ def test_randomised_weights_change_the_map(detector, placed) -> None:
     trained = explain(detector, p.volume, [f])["F001"].voxels.ravel()
     torch.manual_seed(0)
     rand_net = build(detector.manifest.network).eval()
-    randomised = Detector(detector.manifest, "cpu", rand_net)
+    randomised = CandidateCnnDetector(detector.manifest, "cpu", rand_net)
     rand = explain(randomised, p.volume, [f])["F001"].voxels.ravel()
     r = np.corrcoef(trained, rand)[0, 1] if rand.std() > 0 else 0.0
     assert trained.std() > 0
@@ -96,4 +99,4 @@ def test_map_follows_the_nodule_when_it_moves(detector, placed) -> None:
 def test_classical_baseline_has_nothing_to_explain(placed) -> None:
     p, centre = placed
     f = Finding("F001", tuple(centre), Box3D.around(tuple(centre), 10.0), 0.9)
-    assert explain(Detector.from_model("classical", "cpu"), p.volume, [f]) == {}
+    assert explain(load_detector("classical", "cpu"), p.volume, [f]) == {}

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from inference.detection.finding import Box3D, Finding
-from inference.detection.pipeline import Detector
+from inference.domain.finding import Box3D, Finding
+from inference.detection.detector import load_detector
 from inference.detection.registry import REPO, ModelError, sha256_file
 from inference.phantom import NoduleSpec, make_phantom
 from inference.saliency.gradcam import _cams, explain
@@ -20,7 +20,7 @@ MODEL_DIR = REPO / "resources" / "models" / "nodulelens-cnn-v2"
 
 def test_hires_and_grad_cam_differ_and_stay_in_range() -> None:
     torch.set_num_threads(2)
-    det = Detector.from_model(MODEL_DIR, "cpu")
+    det = load_detector(MODEL_DIR, "cpu")
     x = np.random.default_rng(0).uniform(0, 1, (2, 2, 24, 24, 24)).astype(np.float32)
     a = _cams(det.net, x, "cpu", "features.block2", "grad-cam")
     b = _cams(det.net, x, "cpu", "features.block2", "hires")
@@ -37,7 +37,7 @@ def test_unknown_mode_names_the_manifest(tmp_path) -> None:
     m["network"]["gradcam_mode"] = "guided"
     (folder / "manifest.json").write_text(json.dumps(m))
     assert m["weights_sha256"] == sha256_file(folder / "weights.pt")
-    det = Detector.from_model(folder, "cpu")
+    det = load_detector(folder, "cpu")
     p = make_phantom(2, shape_zyx=(96, 96, 96), spacing_zyx=(1.0, 1.0, 1.0),
                      nodules=[NoduleSpec(None, 8.0)])
     c = tuple(p.nodules[0].center)

@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 import torch
 
-from inference.detection.finding import Box3D, Finding
+from inference.domain.finding import Box3D, Finding
 from inference.detection.network import build
-from inference.detection.pipeline import Detector
+from inference.detection.detector import load_detector
+from inference.detection.pipeline import CandidateCnnDetector
 from inference.detection.registry import ModelError
 from inference.phantom import NoduleSpec, make_phantom
 from inference.saliency.explain import explain
@@ -23,10 +24,10 @@ SHAPE, SPACING, SEED = (112, 112, 112), (1.0, 1.0, 1.0), 3
 
 
 @pytest.fixture(scope="module")
-def detector() -> Detector:
+def detector() -> CandidateCnnDetector:
     torch.set_num_threads(2)
     warnings.filterwarnings("ignore", category=UserWarning, module="monai")
-    return Detector.from_model(MODEL, device="cpu")
+    return load_detector(MODEL, device="cpu")
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +71,7 @@ def test_mass_is_concentrated_in_the_box(placed, trained_map) -> None:
 def test_randomised_weights_change_the_map(detector, placed, trained_map) -> None:
     p, _, f = placed
     torch.manual_seed(0)
-    randomised = Detector(detector.manifest, "cpu", build(detector.manifest.network).eval())
+    randomised = CandidateCnnDetector(detector.manifest, "cpu", build(detector.manifest.network).eval())
     rand = explain_occlusion(randomised, p.volume, [f])["F001"].voxels.ravel()
     r = np.corrcoef(trained_map.voxels.ravel(), rand)[0, 1] if rand.std() > 0 else 0.0
     assert r < 0.5, f"randomised-model map correlates {r:.2f} with the trained one"
@@ -95,11 +96,11 @@ def test_unknown_method_names_the_manifest(detector, placed) -> None:
     p, _, f = placed
     bad = dataclasses.replace(detector.manifest, network={**detector.manifest.network, "saliency_method": "lime"})
     with pytest.raises(ModelError, match="saliency_method 'lime'.*fix the manifest"):
-        explain(Detector(bad, "cpu", detector.net), p.volume, [f])
+        explain(CandidateCnnDetector(bad, "cpu", detector.net), p.volume, [f])
 
 
 def test_a_cancel_lands_within_one_batch_of_a_finding(detector, placed) -> None:
-    from inference.detection.pipeline import Cancelled
+    from inference.domain.progress import Cancelled
     from inference.saliency.occlusion import GRID_BATCH, MASK_MM, STRIDE_MM
 
     p, _, f = placed

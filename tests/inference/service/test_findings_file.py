@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from inference.detection.finding import Box3D, Finding, ModelInfo
+from inference.domain.finding import Box3D, Finding, ModelInfo
 from inference.imaging.volume import Volume
 from inference.service.findings_file import (SCHEMA, VERSION, FindingsFileError, InvalidFindings,
                                              NotAFindingsFile, ScanFindings,

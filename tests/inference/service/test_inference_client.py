@@ -10,11 +10,13 @@ import numpy as np
 import pytest
 import SimpleITK as sitk
 
-from inference.imaging import ImagingError, Volume
-from inference.detection.registry import ModelError
-from inference.service.client import InferenceClient
-from inference.service.errors import Cancelled, ServiceError, WorkerDied
 from service_scans import small_chest
+
+from inference.detection.registry import DeviceUnavailable, ModelError
+from inference.domain.progress import Cancelled
+from inference.imaging import ImagingError, Volume
+from inference.service.client import InferenceClient
+from inference.service.errors import WorkerDied, WorkerFailed
 
 
 @pytest.fixture(scope="module")
@@ -49,16 +51,24 @@ def test_worker_finds_the_nodule_and_streams_progress(client, scan, tmp_path):
     assert client.ready is not None and client.worker_pid == client.ready.pid != os.getpid()
 
 
-def test_worker_stays_warm_and_leaves_no_shared_memory(client, scan):
+def test_worker_stays_warm_and_leaves_no_shared_memory(client, scan, monkeypatch):
     volume, _ = scan
     pid = client.start().pid
-    before = set(os.listdir("/dev/shm")) if os.path.isdir("/dev/shm") else set()
+    shared: list[str] = []  # the blocks this client creates (other processes on the machine make their own)
+    share = InferenceClient._share
+
+    def recording_share(vol):
+        shm, ref = share(vol)
+        shared.append(shm.name)
+        return shm, ref
+
+    monkeypatch.setattr(InferenceClient, "_share", staticmethod(recording_share))
     client.detect(volume, saliency=False)
     client.detect(volume, saliency=False)
     assert client.worker_pid == pid
-    if before or os.path.isdir("/dev/shm"):
-        leaked = {n for n in set(os.listdir("/dev/shm")) - before if n.startswith("psm_")}
-        assert not leaked
+    assert len(shared) == 2
+    if os.path.isdir("/dev/shm"):
+        assert not set(shared) & set(os.listdir("/dev/shm"))
 
 
 def test_cancel_from_another_thread_raises_cancelled_then_next_request_works(client, scan):
@@ -118,18 +128,18 @@ def test_an_exception_in_the_worker_is_a_typed_error_and_the_worker_stays_up(cli
     volume, centre = scan
     pid = client.start().pid
     too_small = Volume(np.zeros((1, 1, 1), np.int16), np.eye(4))  # the detector cannot filter it
-    with pytest.raises((ServiceError, ImagingError, ModelError)) as err:
+    with pytest.raises(WorkerFailed) as err:
         client.detect(too_small, saliency=False)
-    assert str(err.value)
+    assert "detection failed in the inference worker" in str(err.value)
+    assert err.value.error_type == "builtins:ValueError" and "Traceback" in err.value.details
     assert client.worker_pid == pid
     assert _hit(client.detect(volume, saliency=False), centre)
 
 
 def test_unknown_model_is_a_typed_error_at_start():
-    with InferenceClient(model="no-such-model", device="cpu") as c:
-        with pytest.raises((ModelError, ServiceError)) as err:
-            c.start()
-    assert "no-such-model" in str(err.value)
+    with InferenceClient(model="no-such-model", device="cpu") as c, pytest.raises(ModelError) as err:
+        c.start()
+    assert "no-such-model" in str(err.value) and c.worker_pid is None  # refused before a spawn
 
 
 def test_absent_cuda_is_a_typed_error_at_start():
@@ -137,7 +147,7 @@ def test_absent_cuda_is_a_typed_error_at_start():
 
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
-    with InferenceClient(model="classical", device="cuda") as c, pytest.raises(ServiceError) as err:
+    with InferenceClient(model="classical", device="cuda") as c, pytest.raises(DeviceUnavailable) as err:
         c.start()
     assert "--device cpu" in str(err.value)
 

@@ -20,10 +20,10 @@ def scan():
 def detector():
     import torch
 
-    from inference.detection.pipeline import Detector
+    from inference.detection.detector import load_detector
 
     torch.set_num_threads(2)
-    det = Detector.from_model("nodulelens-cnn-v2", "cpu")
+    det = load_detector("nodulelens-cnn-v2", "cpu")
     real, memo = det.candidates, {}
 
     def candidates(volume, progress=None, cancelled=None):  # the real scoring, once per scan

@@ -8,14 +8,14 @@ import pickle
 import numpy as np
 import pytest
 
-from inference.detection.finding import Box3D, Finding, ModelInfo
+from inference.domain.finding import Box3D, Finding, ModelInfo
 from inference.imaging.volume import SeriesInfo
-from inference.service.protocol import (DetectReply, DetectRequest, Progress, ScanPath, SharedArray,
+from inference.service.protocol import (DetectReply, DetectRequest, ProgressMessage, ScanPath, SharedArray,
                                         VolumeInSharedMemory, affine_to_tuple)
 
 
 def test_messages_are_frozen():
-    p = Progress(1, 0.5, "half")
+    p = ProgressMessage(1, 0.5, "half")
     with pytest.raises(dataclasses.FrozenInstanceError):
         p.fraction = 0.7  # type: ignore[misc]
 
@@ -35,7 +35,7 @@ def test_bad_messages_are_refused(make):
 
 
 def test_progress_is_clamped_and_nbytes_is_exact():
-    assert Progress(1, 1.7).fraction == 1.0 and Progress(1, -0.2).fraction == 0.0
+    assert ProgressMessage(1, 1.7).fraction == 1.0 and ProgressMessage(1, -0.2).fraction == 0.0
     assert SharedArray("psm_x", (300, 512, 512), "<i2").nbytes == 300 * 512 * 512 * 2
 
 

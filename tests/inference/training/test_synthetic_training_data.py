@@ -11,7 +11,7 @@ import pytest
 from inference.detection.registry import load_manifest, sha256_file
 from inference.training.dataset import Background, scan_patches
 from inference.training.synth_chest import EVAL_SEEDS, TRAIN_SEEDS, make_synth_chest
-from inference.nodules.types import NoduleType
+from inference.domain.nodule import NoduleType
 from inference.training.synth_nodules import SynthNodule, render
 
 
@@ -59,7 +59,7 @@ def test_patches_keep_out_of_reserved_regions(chest) -> None:
 
 @pytest.mark.slow
 def test_tiny_seeded_training_run_writes_a_loadable_model(tmp_path) -> None:
-    from inference.detection.pipeline import Detector
+    from inference.detection.detector import load_detector
     from inference.training.train import train
 
     out = tmp_path / "tiny-model"
@@ -72,5 +72,5 @@ def test_tiny_seeded_training_run_writes_a_loadable_model(tmp_path) -> None:
     assert (out / "training_log.csv").read_text().startswith("epoch,train_loss,val_loss,val_auc")
     assert (out / "training_curves.png").stat().st_size > 1000
     assert info["patches"] > 50
-    det = Detector.from_model(out, device="cpu")
+    det = load_detector(out, device="cpu")
     assert det.net is not None and det.threshold == m.operating_threshold

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from inference.detection.finding import Box3D, Finding, ModelInfo
+from inference.domain.finding import Box3D, Finding, ModelInfo
 from viewer.cli import main
 from viewer.export.luna_csv import candidate_rows, write_csv
 from viewer.review.model import FindingState, FindingStatus, ReviewedStudy, StudyStatus

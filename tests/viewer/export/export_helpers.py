@@ -16,9 +16,9 @@ import numpy as np
 import pydicom
 import pytest
 
-from inference.detection.finding import Box3D, Finding, FindingSource, ModelInfo
+from inference.domain.finding import Box3D, Finding, FindingSource, ModelInfo
 from inference.imaging.volume import SeriesInfo, Volume
-from inference.nodules.types import LungRads, Measurement, NoduleAnalysis, NoduleType, Side, Zone
+from inference.domain.nodule import LungRads, Measurement, NoduleAnalysis, NoduleType, Side, Zone
 from viewer.review.model import FindingState, FindingStatus, RejectReason, ReviewedStudy, StudyStatus
 
 #: LUNA16 annotations.csv, LIDC-IDRI-0001

@@ -11,6 +11,7 @@ import pydicom
 import pytest
 from export_helpers import NODULE_CENTER, dciodvfy_errors
 
+from inference.domain.nodule import LungRads
 from viewer.cli import main
 from viewer.review.model import RejectReason
 
@@ -29,7 +30,7 @@ def reviewed_db(tmp_path_factory, lidc1, lidc1_volume, study, saliency):
     with Store(db) as store:
         store.add_series(info.study_instance_uid, info.series_instance_uid, str(lidc1), actor="test")
         store.record_screening(info.series_instance_uid, [f1, f2], study.model, flagged=True,
-                               highest_lung_rads="4B", highest_risk=0.42, saliency_paths=sal)
+                               highest_lung_rads=LungRads.CAT_4B, highest_risk=0.42, saliency_paths=sal)
         session = ReviewSession(store, info.series_instance_uid, "Doe^Jane")
         session.accept("f1")
         session.reject("f2", RejectReason.VESSEL)
@@ -161,7 +162,7 @@ def test_cli_leaves_out_a_saliency_map_off_the_scan_grid(tmp_path, lidc1, lidc1_
     with Store(db) as store:
         store.add_series(info.study_instance_uid, info.series_instance_uid, str(lidc1), actor="test")
         store.record_screening(info.series_instance_uid, [study.findings[0].finding], study.model,
-                               flagged=True, highest_lung_rads="4B", highest_risk=0.42,
+                               flagged=True, highest_lung_rads=LungRads.CAT_4B, highest_risk=0.42,
                                saliency_paths={"f1": str(path)})
         session = ReviewSession(store, info.series_instance_uid, "Doe^Jane")
         session.accept("f1")

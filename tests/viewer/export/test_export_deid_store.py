@@ -3,6 +3,7 @@ study's UID map persists in the store, so separate exports refer to the same UID
 on the de-identified CT, and nothing of PS3.15's basic profile is left."""
 
 from __future__ import annotations
+from inference.domain.nodule import LungRads
 
 from pathlib import Path
 
@@ -48,7 +49,7 @@ def exports(tmp_path_factory, lidc1, lidc1_volume, study, saliency) -> dict[str,
     with Store(db) as store:
         store.add_series(info.study_instance_uid, info.series_instance_uid, str(lidc1), actor="test")
         store.record_screening(info.series_instance_uid, [f1, f2], study.model, flagged=True,
-                               highest_lung_rads="4B", highest_risk=0.42,
+                               highest_lung_rads=LungRads("4B"), highest_risk=0.42,
                                saliency_paths={"f1": str(save_saliency(saliency["f1"], root / "f1.npz"))})
         session = ReviewSession(store, info.series_instance_uid, "Jane Doe")
         session.accept("f1")

@@ -126,7 +126,7 @@ def test_a_study_without_nodules_gets_a_report_that_says_so_and_no_key_images(
 
 
 def test_the_report_quotes_the_installed_model_card(tmp_path, study, lidc1_volume, masks) -> None:
-    from inference.detection.finding import ModelInfo
+    from inference.domain.finding import ModelInfo
     from inference.detection.registry import load_manifest
 
     card = load_manifest("classical").evaluation[0]

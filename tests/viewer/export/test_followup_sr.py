@@ -2,6 +2,7 @@
 comparison) in a TID 1500 SR over the current exam of a phantom follow-up pair, checked with dciodvfy."""
 
 from __future__ import annotations
+from inference.domain.nodule import LungRads
 
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ import pydicom
 from pydicom.sequence import Sequence as DicomSequence
 from pydicom.sr.codedict import codes
 
-from inference.detection.finding import Box3D, Finding
+from inference.domain.finding import Box3D, Finding
 from inference.phantom.followup import make_followup_phantom, write_followup
 from viewer.export import codes as nl
 from viewer.export.followup_sr import followup_evaluations, followup_measurements
@@ -44,7 +45,7 @@ def test_followup_sr_validates_and_carries_the_prior(tmp_path):
         store.add_series(i.study_instance_uid, i.series_instance_uid, paths[name], actor="t", patient_id=i.patient_id)
         fs = [Finding(n.key, c, Box3D.around(c, 12.0), 0.9) for n in pair.nodules
               if (c := (n.current_center if name == "current" else n.prior_center)) is not None]
-        store.record_screening(i.series_instance_uid, fs, None, flagged=True, highest_lung_rads="3", highest_risk=None)
+        store.record_screening(i.series_instance_uid, fs, None, flagged=True, highest_lung_rads=LungRads("3"), highest_risk=None)
     link_screened(store, [pair.current.info.series_instance_uid], lambda _m: None, "t")
     data = followup_export(store, pair.current.info.series_instance_uid)
     c = data.nodules["T1-grow"]

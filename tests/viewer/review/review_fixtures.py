@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from inference.detection.finding import Box3D, Finding, ModelInfo
+from inference.domain.finding import Box3D, Finding, ModelInfo
+from inference.domain.nodule import LungRads
 from viewer.review.store import Store
 
 STUDY = "1.2.826.0.1.3680043.8.498.1"
@@ -16,6 +17,6 @@ def ai_findings() -> list[Finding]:
 
 def add_screened_series(store: Store, scan_path: str = "/data/scan1") -> str:
     store.add_series(STUDY, SERIES, scan_path, actor="screening", patient_id="P1", n_slices=40)
-    store.record_screening(SERIES, ai_findings(), MODEL, flagged=True, highest_lung_rads="4A",
+    store.record_screening(SERIES, ai_findings(), MODEL, flagged=True, highest_lung_rads=LungRads.CAT_4A,
                            highest_risk=0.12, saliency_paths={"f1": "/data/f1.npz"})
     return SERIES

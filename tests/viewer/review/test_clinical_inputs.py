@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from review_fixtures import MODEL, SERIES, STUDY
 
-from inference.detection.finding import Box3D, Finding
+from inference.domain.finding import Box3D, Finding
 from inference.nodules.risk_models import BrockModel
-from inference.nodules.types import LungRads, Measurement, NoduleAnalysis, NoduleType, Side, Zone
+from inference.domain.nodule import LungRads, Measurement, NoduleAnalysis, NoduleType, Side, Zone
 from viewer.review.clinical import (
     InputSource, PatientInputs, Sex, SmokingStatus, input_history, load_inputs, save_inputs,
 )
@@ -33,7 +33,7 @@ def measured(store: Store) -> str:
           Finding("f2", (40.0, -20.0, -90.0), Box3D.around((40.0, -20.0, -90.0), 8.0), 0.85,
                   diameter_mm=6.0, analysis=_analysis(6.0, NoduleType.PART_SOLID, Zone.LOWER)),
           Finding("f3", (60.0, -20.0, -90.0), Box3D.around((60.0, -20.0, -90.0), 8.0), 0.82)]
-    store.record_screening(SERIES, fs, MODEL, flagged=True, highest_lung_rads="4A", highest_risk=0.1)
+    store.record_screening(SERIES, fs, MODEL, flagged=True, highest_lung_rads=LungRads("4A"), highest_risk=0.1)
     return SERIES
 
 

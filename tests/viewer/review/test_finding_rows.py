@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from review_fixtures import MODEL, SERIES, ai_findings
 
-from inference.detection.finding import Box3D, Finding, FindingSource
-from inference.nodules.types import LungRads, Measurement, NoduleAnalysis, NoduleType, Zone
+from inference.domain.finding import Box3D, Finding, FindingSource
+from inference.domain.nodule import LungRads, Measurement, NoduleAnalysis, NoduleType, Zone
 from viewer.review.finding_rows import COLUMNS, card_for, rows_for_findings, rows_for_study, sorted_rows
 from viewer.review.model import FindingState, FindingStatus, RejectReason
 from viewer.review.session import ReviewSession

@@ -5,6 +5,7 @@ every figure below is computed by hand in the comments.
 """
 
 from __future__ import annotations
+from inference.domain.nodule import LungRads
 
 import json
 from datetime import datetime, timedelta, timezone
@@ -13,7 +14,7 @@ from pathlib import Path
 import pydicom
 import pytest
 
-from inference.detection.finding import Box3D, Finding, FindingSource, ModelInfo
+from inference.domain.finding import Box3D, Finding, FindingSource, ModelInfo
 from viewer.cli import main
 from viewer.review.errors import ReviewError
 from viewer.review.model import Decision
@@ -54,11 +55,11 @@ def scripted(tmp_path_factory, lidc1: Path, lidc2: Path) -> tuple[Path, str, str
         # a2 far from it -> false positive; a3 scores below the 0.80 operating point
         store.record_screening(s1, [_f("a1", (58.2, 86.3, -115.9), 0.96), _f("a2", (-80.0, 50.0, -150.0), 0.85),
                                     _f("a3", (0.0, 100.0, -100.0), 0.60)],
-                               MODEL, flagged=True, highest_lung_rads="4B", highest_risk=0.3)
+                               MODEL, flagged=True, highest_lung_rads=LungRads("4B"), highest_risk=0.3)
         # LIDC-0002 has no LUNA16 nodule; b1 sits on the ground-glass nodule listed in
         # annotations_excluded.csv (59.8, 71.5, -104.1), b2 nowhere near anything listed
         store.record_screening(s2, [_f("b1", (59.8, 71.5, -104.1), 0.91), _f("b2", (-60.0, 40.0, -200.0), 0.83)],
-                               MODEL, flagged=True, highest_lung_rads="3", highest_risk=0.05)
+                               MODEL, flagged=True, highest_lung_rads=LungRads("3"), highest_risk=0.05)
         # alice reads LIDC-0001: a1 shown +5 s, accepted +15 s (10 s); a2 shown +20 s, accepted +24 s
         # (first decision: 4 s), undone +26 s, rejected +28 s; a3 shown +30 s, rejected +36 s (6 s);
         # open +0 s, sign-off +40 s (40 s)
@@ -191,7 +192,7 @@ def test_a_store_from_before_the_clinical_migration_is_upgraded_and_read(tmp_pat
         with Store(db) as store:
             store.add_series("1.2.3", "1.2.3.4", "/data/old", actor="screening")
             store.record_screening("1.2.3.4", [_f("x1", (0.0, 0.0, 0.0), 0.9)], MODEL, flagged=False,
-                                   highest_lung_rads="2", highest_risk=0.01)
+                                   highest_lung_rads=LungRads("2"), highest_risk=0.01)
     with sqlite3.connect(db) as c:
         assert c.execute("PRAGMA user_version").fetchone()[0] == before
         assert not c.execute("SELECT name FROM sqlite_master WHERE name = 'clinical_inputs'").fetchall()

@@ -8,24 +8,31 @@ import numpy as np
 import pytest
 from review_phantom_dicom import small_phantom, write_ct_series
 
-from inference.detection.finding import Box3D, Finding
+from inference.domain.finding import Box3D, Finding
+from inference.domain.nodule import LungRads, Measurement, NoduleAnalysis, NoduleType
 from viewer.cli import main
 from viewer.review.errors import ReviewError, ScreeningError, UnknownStudy
 from viewer.review.screening import Eta, find_series, is_flagged, screen_folder
 from viewer.review.session import ReviewSession
 from viewer.review.store import Store
-from viewer.review.read_models import worklist
 
 
-def _f(score: float, rads: str | None = None) -> Finding:
-    return Finding("f", (0, 0, 0), Box3D.around((0, 0, 0), 5), score,
-                   analysis=None if rads is None else {"lung_rads": rads, "risk": 0.02})
+def _f(score: float, rads: LungRads | None = None, risk: float | None = 0.02) -> Finding:
+    m = Measurement(long_axis_mm=5.0, short_axis_mm=4.0, mean_diameter_mm=4.5, max_3d_diameter_mm=5.2,
+                    volume_mm3=48.0, mean_hu=20.0, max_hu=90.0)
+    analysis = None if rads is None else NoduleAnalysis(
+        measurement=m, nodule_type=NoduleType.SOLID, calcified=False, juxta_pleural=False, side=None,
+        zone=None, location_note="", malignancy_risk=risk, risk_defaults_used=(), lung_rads=rads,
+        lung_rads_reason="", management="")
+    return Finding("f", (0, 0, 0), Box3D.around((0, 0, 0), 5), score, analysis=analysis)
 
 
 def test_flag_rule_operating_point_or_lung_rads_3() -> None:
-    assert is_flagged([_f(0.6, "2")], 0.5) == (True, "2", 0.02)
-    assert is_flagged([_f(0.3, "2")], 0.5) == (False, "2", 0.02)
-    assert is_flagged([_f(0.3, "3"), _f(0.1, "2")], 0.5) == (True, "3", 0.02)
+    two, three, four = LungRads.CAT_2, LungRads.CAT_3, LungRads.CAT_4A
+    assert is_flagged([_f(0.6, two)], 0.5) == (True, two, 0.02)
+    assert is_flagged([_f(0.3, two)], 0.5) == (False, two, 0.02)
+    assert is_flagged([_f(0.3, three), _f(0.1, two)], 0.5) == (True, three, 0.02)
+    assert is_flagged([_f(0.1, two, 0.3), _f(0.2, four, None), _f(0.3)], 0.5) == (True, four, 0.3)
     assert is_flagged([], 0.5) == (False, None, None)
 
 
@@ -67,7 +74,7 @@ def test_screen_cli_flags_the_nodule_skips_the_broken_series_and_resumes(
     out = capsys.readouterr().out
     assert "2 scan(s): 1 screened, 0 already screened (skipped), 1 flagged, 1 failed" in out
     with Store(db) as store:
-        rows = {r.series_uid: r for r in worklist(store)}
+        rows = {r.series_uid: r for r in store.worklist()}
         good, bad = rows[series], rows[broken]
         assert good.flagged and good.n_findings >= 1 and good.patient_id == "PA"
         assert bad.screen_state == "failed" and "MissingSlices" in bad.screen_error

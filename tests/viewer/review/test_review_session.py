@@ -7,12 +7,12 @@ import json
 import pytest
 from review_fixtures import SERIES, STUDY
 
-from inference.detection.finding import Box3D, FindingSource
+from inference.domain.finding import Box3D, FindingSource
+from inference.domain.nodule import LungRads, Measurement, NoduleAnalysis, NoduleType
 from viewer.review.errors import NoReviewer, SignOffBlocked, UnknownFinding
 from viewer.review.model import Decision, FindingStatus, RejectReason, StudyStatus
 from viewer.review.session import ReviewSession
 from viewer.review.store import Store
-from viewer.review.read_models import reader_study_log, worklist
 
 
 def _statuses(session: ReviewSession) -> dict[str, str]:
@@ -64,18 +64,26 @@ def test_edit_moves_the_box_and_remeasures(store: Store, screened: str) -> None:
 
     def measure(center, box):
         calls.append((center, box))
-        return {"measured_in": list(box.size)}, 7.5
+        return _analysis(max(box.size)), 7.5
 
     s = ReviewSession(store, STUDY, "Dr Ada", measure=measure)
     new_box = Box3D((0.0, -30.0, -110.0), (12.0, -18.0, -100.0))
     s.edit("f1", new_box)
     f = s.state("f1").finding
     assert f.box == new_box and f.center == new_box.center and f.diameter_mm == 7.5
-    assert f.analysis == {"measured_in": (12.0, 12.0, 10.0)}
+    assert f.analysis == _analysis(12.0)
     assert s.state("f1").status is FindingStatus.ACCEPTED and calls == [(new_box.center, new_box)]
     s.undo()
     assert s.state("f1").finding.box == Box3D.around((10.0, -20.0, -99.0), 8.0)
     assert s.state("f1").status is FindingStatus.PENDING
+
+
+def _analysis(long_axis_mm: float) -> NoduleAnalysis:
+    m = Measurement(long_axis_mm=long_axis_mm, short_axis_mm=long_axis_mm / 2, mean_diameter_mm=7.5,
+                    max_3d_diameter_mm=long_axis_mm, volume_mm3=220.0, mean_hu=30.0, max_hu=95.0)
+    return NoduleAnalysis(measurement=m, nodule_type=NoduleType.SOLID, calcified=False, juxta_pleural=False,
+                          side=None, zone=None, location_note="", malignancy_risk=0.04, risk_defaults_used=(),
+                          lung_rads=LungRads.CAT_3, lung_rads_reason="", management="")
 
 
 def test_add_missed_nodule_by_centre_and_by_box(store: Store, screened: str) -> None:
@@ -144,12 +152,12 @@ def test_reader_study_log_and_worklist(store: Store, screened: str) -> None:
     s.show("f1")
     s.show("f1")  # only the first showing counts
     s.accept("f1")
-    log = {e.finding_id: e for e in reader_study_log(store, SERIES)}
+    log = {e.finding_id: e for e in store.reader_study_log(SERIES)}
     assert log["f1"].first_shown_at is not None and log["f1"].first_shown_at <= log["f1"].first_decided_at
     assert log["f2"].first_shown_at is None and log["f2"].final_status == "pending"
     assert sum(a.action == "shown" for a in store.audit_log(STUDY)) == 1
-    (row,) = worklist(store)
-    assert row.flagged and row.highest_lung_rads == "4A" and row.n_findings == 3
+    (row,) = store.worklist()
+    assert row.flagged and row.highest_lung_rads is LungRads.CAT_4A and row.n_findings == 3
     assert row.status is StudyStatus.IN_REVIEW and row.reviewer == "Dr Ada"
 
 

@@ -2,6 +2,7 @@
 on a phantom follow-up pair written as two DICOM studies of one patient and a real SQLite store."""
 
 from __future__ import annotations
+from inference.domain.nodule import LungRads
 
 import json
 import shutil
@@ -10,7 +11,7 @@ import sqlite3
 import numpy as np
 import pytest
 
-from inference.detection.finding import Box3D, Finding
+from inference.domain.finding import Box3D, Finding
 from inference.longitudinal import DifferentPatient, PriorNotEarlier, PriorUnavailable
 from inference.phantom.followup import make_followup_phantom, write_followup
 from viewer.cli import main
@@ -49,7 +50,7 @@ def _store(tmp_path, written) -> tuple[Store, dict]:
         store.add_series(i.study_instance_uid, i.series_instance_uid, paths[name], actor="test",
                          patient_id=i.patient_id)
         store.record_screening(i.series_instance_uid, _findings(pair, name), None, flagged=True,
-                               highest_lung_rads="4A", highest_risk=None)
+                               highest_lung_rads=LungRads("4A"), highest_risk=None)
         uids[name] = i.series_instance_uid
     return store, uids
 

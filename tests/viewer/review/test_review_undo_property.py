@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from review_fixtures import SERIES, add_screened_series
 
-from inference.detection.finding import Box3D
+from inference.domain.finding import Box3D
 from viewer.review.model import Decision, RejectReason
 from viewer.review.session import ReviewSession
 from viewer.review.store import Store

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inference.detection.finding import Box3D
+from inference.domain.finding import Box3D
 from viewer.scene.box_edit import (
     MIN_SIZE_MM, BoxEditError, BoxGesture, Handle, Outcome, drag_box, drawn_box, hit_test, plane_rect,
 )

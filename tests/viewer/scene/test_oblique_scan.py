@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from inference.detection.finding import Box3D
+from inference.domain.finding import Box3D
 from inference.imaging.volume import Volume
 from viewer.scene.capture import grab
 from viewer.scene.overlays2d import BoxOverlay

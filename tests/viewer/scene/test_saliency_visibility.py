@@ -26,11 +26,11 @@ MIN_COVERAGE = 0.5  # "most" of the nodule's area
 def detector():
     import torch
 
-    from inference.detection.pipeline import Detector
+    from inference.detection.detector import load_detector
 
     torch.set_num_threads(2)
     warnings.filterwarnings("ignore", category=UserWarning, module="monai")
-    return Detector.from_model("nodulelens-cnn-v2", "cpu")
+    return load_detector("nodulelens-cnn-v2", "cpu")
 
 
 def _pixel_world(view, shape: tuple[int, int]) -> np.ndarray:
@@ -62,7 +62,7 @@ def _heat_coverage(view, bare: np.ndarray, plain: np.ndarray, shown: np.ndarray,
 
 @pytest.mark.parametrize("scan", sorted(REFERENCES))
 def test_heat_covers_most_of_the_nodule(scan, request, detector, tmp_path) -> None:
-    from inference.detection.finding import Finding
+    from inference.domain.finding import Finding
     from inference.imaging import load
     from inference.nodules import analyze
     from inference.saliency.explain import explain

@@ -7,7 +7,7 @@ import pytest
 from vtkmodules.util.numpy_support import vtk_to_numpy
 from vtkmodules.vtkIOImage import vtkPNGReader
 
-from inference.detection.finding import Box3D, Finding, ModelInfo
+from inference.domain.finding import Box3D, Finding, ModelInfo
 from viewer.cli import main
 
 pytestmark = pytest.mark.gui

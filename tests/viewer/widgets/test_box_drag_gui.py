@@ -12,7 +12,8 @@ from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
-from inference.detection.finding import Box3D, Finding, ModelInfo
+from inference.domain.finding import Box3D, Finding, ModelInfo
+from inference.domain.nodule import LungRads
 from viewer.review.model import Decision
 from viewer.review.settings import JsonBackend, ReviewSettings
 from viewer.review.store import Store
@@ -38,7 +39,7 @@ def study(tmp_path):
                 Finding("f2", other, Box3D.around(other, 8.0), 0.7)]
     store = Store(tmp_path / "store.db")
     store.add_series(study_uid, series, str(tmp_path / "scan"), actor="screening", patient_id="PDRAG")
-    store.record_screening(series, findings, MODEL, flagged=True, highest_lung_rads="4A", highest_risk=0.2)
+    store.record_screening(series, findings, MODEL, flagged=True, highest_lung_rads=LungRads.CAT_4A, highest_risk=0.2)
     settings = ReviewSettings(JsonBackend(tmp_path / "settings.json"))
     settings.set_reviewer("Dr Mouse")
     yield store, series, settings, truth

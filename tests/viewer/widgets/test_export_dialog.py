@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from inference.detection.finding import Box3D, Finding, ModelInfo
+from inference.domain.finding import Box3D, Finding, ModelInfo
 from viewer.review.settings import JsonBackend, ReviewSettings
 from viewer.review.store import Store
 from viewer.controllers.export import install_export

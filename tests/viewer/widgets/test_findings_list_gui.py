@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from inference.detection.finding import Box3D, Finding, ModelInfo
+from inference.domain.finding import Box3D, Finding, ModelInfo
 from viewer.review.model import FindingStatus
 from viewer.review.settings import JsonBackend, ReviewSettings
 from viewer.review.store import Store

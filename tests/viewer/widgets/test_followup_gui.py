@@ -1,6 +1,7 @@
 """The comparison layout on a real X server: prior beside current, linked through the registration."""
 
 from __future__ import annotations
+from inference.domain.nodule import LungRads
 
 import os
 from pathlib import Path
@@ -8,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from inference.detection.finding import Box3D, Finding
+from inference.domain.finding import Box3D, Finding
 from inference.phantom.followup import make_followup_phantom, write_followup
 from viewer.review.comparisons import ensure_dates
 from viewer.review.store import Store
@@ -31,7 +32,7 @@ def stored_pair(tmp_path):
             c = n.current_center if name == "current" else n.prior_center
             if c is not None:
                 found.append(Finding(n.key, c, Box3D.around(c, 12.0), 0.9))
-        store.record_screening(i.series_instance_uid, found, None, flagged=True, highest_lung_rads="3",
+        store.record_screening(i.series_instance_uid, found, None, flagged=True, highest_lung_rads=LungRads("3"),
                                highest_risk=None)
     ensure_dates(store, pair.current.info.series_instance_uid)
     yield pair, store

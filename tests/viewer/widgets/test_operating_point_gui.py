@@ -24,7 +24,7 @@ NODULE = (56.21, 86.34, -115.87)  # LUNA16 reference, world LPS mm
 def lidc1_detected(lidc1):
     import torch
 
-    from inference.detection.pipeline import Detector
+    from inference.detection.detector import load_detector
     from inference.imaging import load
     from inference.service.operating import detect_at
 
@@ -36,7 +36,7 @@ def lidc1_detected(lidc1):
     affine = np.array(full.affine)
     affine[:3, 3] = full.index_to_world((float(lo), 0.0, 0.0))
     volume = full.with_voxels(np.ascontiguousarray(full.voxels[lo:lo + 40]), affine)
-    det = Detector.from_model("nodulelens-cnn-v2", "cpu")
+    det = load_detector("nodulelens-cnn-v2", "cpu")
     findings, point = detect_at(det, volume, None, DEFAULT_FLOOR)
     return volume, findings, point, det.model_info
 

@@ -2,6 +2,7 @@
 and pack-years changes the risk live, and the store holds the inputs (audited)."""
 
 from __future__ import annotations
+from inference.domain.nodule import LungRads
 
 import os
 from pathlib import Path
@@ -12,7 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDockWidget
 
-from inference.detection.finding import Box3D, Finding, ModelInfo
+from inference.domain.finding import Box3D, Finding, ModelInfo
 from inference.imaging import load
 from inference.nodules import analyze
 from inference.nodules.risk_models import BrockModel
@@ -39,7 +40,7 @@ def lidc_store(tmp_path, lidc1):
     store = Store(tmp_path / "store.db")
     store.add_series(study, series, str(lidc1), actor="screening")
     store.record_screening(series, [finding], ModelInfo("scripted", "1", "ab" * 32, operating_threshold=0.8),
-                           flagged=True, highest_lung_rads="4B", highest_risk=analysis.malignancy_risk)
+                           flagged=True, highest_lung_rads=LungRads("4B"), highest_risk=analysis.malignancy_risk)
     settings = ReviewSettings(JsonBackend(tmp_path / "settings.json"))
     settings.set_reviewer("Dr Panel")
     yield store, series, settings

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from inference.detection.finding import Box3D, Finding, ModelInfo
+from inference.domain.finding import Box3D, Finding, ModelInfo
+from inference.domain.nodule import LungRads
 from viewer.review.errors import StoreFull
 from viewer.review.model import Decision, FindingStatus, RejectReason, StudyStatus
 from viewer.review.settings import JsonBackend, ReviewSettings
@@ -36,7 +37,7 @@ def screened_store(tmp_path):
                 Finding("f3", (truth[0], truth[1] + 20.0, truth[2]), Box3D.around((truth[0], truth[1] + 20.0, truth[2]), 8.0), 0.6)]
     store = Store(tmp_path / "store.db")
     store.add_series(study, series, str(tmp_path / "scan"), actor="screening", patient_id="PGUI")
-    store.record_screening(series, findings, MODEL, flagged=True, highest_lung_rads="4A", highest_risk=0.2)
+    store.record_screening(series, findings, MODEL, flagged=True, highest_lung_rads=LungRads.CAT_4A, highest_risk=0.2)
     settings = ReviewSettings(JsonBackend(tmp_path / "settings.json"))
     settings.set_reviewer("Dr Key")
     yield store, series, settings

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from inference.detection.finding import ModelInfo
+from inference.domain.finding import ModelInfo
 from inference.service.findings_file import save_saliency
 from viewer.review.store import Store
 from viewer.demo_truth import gaussian_saliency, truth_findings
@@ -83,7 +83,7 @@ def test_operating_point_is_stored_once_detection_has_screened_the_open_scan(qtb
 
     volume = small_demo.volume
     uid = volume.info.series_instance_uid
-    from inference.detection.finding import FindingSource
+    from inference.domain.finding import FindingSource
 
     findings = [f.evolve(score=s, source=FindingSource.AI, finding_id=f"F00{i}")
                 for i, (f, s) in enumerate(zip(truth_findings(small_demo.nodules), (0.9, 0.7, 0.55), strict=False), 1)]

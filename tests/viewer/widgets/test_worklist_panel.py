@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
+from inference.domain.nodule import LungRads
 from viewer.review.model import StudyStatus
 from viewer.review.read_models import WorklistRow
 from viewer.widgets.worklist_panel import WorklistPanel
@@ -16,7 +17,8 @@ def _row(uid: str, patient: str, flagged: bool, rads: str | None, risk: float | 
          status: StudyStatus = StudyStatus.NEW, reviewer: str = "") -> WorklistRow:
     return WorklistRow(study_uid=f"1.{uid}", series_uid=f"1.{uid}.1", scan_path=f"/scans/{uid}",
                        patient_id=patient, description="", screen_state="screened", screen_error="",
-                       flagged=flagged, highest_lung_rads=rads, highest_risk=risk, n_findings=2,
+                       flagged=flagged, highest_lung_rads=LungRads(rads) if rads else None,
+                       highest_risk=risk, n_findings=2,
                        status=status, reviewer=reviewer)
 
 

@@ -83,7 +83,8 @@ def _text(a, at) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from inference.imaging import load
-    from inference.nodules import ClinicalInputs, analyze, to_json_dict
+    from inference.domain import analysis_codec
+    from inference.nodules import ClinicalInputs, analyze
 
     if args.nodule_count < 1:
         raise SystemExit("nodulelens measure: --nodule-count must be at least 1")
@@ -97,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
     result = analyze(volume, args.at, clinical=clinical, nodule_count=args.nodule_count)
     a = result.analysis
     if args.json:
-        out = {"source": str(args.path), "point_lps_mm": list(args.at), **to_json_dict(a)}
+        out = {"source": str(args.path), "point_lps_mm": list(args.at), **analysis_codec.to_dict(a)}
         print(json.dumps(out, indent=2))
     else:
         print(_text(a, args.at))

@@ -1,4 +1,8 @@
-"""Findings: what a detector (or a reviewer) says is there, in world mm. Torch-free."""
+"""Findings: what a detector (or a reviewer) says is there, in world mm. Torch-free.
+
+Part of :mod:`inference.domain`, the neutral layer every other package builds on; it imports
+no torch, Qt or VTK.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ from enum import Enum
 from typing import Any
 
 import numpy as np
+
+from inference.domain.nodule import NoduleAnalysis
 
 Point = tuple[float, float, float]
 
@@ -23,7 +29,7 @@ class Box3D:
         hi = tuple(float(v) for v in self.hi)
         if len(lo) != 3 or len(hi) != 3 or not all(np.isfinite(lo + hi)):
             raise ValueError(f"Box3D needs two finite 3D points, got {self.lo}, {self.hi}")
-        if any(h < l for l, h in zip(lo, hi)):
+        if any(b < a for a, b in zip(lo, hi, strict=True)):
             raise ValueError(f"Box3D: hi {hi} is below lo {lo}")
         object.__setattr__(self, "lo", lo)
         object.__setattr__(self, "hi", hi)
@@ -36,17 +42,20 @@ class Box3D:
 
     @property
     def center(self) -> Point:
-        return tuple((l + h) / 2 for l, h in zip(self.lo, self.hi))  # type: ignore[return-value]
+        (x0, y0, z0), (x1, y1, z1) = self.lo, self.hi
+        return ((x0 + x1) / 2, (y0 + y1) / 2, (z0 + z1) / 2)
 
     @property
     def size(self) -> Point:
-        return tuple(h - l for l, h in zip(self.lo, self.hi))  # type: ignore[return-value]
+        (x0, y0, z0), (x1, y1, z1) = self.lo, self.hi
+        return (x1 - x0, y1 - y0, z1 - z0)
 
     def contains(self, point: Point) -> bool:
-        return all(l <= p <= h for l, p, h in zip(self.lo, point, self.hi))
+        return all(a <= p <= b for a, p, b in zip(self.lo, point, self.hi, strict=True))
 
     def scaled(self, factor: float) -> "Box3D":
-        return Box3D.around(self.center, tuple(s * factor for s in self.size))
+        sx, sy, sz = self.size
+        return Box3D.around(self.center, (sx * factor, sy * factor, sz * factor))
 
     def iou(self, other: "Box3D") -> float:
         lo = np.maximum(self.lo, other.lo)
@@ -66,8 +75,7 @@ class Finding:
     """One candidate nodule.
 
     ``score`` is the detector's probability-like confidence in 0..1 (1.0 for reviewer-added
-    findings). ``analysis`` holds measurement, type, risk and Lung-RADS once computed
-    (an ``inference.nodules`` result object; kept loosely typed here to avoid a cycle).
+    findings). ``analysis`` holds measurement, type, risk and Lung-RADS once computed.
     """
 
     finding_id: str
@@ -76,8 +84,8 @@ class Finding:
     score: float
     source: FindingSource = FindingSource.AI
     diameter_mm: float | None = None
-    analysis: Any = None
-    extra: dict = field(default_factory=dict, compare=False)
+    analysis: NoduleAnalysis | None = None
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         if not self.finding_id:
