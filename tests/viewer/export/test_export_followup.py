@@ -67,6 +67,7 @@ def exported(tmp_path_factory) -> dict:
     out["deid_json"] = json.loads(next(p for p in export_from_store(
         store, uids["current"], "json", root / "deid" / "cur.json", deidentify=True)[0].files
         if p.name == "cur.json").read_text())
+    out["pdf"] = export_from_store(store, uids["current"], "pdf", root / "pdf")[0].files
     out["root"] = root
     store.close()
     return out
@@ -176,3 +177,18 @@ def test_tid1500reader_reads_the_followup_sr_with_the_fixed_list_first(exported)
     grown = by_uid[report["T1-grow"]["tracking_uid"]]
     values = {i["quantity"]["CodeValue"]: float(i["value"]) for i in grown["measurementItems"]}
     assert values["PRIORDIAM"] == pytest.approx(report["T1-grow"]["comparison"]["prior_mean_diameter_mm"], abs=0.051)
+
+
+def test_pdf_report_shows_the_comparison(exported) -> None:
+    pdf = next(p for p in exported["pdf"] if p.suffix == ".pdf")
+    exe = shutil.which("pdftotext")
+    if exe is None or shutil.which("pdftoppm") is None:
+        pytest.skip("poppler-utils (pdftotext, pdftoppm) is not installed; run scripts/setup.sh")
+    text = subprocess.run([exe, "-layout", str(pdf), "-"], capture_output=True, text=True, timeout=60).stdout
+    assert "Comparison with the prior CT" in text and "prior of 2024-03-02" in text
+    assert "T4-resolved" in text and "doubling time" in text
+    grown = _report(exported["json"])["T1-grow"]["comparison"]
+    assert f"{grown['volume_doubling_days']:.0f} days" in text
+    pages = subprocess.run(["pdftoppm", "-r", "60", "-png", str(pdf), str(exported["root"] / "page")],
+                           capture_output=True, timeout=120)
+    assert pages.returncode == 0 and list(exported["root"].glob("page*.png"))
