@@ -68,7 +68,7 @@ def exported(tmp_path_factory) -> dict:
         store, uids["current"], "json", root / "deid" / "cur.json", deidentify=True)[0].files
         if p.name == "cur.json").read_text())
     out["pdf"] = export_from_store(store, uids["current"], "pdf", root / "pdf")[0].files
-    out["root"] = root
+    out["root"], out["current_dir"] = root, paths["current"]
     store.close()
     return out
 
@@ -97,6 +97,13 @@ def test_json_carries_each_nodules_comparison_and_the_resolved_one(exported) -> 
     assert [r["prior_finding"] for r in report["comparison"]["resolved"]] == ["T4-resolved"]
     # the exam's category is the comparison's, from its most suspicious reported nodule
     assert report["exam_lung_rads"] == "4B" and "2024-03-02" in report["exam_lung_rads_reason"]
+
+
+def test_follow_up_json_fits_the_export_schema(exported) -> None:
+    from test_export_tables import SCHEMA_FILE, _check_schema
+
+    for doc in (exported["json"], exported["deid_json"], exported["prior_json"]):
+        _check_schema(doc, json.loads(SCHEMA_FILE.read_text()))
 
 
 def test_matched_nodule_keeps_the_prior_exams_tracking_uid(exported) -> None:
@@ -192,3 +199,17 @@ def test_pdf_report_shows_the_comparison(exported) -> None:
     pages = subprocess.run(["pdftoppm", "-r", "60", "-png", str(pdf), str(exported["root"] / "page")],
                            capture_output=True, timeout=120)
     assert pages.returncode == 0 and list(exported["root"].glob("page*.png"))
+
+
+def test_ohif_adapter_restores_each_nodule_under_its_tracking_uid_over_time(exported) -> None:
+    js = Path(__file__).resolve().parents[2] / "js"
+    node = shutil.which("node")
+    if node is None or not (js / "node_modules" / "@cornerstonejs" / "adapters").is_dir():
+        pytest.skip("node or tests/js/node_modules is missing: run scripts/setup.sh")
+    done = subprocess.run([node, str(js / "ohif_readers.mjs"), "sr", str(_sr(exported)), str(exported["current_dir"])],
+                          capture_output=True, text=True, timeout=300, cwd=js)
+    assert done.returncode == 0, done.stderr[-3000:]
+    got = json.loads(done.stdout.strip().splitlines()[-1])["measurements"]
+    report = _report(exported["json"])
+    assert sorted(m["trackingUid"] for m in got) == sorted(n["tracking_uid"] for n in report.values())
+    assert all(m["toolType"] == "Bidirectional" for m in got)
