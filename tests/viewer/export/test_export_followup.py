@@ -67,6 +67,8 @@ def exported(tmp_path_factory) -> dict:
     out["deid_json"] = json.loads(next(p for p in export_from_store(
         store, uids["current"], "json", root / "deid" / "cur.json", deidentify=True)[0].files
         if p.name == "cur.json").read_text())
+    out["deid_sr"] = next(p for p in export_from_store(
+        store, uids["current"], "sr", root / "deid_sr", deidentify=True)[0].files if p.name == "sr.dcm")
     out["pdf"] = export_from_store(store, uids["current"], "pdf", root / "pdf")[0].files
     out["root"], out["current_dir"] = root, paths["current"]
     store.close()
@@ -164,6 +166,18 @@ def test_sr_validates_and_carries_prior_sizes_and_comparison_categories(exported
         "volume_doubling_days"])
     exam = _items(next(i for i in sr.ContentSequence if i.ConceptNameCodeSequence[0].CodeValue == "C0034375"), {})
     assert exam["LUNGRADS"] == "LR4B" and "2024-03-02" in exam["COMPARE"] and "T4-resolved" in exam["COMPARE"]
+
+
+def test_deidentified_sr_keeps_the_comparison_but_not_the_prior_date(exported) -> None:
+    path = exported["deid_sr"]
+    assert dciodvfy_errors(path) == []
+    assert b"2024-03-02" not in path.read_bytes() and b"20240302" not in path.read_bytes()
+    groups = [g for g in pydicom.dcmread(path).ContentSequence if g.ValueType == "CONTAINER"]
+    values = {}
+    for g in groups:
+        for item in getattr(g, "ContentSequence", []):
+            _items(item, values)
+    assert values["PRIORINT"] == 365 and "VDT" in values
 
 
 def test_tid1500reader_reads_the_followup_sr_with_the_fixed_list_first(exported) -> None:
