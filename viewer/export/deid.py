@@ -171,4 +171,6 @@ def _is_identifying_text_item(ds: Dataset) -> bool:
     if getattr(ds, "ValueType", None) != "TEXT" or "ConceptNameCodeSequence" not in ds:
         return False
     name = ds.ConceptNameCodeSequence[0]
+    if name.CodingSchemeDesignator == "99NDLNS":
+        return name.CodeValue in profile.CLEAN_PRIVATE_TEXT_CONCEPTS
     return name.CodingSchemeDesignator == "DCM" and name.CodeValue in profile.CLEAN_TEXT_CONCEPTS

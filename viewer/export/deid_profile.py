@@ -82,6 +82,8 @@ CLEAN_TEXT_CONCEPTS = frozenset({
     "121009",  # Person Observer's Organization Name
     "121017",  # Device Observer Physical Location During Observation
 })
+#: NoduleLens' own (99NDLNS) TEXT concepts that hold dates: the exam's comparison names the prior's date
+CLEAN_PRIVATE_TEXT_CONCEPTS = frozenset({"COMPARE"})
 
 #: dummy values for action D, by VR
 DUMMY: dict[str, str] = {

@@ -28,7 +28,7 @@ from inference.imaging.volume import Volume
 from viewer.export import json_export, luna_csv
 from viewer.export.deid import DeidReport, Deidentifier
 from viewer.export.errors import ExportError, UnknownFormat
-from viewer.export.plan import Comparison, ExportPlan, build_plan
+from viewer.export.plan import Comparison, ExamComparison, ExportPlan, build_plan
 from viewer.export.pmap import build_parametric_maps
 from viewer.export.seg import build_seg
 from viewer.export.source import SourceSeries, load_source
@@ -72,6 +72,8 @@ class ExportInputs:
     clinical: Mapping[str, object] | None = None  # viewer.review.clinical_risk.clinical_export
     #: finding id → comparison with the prior exam (follow-up); shown by the SR's JSON and the PDF
     comparisons: Mapping[str, Comparison] = field(default_factory=dict)
+    #: the exam's comparison (prior, resolved nodules, tracking UIDs over time); None: a baseline read
+    followup: ExamComparison | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +96,8 @@ def export_study(inputs: ExportInputs, fmt: ExportFormat | str, out: str | Path,
     out = Path(out)
     deid = Deidentifier(uid_map=uid_map) if deidentify else None
     left_out: list[str] = []
-    plan = build_plan(inputs.study, inputs.volume, inputs.masks, _edited(inputs.decisions), inputs.comparisons)
+    plan = build_plan(inputs.study, inputs.volume, inputs.masks, _edited(inputs.decisions), inputs.comparisons,
+                      inputs.followup)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UnsignedExportWarning)
         if fmt in (ExportFormat.SR, ExportFormat.SEG, ExportFormat.PMAP):

@@ -28,9 +28,13 @@ def inputs_from_store(store: Store, study_key: str, fmt: ExportFormat, need_scan
     notes: list[str] = []
     from viewer.review.clinical_risk import clinical_export
 
+    from viewer.export.followup_inputs import comparison_inputs
+
     clinical = clinical_export(store, study)
+    comparisons, followup = comparison_inputs(store, uid)  # computed once: the plan carries it
     if fmt not in DICOM_FORMATS and not need_scan:
-        return ExportInputs(study, decisions=decisions, audit=audit, clinical=clinical), notes
+        return ExportInputs(study, decisions=decisions, audit=audit, clinical=clinical,
+                            comparisons=comparisons, followup=followup), notes
     scan = Path(study.scan_path)
     if not study.scan_path or not scan.exists():
         raise SourceFilesMissing(study.study_instance_uid, (study.scan_path or "(no scan path)",))
@@ -65,7 +69,8 @@ def inputs_from_store(store: Store, study_key: str, fmt: ExportFormat, need_scan
                 notes.append(f"no map for finding {fid}: {exc}")
                 continue
             saliency[fid] = crop
-    return ExportInputs(study, volume, masks, saliency, decisions, audit, clinical=clinical), notes
+    return ExportInputs(study, volume, masks, saliency, decisions, audit, clinical=clinical,
+                        comparisons=comparisons, followup=followup), notes
 
 
 def export_from_store(store: Store, study_key: str, fmt: ExportFormat | str, out: str | Path, *,

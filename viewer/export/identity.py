@@ -13,6 +13,7 @@ from importlib import metadata
 from pydicom.uid import generate_uid
 
 from inference.domain.finding import ModelInfo
+from viewer.review.followup_export import nodule_uid
 from viewer.review.model import ReviewedStudy
 
 MANUFACTURER = "NoduleLens"
@@ -37,8 +38,9 @@ def device_serial(study: ReviewedStudy) -> str:
 
 
 def tracking_uid(study: ReviewedStudy, finding_id: str) -> str:
-    return generate_uid(entropy_srcs=["nodulelens-tracking", study.study_instance_uid,
-                                      study.series_instance_uid, finding_id])
+    """The finding's UID when it is first seen in this study (a follow-up keeps the prior's:
+    ``viewer.review.followup_export.tracking_uid``, the same derivation)."""
+    return nodule_uid(study.study_instance_uid, study.series_instance_uid, finding_id)
 
 
 def device_uid(model: ModelInfo) -> str:

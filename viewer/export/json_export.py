@@ -5,12 +5,15 @@ study identity and sign-off, the model, every finding (AI and reviewer-added, wh
 with geometry, score, measurements, type, risk, Lung-RADS, the reviewer's current decision and
 the nodule's tracking UID (the one in the SR and SEG), the full decision history and audit trail,
 and ``report``: what the SR reports (exam items, and per reported nodule the SR's measurement
-list, its SEG segment, key slice and axes, and its comparison with a prior or null).
+list, its SEG segment, key slice and axes, and its comparison with a prior or null), and the
+exam's ``comparison`` with its prior (prior study and date, category basis, resolved nodules) or
+null. On a follow-up exam a nodule's tracking UID is the one it had on its first exam.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from enum import Enum
@@ -21,7 +24,7 @@ from inference.domain import analysis_codec
 from viewer.export import identity
 from viewer.export.deid import DeidEntry, Deidentifier
 from viewer.export.luna_csv import diameter_of
-from viewer.export.plan import ExportPlan, PlannedNodule, build_plan
+from viewer.export.plan import Comparison, ExportPlan, PlannedNodule, build_plan
 from viewer.export.sr import is_signed
 from viewer.export.sr_groups import nodule_values, sr_tracking_identifier
 from viewer.review.model import AuditEntry, DecisionRecord, FindingState, ReviewedStudy
@@ -59,7 +62,7 @@ def export_document(study: ReviewedStudy, decisions: Sequence[DecisionRecord] = 
             "id": m.model_id, "name": m.name, "version": m.version,
             "manifest_sha256": m.manifest_sha256, "operating_threshold": m.operating_threshold,
         },
-        "findings": [_finding(study, s) for s in study.findings],
+        "findings": [_finding(plan, s) for s in study.findings],
         "decisions": [_decision(d) for d in decisions],
         "audit": [_audit(a) for a in audit],
         "report": report_section(plan),
@@ -81,6 +84,47 @@ def report_section(plan: ExportPlan) -> dict:
         "ai_findings_reviewed": plan.ai_reviewed,
         "ai_findings_rejected": plan.ai_rejected,
         "nodules": [_reported(plan, n) for n in plan.nodules],
+        "comparison": _exam_comparison(plan),
+    }
+
+
+def _date(da: str) -> str:
+    return f"{da[:4]}-{da[4:6]}-{da[6:]}" if len(da) == 8 else da
+
+
+def _exam_comparison(plan: ExportPlan) -> dict | None:
+    f = plan.followup
+    if f is None:
+        return None
+    from inference.longitudinal.report import comparison_to_dict
+
+    return {
+        "prior_study_uid": f.prior_study_uid, "prior_study_date": _date(f.prior_study_date),
+        "exam_lung_rads_at_comparison": _enum(f.lung_rads), "reason_at_comparison": f.reason,
+        "resolved": [comparison_to_dict(r) for r in f.resolved],
+    }
+
+
+def _nodule_comparison(c: Comparison | None) -> dict | None:
+    """A nodule's comparison: the prior's size and date, change, doubling time, category, reason."""
+    if c is None:
+        return None
+    r = c.result
+    prior = r.prior if r is not None else None
+    return {
+        "status": r.status.value if r is not None else None,
+        "prior_study_date": c.prior_study_date, "prior_long_axis_mm": c.prior_long_axis_mm,
+        "prior_mean_diameter_mm": None if prior is None else round(prior.mean_diameter_mm, 2),
+        "prior_volume_mm3": None if prior is None else round(prior.volume_mm3, 1),
+        "prior_finding_id": r.prior_key if r is not None else None,
+        "interval_days": r.interval_days if r is not None else None,
+        "change_mm": c.change_mm,
+        "volume_change_pct": None if r is None or r.volume_change_pct is None else round(r.volume_change_pct, 1),
+        "volume_doubling_days": c.volume_doubling_days,
+        "volume_doubling_note": r.doubling_time_note if r is not None else "",
+        "slow_growth": bool(r.slow_growth) if r is not None else False,
+        "category": c.category.value, "lung_rads": _enum(c.lung_rads), "reason": c.reason,
+        "management": c.management,
     }
 
 
@@ -105,10 +149,7 @@ def _reported(plan: ExportPlan, n: PlannedNodule) -> dict:
         "key_slice_index": n.key.z,
         "long_axis_mm_lps": [list(p) for p in n.key.long_axis],
         "short_axis_mm_lps": [list(p) for p in n.key.short_axis],
-        "comparison": None if c is None else {
-            "prior_study_date": c.prior_study_date, "prior_long_axis_mm": c.prior_long_axis_mm,
-            "change_mm": c.change_mm, "volume_doubling_days": c.volume_doubling_days,
-            "category": c.category.value},
+        "comparison": _nodule_comparison(c),
     }
 
 
@@ -119,8 +160,12 @@ def write_json(path: str | Path, document: dict) -> Path:
     return path
 
 
-def _finding(study: ReviewedStudy, s: FindingState) -> dict:
+def _finding(plan: ExportPlan, s: FindingState) -> dict:
     f = s.finding
+    planned = plan.nodule(f.finding_id)
+    tracked = plan.followup.tracking_uids if plan.followup is not None else {}
+    uid = planned.tracking_uid if planned is not None else (
+        tracked.get(f.finding_id) or identity.tracking_uid(plan.study, f.finding_id))
     return {
         "id": f.finding_id,
         "source": f.source.value,
@@ -129,7 +174,7 @@ def _finding(study: ReviewedStudy, s: FindingState) -> dict:
         "comment": s.comment,
         "decided_by": s.decided_by,
         "decided_at": _time(s.decided_at),
-        "tracking_uid": identity.tracking_uid(study, f.finding_id),
+        "tracking_uid": uid,
         "center_mm": list(f.center),
         "box_mm": {"lo": list(f.box.lo), "hi": list(f.box.hi)},
         "score": f.score,
@@ -207,6 +252,32 @@ def _deidentify_clinical(doc: dict, person: Any) -> None:
         doc["clinical"]["entered_by"] = person(doc["clinical"].get("entered_by", ""))
 
 
+_ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+
+
+def _undate(text: str) -> str:
+    return _ISO_DATE.sub("[date removed]", text or "")
+
+
 def _remap_report(doc: dict, deid: Deidentifier) -> None:
-    for n in doc.get("report", {}).get("nodules", []):
+    """Tracking and prior study UIDs remapped; the prior's dates removed (intervals in days stay,
+    so doubling times and "stable for 24 months" keep their meaning)."""
+    report = doc.get("report", {})
+    for key in ("exam_lung_rads_reason", "management"):
+        if key in report:
+            report[key] = _undate(report[key])
+    for n in report.get("nodules", []):
         n["tracking_uid"] = deid.new_uid(n["tracking_uid"])
+        c = n.get("comparison")
+        if c:
+            c["prior_study_date"] = None
+            c["reason"], c["management"] = _undate(c["reason"]), _undate(c["management"])
+    exam = report.get("comparison")
+    if exam:
+        exam["prior_study_uid"] = deid.new_uid(exam["prior_study_uid"])
+        exam["prior_study_date"] = None
+        exam["reason_at_comparison"] = _undate(exam["reason_at_comparison"])
+        for r in exam["resolved"]:
+            r["prior_date"], r["history"] = None, []
+            r["reason"], r["management"] = _undate(r["reason"]), _undate(r["management"])
+        deid.report.entries.append(DeidEntry("JSON", "report.comparison (prior UID and dates)", "U"))

@@ -19,7 +19,7 @@ from typing import Any
 
 from pydicom.dataset import Dataset
 
-from viewer.export import identity
+from viewer.export import identity, pdf_comparison
 from viewer.export.key_images import KeyImage, png_bytes
 from viewer.export.plan import ExportPlan, PlannedNodule
 from viewer.export.sr import is_signed
@@ -52,8 +52,9 @@ def build_pdf(plan: ExportPlan, context: ReportContext, images: Sequence[KeyImag
     s = _styles()
     story: list[Any] = []
     story += _header(plan, context, s)
-    story += _result(plan, s)
+    story += _result(plan, s, context.deidentified)
     story += _nodule_table(plan, s)
+    story += pdf_comparison.section(plan, s, context.deidentified)
     story.append(Spacer(1, 3 * mm))
     story += _key_images(images, s)
     story += _model_and_signoff(plan, context, s)
@@ -122,18 +123,13 @@ def _header(plan: ExportPlan, c: ReportContext, s: dict[str, Any]) -> list[Any]:
     thickness = f"{float(ct.SliceThickness):g}" if ct.get("SliceThickness", "") not in ("", None) else ""
     exam = [["Exam", "Low-dose CT of chest (LOINC 24627-2)", "Series",
              f"{c.n_slices} axial slices, {thickness} mm" if thickness else f"{c.n_slices} axial slices"],
-            ["Comparison", _comparison(plan), "kVp / kernel",
+            ["Comparison", pdf_comparison.header_text(plan, c.deidentified), "kVp / kernel",
              f"{ct.get('KVP', '—')} / {_esc(ct.get('ConvolutionKernel', '—'))}"]]
     w = [28 * mm, 62 * mm, 26 * mm, 62 * mm]
     return [Paragraph(TITLE, s["title"]), _grid(patient + exam, w)]
 
 
-def _comparison(plan: ExportPlan) -> str:
-    dates = sorted({n.comparison.prior_study_date for n in plan.nodules if n.comparison is not None})
-    return "prior of " + ", ".join(_date(d) for d in dates) if dates else "none (no prior exam compared)"
-
-
-def _result(plan: ExportPlan, s: dict[str, Any]) -> list[Any]:
+def _result(plan: ExportPlan, s: dict[str, Any], deidentified: bool = False) -> list[Any]:
     from reportlab.platypus import Paragraph
 
     rads = plan.exam_lung_rads
@@ -148,7 +144,10 @@ def _result(plan: ExportPlan, s: dict[str, Any]) -> list[Any]:
            Paragraph(f"<b>Exam category: {category}</b>", s["big"]),
            Paragraph(_esc(found), s["p"])]
     if plan.exam_lung_rads_reason:
-        out.append(Paragraph("Basis: " + _esc(plan.exam_lung_rads_reason), s["p"]))
+        basis = plan.exam_lung_rads_reason
+        if deidentified:  # a follow-up's reason names the prior's date
+            basis = pdf_comparison.undated(basis)
+        out.append(Paragraph("Basis: " + _esc(basis), s["p"]))
     if plan.management:
         out.append(Paragraph("<b>Management:</b> " + _esc(plan.management), s["p"]))
     return out
@@ -190,6 +189,13 @@ def _change(n: PlannedNodule) -> str:
     return _esc(text)
 
 
+def _management(n: PlannedNodule) -> str:
+    """The nodule's management: with comparison (stepped from the prior's category) where compared."""
+    if n.comparison is not None and n.comparison.management:
+        return n.comparison.management
+    return str(getattr(n.analysis, "management", "") or "")
+
+
 def _nodule_table(plan: ExportPlan, s: dict[str, Any]) -> list[Any]:
     from reportlab.lib.units import mm
     from reportlab.platypus import Paragraph
@@ -204,8 +210,8 @@ def _nodule_table(plan: ExportPlan, s: dict[str, Any]) -> list[Any]:
     notes = [Paragraph("Risk: Brock (PanCan) probability of malignancy. AI score: detector confidence "
                        "0–1 (none for nodules the reviewer added). Change: comparison with the prior "
                        "exam (— when none was compared).", s["small"])]
-    management = [Paragraph(f"Nodule {n.number}: {_esc(n.analysis.management)}", s["small"])
-                  for n in plan.nodules if getattr(n.analysis, "management", "")]
+    management = [Paragraph(f"Nodule {n.number}: {_esc(text)}", s["small"])
+                  for n in plan.nodules if (text := _management(n))]
     return out + [_grid(rows, widths, header=True)] + notes + management
 
 

@@ -8,12 +8,16 @@ cannot disagree about which nodule is which.
 
 ``comparison`` of a :class:`PlannedNodule` is the nodule's follow-up comparison with a prior exam
 (size then, change, volume doubling time, category); it is ``None`` where no prior was compared.
+``followup`` of the plan is the exam's comparison (prior, resolved nodules, tracking UIDs kept
+across time points; ``viewer.export.followup_inputs`` makes both from the store). With it, a
+nodule's Lung-RADS is the one with comparison, and the exam's category and management are those
+of its most suspicious reported nodule with comparison.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
@@ -22,6 +26,7 @@ import numpy as np
 from inference.domain.finding import FindingSource
 from inference.imaging.volume import Volume
 from inference.domain.nodule import LungRads
+from inference.longitudinal.types import ComparisonResult
 from viewer.export import identity
 from viewer.export.palette import SEGMENT_COLOURS, rgb_to_dicom_lab
 from viewer.review.model import FindingState, FindingStatus, ReviewedStudy
@@ -38,19 +43,41 @@ class ChangeCategory(Enum):
 
 @dataclass(frozen=True, slots=True)
 class Comparison:
-    """A nodule compared with its prior (filled by the follow-up comparison; optional)."""
+    """A nodule compared with its prior (filled by the follow-up comparison; optional).
+
+    ``change_mm`` is the change of the compared size (the follow-up's mean diameter); ``result``
+    is the follow-up's whole comparison (prior size and volume, interval, changes, doubling time
+    and its note), which the SR and JSON carry; ``lung_rads``/``reason``/``management`` are the
+    category with comparison and its reason text."""
 
     prior_study_date: str  # DICOM DA, YYYYMMDD
     prior_long_axis_mm: float | None
     change_mm: float | None
     volume_doubling_days: float | None
     category: ChangeCategory
+    result: ComparisonResult | None = None
+    lung_rads: LungRads | None = None
+    reason: str = ""
+    management: str = ""
 
     def __post_init__(self) -> None:
         if not isinstance(self.category, ChangeCategory):
             raise TypeError(f"comparison category must be a ChangeCategory, not {self.category!r}")
         if len(self.prior_study_date) != 8 or not self.prior_study_date.isdigit():
             raise ValueError(f"prior study date must be YYYYMMDD, not {self.prior_study_date!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class ExamComparison:
+    """The exam's comparison with its prior: what the exports say about the exam as a whole."""
+
+    prior_study_uid: str
+    prior_study_date: str  # DICOM DA, YYYYMMDD
+    lung_rads: LungRads | None  # the exam category the comparison gave (all findings then)
+    reason: str
+    management: str
+    resolved: tuple[ComparisonResult, ...] = ()  # prior nodules not found now
+    tracking_uids: Mapping[str, str] = field(default_factory=dict)  # finding id → UID over the years
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +117,16 @@ class PlannedNodule:
 
     @property
     def lung_rads(self) -> LungRads | None:
+        """Lung-RADS with comparison where the nodule was compared, else the baseline reading's."""
+        if self.comparison is not None and self.comparison.lung_rads is not None:
+            return self.comparison.lung_rads
         return getattr(self.analysis, "lung_rads", None)
+
+    @property
+    def lung_rads_reason(self) -> str:
+        if self.comparison is not None and self.comparison.lung_rads is not None:
+            return self.comparison.reason
+        return str(getattr(self.analysis, "lung_rads_reason", "") or "")
 
     @property
     def colour_lab(self) -> tuple[int, int, int]:
@@ -115,6 +151,7 @@ class ExportPlan:
     exam_lung_rads: LungRads | None = None
     exam_lung_rads_reason: str = ""
     management: str = ""
+    followup: ExamComparison | None = None
 
     def nodule(self, finding_id: str) -> PlannedNodule | None:
         return next((n for n in self.nodules if n.finding_id == finding_id), None)
@@ -132,30 +169,48 @@ def reported_states(study: ReviewedStudy) -> list[FindingState]:
 
 def build_plan(study: ReviewedStudy, volume: Volume | None = None,
                masks: Mapping[str, Volume] | None = None, edited: Collection[str] = (),
-               comparisons: Mapping[str, Comparison] | None = None) -> ExportPlan:
+               comparisons: Mapping[str, Comparison] | None = None,
+               followup: ExamComparison | None = None) -> ExportPlan:
     """The plan of one export. ``volume`` and ``masks`` (finding id → uint8 crop on the scan's
-    grid) place the key slices; without them a nodule's key slice is the one through its centre."""
-    from inference.nodules.lungrads import MANAGEMENT, exam_lung_rads
-
+    grid) place the key slices; without them a nodule's key slice is the one through its centre.
+    ``followup`` gives the nodules' tracking UIDs over time and makes the exam category the one
+    with comparison."""
     masks = masks or {}
     comparisons = comparisons or {}
+    tracked = followup.tracking_uids if followup is not None else {}
     nodules = []
     for i, state in enumerate(reported_states(study)):
         fid = state.finding.finding_id
         nodules.append(PlannedNodule(
-            number=i + 1, state=state, tracking_uid=identity.tracking_uid(study, fid),
+            number=i + 1, state=state, tracking_uid=tracked.get(fid) or identity.tracking_uid(study, fid),
             tracking_id=f"Nodule {i + 1} ({fid})"[:64],
             colour_rgb=SEGMENT_COLOURS[i % len(SEGMENT_COLOURS)],
             key=key_slice(state, volume, masks.get(fid)), comparison=comparisons.get(fid)))
     ai = [s for s in study.findings if s.finding.source is FindingSource.AI]
-    analyses = [n.analysis for n in nodules]
-    category: LungRads | None = None
-    reason = ""
-    if all(getattr(a, "lung_rads", None) is not None for a in analyses):
-        category, reason = exam_lung_rads(analyses)
+    category, reason, management = _exam_category(nodules, followup)
     return ExportPlan(study, tuple(nodules), frozenset(edited), len(ai),
                       sum(s.status is FindingStatus.REJECTED for s in ai), category, reason,
-                      MANAGEMENT.get(category, "") if category is not None else "")
+                      management, followup)
+
+
+def _exam_category(nodules: list[PlannedNodule], followup: ExamComparison | None
+                   ) -> tuple[LungRads | None, str, str]:
+    """(category, reason, management) of the exam: its most suspicious reported nodule (with
+    comparison where compared: the stepped management comes from that nodule's comparison)."""
+    from inference.nodules.lungrads import MANAGEMENT, exam_lung_rads
+
+    if any(n.lung_rads is None for n in nodules):
+        return None, "", ""
+    category, reason = exam_lung_rads([(n.lung_rads, n.lung_rads_reason) for n in nodules])
+    management = MANAGEMENT.get(category, "")
+    if followup is not None:
+        if not nodules:
+            reason = f"no lung nodules (compared with the prior of {followup.prior_study_date})"
+        driving = [n.comparison for n in nodules if n.lung_rads is category and n.comparison is not None
+                   and n.comparison.management]
+        if driving:
+            management = driving[0].management
+    return category, reason, management
 
 
 def key_slice(state: FindingState, volume: Volume | None, mask: Volume | None) -> KeySlice:

@@ -17,7 +17,13 @@ table columns from the first group keep their columns):
   risk): 3D Slicer fills its table by position, so a missing last item leaves an empty cell
   instead of shifting the columns. An empty NUM with a numeric value qualifier would keep the
   positions, but highdicom (which Slicer's loader uses) cannot read one back;
-- qualitative evaluations: nodule type, Lung-RADS, reviewer decision.
+- qualitative evaluations: nodule type, Lung-RADS (with comparison on a follow-up), reviewer
+  decision;
+- on a follow-up exam (the plan's ``comparison``), after all of the above: the prior's mean
+  diameter and volume, the interval, the changes and the volume doubling time, and the comparison
+  (new, growing, stable, slow growth) as an evaluation (``followup_sr``); the group's tracking UID is
+  then the one the nodule had on its first exam. These come after the fixed list, so Slicer's columns
+  of the fixed list stay in place; a NEW nodule has none of them.
 
 AI findings name the detector as their algorithm; reviewer-added nodules name none (the reviewer
 drew them; the decision item says "Added by reviewer").
@@ -33,6 +39,7 @@ from pydicom.dataset import Dataset
 from pydicom.sr.codedict import codes
 
 from viewer.export import codes as nl
+from viewer.export.followup_sr import COMPARISON, followup_evaluations, followup_measurements
 from viewer.export.plan import ExportPlan, PlannedNodule
 from viewer.export.source import SourceSeries
 from viewer.review.model import ReviewedStudy
@@ -110,6 +117,9 @@ def exam_evaluations(plan: ExportPlan) -> hd.sr.ContainerContentItem:
     if plan.management:
         items.append(hd.sr.TextContentItem(nl.MANAGEMENT, plan.management[:1024],
                                            relationship_type=hd.sr.RelationshipTypeValues.CONTAINS))
+    if plan.followup is not None:
+        items.append(hd.sr.TextContentItem(COMPARISON, comparison_text(plan)[:1024],
+                                           relationship_type=hd.sr.RelationshipTypeValues.CONTAINS))
     for concept, value, unit in ((nl.NODULES_REPORTED, len(plan.nodules), nl.COUNT_NODULES),
                                  (nl.AI_FINDINGS_REVIEWED, plan.ai_reviewed, nl.COUNT_FINDINGS),
                                  (nl.AI_FINDINGS_REJECTED, plan.ai_rejected, nl.COUNT_FINDINGS)):
@@ -119,6 +129,22 @@ def exam_evaluations(plan: ExportPlan) -> hd.sr.ContainerContentItem:
                                            relationship_type=hd.sr.RelationshipTypeValues.CONTAINS)
     container.ContentSequence = hd.sr.ContentSequence(items)
     return container
+
+
+def comparison_text(plan: ExportPlan) -> str:
+    """The exam's comparison in words: the prior's date, the category's basis, resolved nodules."""
+    f = plan.followup
+    if f is None:
+        return ""
+    d = f.prior_study_date
+    text = f"Compared with the prior CT of {d[:4]}-{d[4:6]}-{d[6:]}"
+    if plan.exam_lung_rads_reason:
+        text += f"; {plan.exam_lung_rads_reason}"
+    if f.resolved:
+        gone = ", ".join(f"{r.prior_key} ({r.prior.mean_diameter_mm:.1f} mm)" if r.prior is not None
+                         else str(r.prior_key) for r in f.resolved)
+        text += f"; not found now (resolved): {gone}"
+    return text + "."
 
 
 def algorithm(study: ReviewedStudy) -> hd.sr.AlgorithmIdentification | None:
@@ -202,6 +228,15 @@ def _solid_component(a: Any, m: Any, d: float | None) -> float | None:
 
 
 def _measurements(nodule: PlannedNodule, saliency_map: Dataset | None) -> list[hd.sr.Measurement]:
+    return _fixed_measurements(nodule, saliency_map) + followup_measurements_of(nodule)
+
+
+def followup_measurements_of(nodule: PlannedNodule) -> list[hd.sr.Measurement]:
+    c = nodule.comparison
+    return [] if c is None or c.result is None else followup_measurements(c.result)
+
+
+def _fixed_measurements(nodule: PlannedNodule, saliency_map: Dataset | None) -> list[hd.sr.Measurement]:
     v = nodule_values(nodule)
     out: list[hd.sr.Measurement] = []
     for concept, key, unit in ((nl.LONG_AXIS, "long_axis_mm", nl.MM),
@@ -236,6 +271,9 @@ def _evaluations(nodule: PlannedNodule, edited: bool) -> list[hd.sr.QualitativeE
     else:
         decision = nl.DECISION_ACCEPTED
     out.append(hd.sr.QualitativeEvaluation(nl.REVIEW_DECISION, decision))
+    c = nodule.comparison
+    if c is not None and c.result is not None:  # Lung-RADS is already there, with comparison
+        out += [e for e in followup_evaluations(c.result) if e[0].name != nl.LUNG_RADS]
     return out
 
 

@@ -67,10 +67,18 @@ def tracking_origin(store: Store, series_uid: str, finding_id: str) -> tuple[str
     return series_uid, finding_id
 
 
+def nodule_uid(study_uid: str, series_uid: str, finding_id: str) -> str:
+    """The tracking UID of a finding first seen in (study, series): the one derivation the exports
+    (``viewer.export.identity.tracking_uid``) and the follow-up share, so a baseline exam's export
+    and every later follow-up's name the nodule with the same UID."""
+    return str(generate_uid(entropy_srcs=["nodulelens-tracking", study_uid, series_uid, finding_id]))
+
+
 def tracking_uid(store: Store, series_uid: str, finding_id: str) -> str:
     """A DICOM UID for the nodule, the same at every time point (derived from its first time point)."""
-    origin = tracking_origin(store, series_uid, finding_id)
-    return str(generate_uid(entropy_srcs=["nodulelens-tracking", *origin]))
+    origin_series, origin_finding = tracking_origin(store, series_uid, finding_id)
+    study_uid = store.query("SELECT study_uid FROM series WHERE series_uid=?", (origin_series,))
+    return nodule_uid(study_uid[0]["study_uid"] if study_uid else "", origin_series, origin_finding)
 
 
 def followup_export(store: Store, series_uid: str) -> FollowupExport | None:

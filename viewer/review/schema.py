@@ -96,7 +96,7 @@ CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
 """
 
 #: Nodule analyses stored before this version named Python classes (``{"__type__":
-#: "inference.nodules.types:NoduleAnalysis", ...}``); rewrite them in the versioned form of
+#: "inference.domain.nodule:NoduleAnalysis", ...}``); rewrite them in the versioned form of
 #: :mod:`inference.domain.analysis_codec`. Text the codec cannot read stays as it was. Decision rows
 #: are append-only and keep what they recorded; the same codec reads their legacy form.
 _V_CODEC = """

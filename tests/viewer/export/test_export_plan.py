@@ -61,8 +61,10 @@ def test_a_comparison_with_a_prior_reaches_the_json_and_the_pdf(tmp_path, study,
     inputs = ExportInputs(study, lidc1_volume, masks, comparisons={"f1": prior})
     doc = json.loads(export_study(inputs, "json", tmp_path / "e.json").files[0].read_text())
     f1, r1 = doc["report"]["nodules"]
-    assert f1["comparison"] == {"prior_study_date": "20251120", "prior_long_axis_mm": 19.0, "change_mm": 4.35,
-                                "volume_doubling_days": 210.0, "category": "growing"}
+    given = {"prior_study_date": "20251120", "prior_long_axis_mm": 19.0, "change_mm": 4.35,
+             "volume_doubling_days": 210.0, "category": "growing"}
+    assert {k: f1["comparison"][k] for k in given} == given
+    assert f1["comparison"]["prior_mean_diameter_mm"] is None  # no follow-up result passed through
     assert r1["comparison"] is None
     export_study(inputs, "pdf", tmp_path / "pdf")
     text = " ".join(_text(tmp_path / "pdf" / "report.pdf").split())
