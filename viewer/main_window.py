@@ -40,28 +40,26 @@ Public API (for the review, worklist and detection work):
 
 from __future__ import annotations
 
-import dataclasses
 
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QGridLayout, QMainWindow, QMessageBox, QProgressBar, QWidget
 
-from inference.domain.finding import Finding, FindingSource, ModelInfo
+from inference.domain.finding import Finding, ModelInfo
 from inference.imaging.volume import Volume
 from viewer.actions import install_actions
 from viewer.display_commands import DisplayCommands
+from viewer.finding_display import FindingDisplay
 from viewer.key_bindings import KeyBinder
 from viewer.keymap import Keys
 from viewer.messages import Level, MessageLog, Source
-from viewer.review.finding_rows import FindingRow, card_for, rows_for_findings
+from viewer.review.finding_rows import FindingRow, card_for
 from viewer.review.model import FindingState, FindingStatus
 from viewer.scene.key_image import key_image
 from viewer.review.operating_point import BelowPoint
-from viewer.scene.overlays2d import BoxOverlay
 from viewer.scene.scene import SLICE_NAMES, VIEW_3D, Scene
 from viewer.scene.scheduler import RenderScheduler
 from viewer.widgets.display_controls import DisplayControls
@@ -80,7 +78,7 @@ FINDINGS_DOCK_WIDTH = 590
 RIGHT_DOCK_HEIGHTS = (380, 290, 150)
 
 
-class MainWindow(DisplayCommands, QMainWindow):
+class MainWindow(DisplayCommands, FindingDisplay, QMainWindow):
     volume_loaded = Signal(object)
     finding_selected = Signal(str)
     world_point_clicked = Signal(object)
@@ -209,50 +207,6 @@ class MainWindow(DisplayCommands, QMainWindow):
         if info.warnings:
             self.statusBar().showMessage(f"{len(info.warnings)} warning(s) while loading: see Messages", 15000)
         self.volume_loaded.emit(volume)
-
-    def set_findings(self, findings: Sequence[Finding], statuses: dict[str, FindingStatus] | None = None) -> None:
-        self.findings = tuple(findings)
-        self.statuses = dict(statuses or {})
-        self._listed_rows = list(rows_for_findings(self.findings, self.statuses))
-        self._show_findings()
-
-    def set_operating_point(self, threshold: float | None, below: BelowPoint = BelowPoint.DIMMED) -> None:
-        """AI findings scoring below ``threshold`` are drawn dimmed or left out (None: all alike)."""
-        self.operating_point, self.below_point = threshold, below
-        self._show_findings()
-
-    def below_operating_point(self, finding: Finding) -> bool:
-        """An AI finding scoring below the reader's operating point (a reader's own never is)."""
-        return (self.operating_point is not None and finding.source is FindingSource.AI
-                and finding.score < self.operating_point)
-
-    def shown_findings(self) -> tuple[Finding, ...]:
-        """The findings on screen: all, less those below the point when the reader hides them."""
-        if self.below_point is BelowPoint.HIDDEN:
-            return tuple(f for f in self.findings if not self.below_operating_point(f))
-        return self.findings
-
-    def show_rows(self, rows: Sequence[FindingRow], selected: str | None = None) -> None:
-        """Rows into the findings list as the operating point says: rows of findings below the point
-        are dimmed, or left out when the reader hides them."""
-        self._listed_rows = list(rows)
-        below = {f.finding_id for f in self.findings if self.below_operating_point(f)}
-        hide = self.below_point is BelowPoint.HIDDEN
-        self.findings_list.set_rows([dataclasses.replace(r, below_point=r.finding_id in below) for r in rows
-                                     if not (hide and r.finding_id in below)], selected)
-
-    def _show_findings(self) -> None:
-        shown = self.shown_findings()
-        self.show_rows(self._listed_rows, self.scene.selected)
-        self.scene.set_boxes(
-            BoxOverlay(f.finding_id, f.box.lo, f.box.hi, self.statuses.get(f.finding_id, FindingStatus.PENDING),
-                       dimmed=self.below_operating_point(f))
-            for f in shown
-        )
-        if self.scene.selected in {f.finding_id for f in shown}:
-            self.scene.select(self.scene.selected)
-            self.findings_list.show_selected(self.scene.selected)
-        self.findings_shown.emit()
 
     def select_finding(self, finding_id: str) -> None:
         if finding_id not in {f.finding_id for f in self.findings}:
