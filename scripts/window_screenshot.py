@@ -65,11 +65,10 @@ def main(argv: list[str] | None = None) -> int:
     width, height = (int(v) for v in args.size.lower().split("x"))
     os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
 
-    from viewer.app import make_app
+    from viewer.app import install_features, make_app
     from viewer.main_window import MainWindow
     from viewer.review.settings import JsonBackend, ReviewSettings
     from viewer.review.store import Store
-    from viewer.controllers.detection import install_detection
     from viewer.controllers.review_setup import install_review
 
     app = make_app([sys.argv[0]])
@@ -81,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     win.resize(width, height)
     win.show()
     review = install_review(win, store, settings)
-    detection = install_detection(win, review)
+    detection = install_features(win, review)
     win.open_path(args.scan)
     try:
         ok = _wait(app, lambda: review.session is not None and review.selected is not None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 RESOURCES = Path(__file__).resolve().parents[1] / "resources"
 
@@ -37,22 +38,34 @@ def run(path: str | None = None, series_uid: str | None = None, layout: str = "2
               "`nodulelens snapshot PATH --out shot.png` to render offscreen.", file=sys.stderr)
         return 2
     app = make_app()
-    from viewer.main_window import MainWindow
-
-    from viewer.controllers.detection import install_detection
-    from viewer.controllers.export import install_export
     from viewer.controllers.review_setup import setup_review
-    from viewer.widgets.patient_docks import install_patient_panel
-    from viewer.widgets.pacs_actions import install_pacs
-    from viewer.widgets.followup_view import install_followup
-    from viewer.widgets.operating_point import install_operating_point
-    from viewer.widgets.saliency_loader import install_saliency_loader
+    from viewer.main_window import MainWindow
 
     win = MainWindow()
     win.set_layout(layout)
     win.show()
     review = setup_review(win, db)
-    install_detection(win, review, auto=auto_detect)
+    install_features(win, review, auto_detect=auto_detect)
+    if path is None:
+        win.open_demo()
+    else:
+        win.open_path(path, series_uid)
+    return int(app.exec())
+
+
+def install_features(win: Any, review: Any, *, auto_detect: bool = True) -> Any:
+    """Everything the reading room adds to a window with its review (None: no store): detection,
+    export, saliency, the operating point, the patient panel, PACS and the follow-up comparison.
+    Returns the detection controller (its runner is the worker)."""
+    from viewer.controllers.detection import install_detection
+    from viewer.controllers.export import install_export
+    from viewer.widgets.followup_view import install_followup
+    from viewer.widgets.operating_point import install_operating_point
+    from viewer.widgets.pacs_actions import install_pacs
+    from viewer.widgets.patient_docks import install_patient_panel
+    from viewer.widgets.saliency_loader import install_saliency_loader
+
+    detection = install_detection(win, review, auto=auto_detect)
     install_export(win, review)
     install_saliency_loader(win, review)
     install_operating_point(win, review)
@@ -60,8 +73,4 @@ def run(path: str | None = None, series_uid: str | None = None, layout: str = "2
     if review is not None:
         install_pacs(win, review)
         install_followup(win, review.store)
-    if path is None:
-        win.open_demo()
-    else:
-        win.open_path(path, series_uid)
-    return int(app.exec())
+    return detection
