@@ -94,7 +94,7 @@ class Runtime:
 
         if req.analyze and findings:
             t = time.perf_counter()
-            findings = self._analyze(volume, findings, stage(0.6, 0.75), warnings)
+            findings = self._analyze(volume, findings, threshold, stage(0.6, 0.75), warnings)
             timings["analyze"] = time.perf_counter() - t
 
         saliency_files: list[tuple[str, str]] = []
@@ -130,21 +130,24 @@ class Runtime:
             shm.close()
         return Volume(voxels, np.asarray(scan.affine), scan.info), scan.info.source
 
-    def _analyze(self, volume: Volume, findings: list[Finding], progress: Progress,
+    def _analyze(self, volume: Volume, findings: list[Finding], threshold: float, progress: Progress,
                  warnings: list[str]) -> list[Finding]:
-        """Measure, type and score every finding; its box becomes the segmented nodule's box."""
+        """Measure, type and score every finding; its box becomes the segmented nodule's box. The
+        Brock nodule count is the number of findings at or above the operating point (the nodules
+        the reader is shown), not the sub-threshold candidates kept for a lower point."""
         from inference.imaging.lung_mask import lung_mask
         from inference.nodules import analyze, clinical_from_series
 
         mask = lung_mask(volume)  # one lung mask per scan, shared by every finding's analysis
         self._check_cancel()
         clinical = clinical_from_series(volume.info)
+        count = max(1, sum(f.score >= threshold for f in findings))
         out = []
         for i, f in enumerate(findings):
             self._check_cancel()
             try:
                 result = analyze(volume, f.center, f.box, clinical=clinical,
-                                 nodule_count=len(findings), lung_mask=mask)
+                                 nodule_count=count, lung_mask=mask)
                 out.append(f.evolve(analysis=result.analysis, box=result.world_box(volume),
                                     diameter_mm=result.analysis.measurement.mean_diameter_mm))
             except Exception as exc:  # one unmeasurable finding must not lose the others

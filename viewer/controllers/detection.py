@@ -132,8 +132,9 @@ class DetectionController(QObject):
             return  # the user opened another scan meanwhile
         for warning in reply.warnings:
             self.window.post_message(Source.WORKER, warning, Level.WARNING, self._context())
-        n = len(reply.findings)
-        note = f"{n} finding(s) above the operating point of {reply.model.model_id} ({reply.device})"
+        n = sum(f.score >= reply.threshold for f in reply.findings)
+        note = (f"{n} finding(s) at or above the operating point {reply.threshold:.2f} of "
+                f"{reply.model.model_id} ({reply.device})")
         if self.review is not None and volume.info.series_instance_uid:
             self._store(volume, reply)
         else:

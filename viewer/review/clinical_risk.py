@@ -15,6 +15,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from inference.nodules.risk_models import RiskEstimate, estimate_risk
+from inference.domain.finding import FindingSource
 from inference.domain.nodule import NoduleType, Zone
 from viewer.review.clinical import InputSource, PatientInputs, load_inputs
 from viewer.review.model import FindingState, FindingStatus, ReviewedStudy
@@ -83,9 +84,14 @@ def finding_risk(finding: "Finding", inputs: PatientInputs, nodule_count: int = 
 
 
 def study_risks(findings: tuple[FindingState, ...] | list[FindingState],
-                inputs: PatientInputs) -> dict[str, FindingRisk]:
-    """The risk of every measured finding of a study (rejected ones too, for the record)."""
-    count = sum(fs.status is not FindingStatus.REJECTED for fs in findings)
+                inputs: PatientInputs, operating_point: float | None = None) -> dict[str, FindingRisk]:
+    """The risk of every measured finding of a study (rejected ones too, for the record). The nodule
+    count is the findings not rejected, less AI findings scoring below the study's operating point
+    (candidates kept for a lower point, not nodules the reader was shown)."""
+    count = sum(fs.status is not FindingStatus.REJECTED
+                and not (operating_point is not None and fs.finding.source is FindingSource.AI
+                         and fs.finding.score < operating_point)
+                for fs in findings)
     out = {}
     for fs in findings:
         r = finding_risk(fs.finding, inputs, count)
@@ -99,7 +105,12 @@ def clinical_export(store: "Store", study: ReviewedStudy) -> dict | None:
     stored = load_inputs(store, study.series_instance_uid)
     if stored is None:
         return None
-    risks = study_risks(study.findings, stored.inputs)
+    from viewer.review.operating_point import operating_point
+
+    point = operating_point(store, study.series_instance_uid)
+    if point is None and study.model is not None:
+        point = study.model.operating_threshold
+    risks = study_risks(study.findings, stored.inputs, point)
     return {"inputs": stored.inputs.to_dict(), "entered_by": stored.actor,
             "entered_at": stored.at.isoformat(),
             "risks": {fid: r.to_dict() for fid, r in risks.items()}}

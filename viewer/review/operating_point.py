@@ -74,7 +74,7 @@ def expected_detail(table: OperatingTable | None, threshold: float) -> dict[str,
 
 def operating_point(store: Any, series_uid: str) -> float | None:
     """The point stored for a series (None: never screened here)."""
-    rows = store._rows("SELECT operating_threshold FROM series WHERE series_uid=?", (series_uid,))
+    rows = store.query("SELECT operating_threshold FROM series WHERE series_uid=?", (series_uid,))
     if not rows:
         raise ReviewError(series_uid, "is not in the store", "Open or screen the scan first")
     value = rows[0]["operating_threshold"]

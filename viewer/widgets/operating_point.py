@@ -121,7 +121,7 @@ class OperatingPointControl:
         self.series_uid = volume.info.series_instance_uid if volume is not None else None
         model, stored = None, None
         if self.store is not None and self.series_uid:
-            rows = self.store._rows("SELECT model_id FROM series WHERE series_uid=?", (self.series_uid,))
+            rows = self.store.query("SELECT model_id FROM series WHERE series_uid=?", (self.series_uid,))
             model = rows[0]["model_id"] if rows else None
             stored = operating_point(self.store, self.series_uid) if rows else None
         self.in_store = stored is not None

@@ -123,7 +123,8 @@ class PatientController(QObject):
         except ReviewError as exc:
             self.panel.saved.setText(f"Not saved: {exc.problem}. {exc.fix}")
             return
-        self.risks = study_risks(session.findings, inputs) if session is not None else {}
+        point = getattr(self.window, "operating_point", None)
+        self.risks = study_risks(session.findings, inputs, point) if session is not None else {}
         self.panel.show_risks(self.risks)
 
     def risk_of(self, finding_id: str) -> FindingRisk | None:
