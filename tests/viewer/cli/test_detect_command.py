@@ -5,24 +5,9 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pytest
-import SimpleITK as sitk
 
-from inference.phantom import SMALL_SHAPE_ZYX, SMALL_SPACING_ZYX, NoduleSpec, make_phantom
 from inference.service.findings_file import read_findings
 from viewer.cli import main
-
-
-@pytest.fixture(scope="module")
-def phantom_file(tmp_path_factory):
-    ph = make_phantom(7, SMALL_SHAPE_ZYX, SMALL_SPACING_ZYX, nodules=[NoduleSpec(None, 16.0)])
-    img = sitk.GetImageFromArray(np.asarray(ph.volume.voxels))
-    img.SetSpacing(ph.volume.spacing_xyz)
-    img.SetOrigin(ph.volume.origin)
-    img.SetDirection(tuple(ph.volume.direction.ravel()))
-    path = tmp_path_factory.mktemp("scan") / "phantom.mha"
-    sitk.WriteImage(img, str(path))
-    return path, ph.nodules[0]
 
 
 def test_detect_writes_a_valid_findings_file_that_finds_the_nodule(phantom_file, tmp_path, capsys):

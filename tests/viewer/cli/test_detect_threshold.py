@@ -3,29 +3,15 @@ file records the point used and keeps the candidates down to the floor."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
-import SimpleITK as sitk
 
-from inference.phantom import SMALL_SHAPE_ZYX, SMALL_SPACING_ZYX, NoduleSpec, make_phantom
 from inference.service.findings_file import read_findings
 from viewer.cli import main
 from viewer.cli.commands.detect import expected_at
 
 
-@pytest.fixture(scope="module")
-def phantom_file(tmp_path_factory):
-    ph = make_phantom(7, SMALL_SHAPE_ZYX, SMALL_SPACING_ZYX, nodules=[NoduleSpec(None, 16.0)])
-    img = sitk.GetImageFromArray(np.asarray(ph.volume.voxels))
-    img.SetSpacing(ph.volume.spacing_xyz)
-    img.SetOrigin(ph.volume.origin)
-    img.SetDirection(tuple(ph.volume.direction.ravel()))
-    path = tmp_path_factory.mktemp("scan") / "phantom.mha"
-    sitk.WriteImage(img, str(path))
-    return path
-
-
 def test_threshold_and_floor_reach_the_findings_file(phantom_file, tmp_path, capsys) -> None:
+    phantom_file, _truth = phantom_file
     out = tmp_path / "f.json"
     code = main(["detect", str(phantom_file), "--out", str(out), "--model", "classical", "--device", "cpu",
                  "--threads", "1", "--no-analysis", "--threshold", "0.6", "--floor", "0.3"])
@@ -41,6 +27,7 @@ def test_threshold_and_floor_reach_the_findings_file(phantom_file, tmp_path, cap
 
 
 def test_a_threshold_outside_0_1_is_refused(phantom_file, tmp_path, capsys) -> None:
+    phantom_file, _truth = phantom_file
     with pytest.raises(SystemExit) as exc:
         main(["detect", str(phantom_file), "--out", str(tmp_path / "f.json"), "--threshold", "1.5"])
     assert exc.value.code == 2
