@@ -59,12 +59,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     _common(echo)
     find = sub.add_parser("find", help="search a node's studies (C-FIND study root, or QIDO-RS)")
     find.add_argument("node")
-    find.add_argument("--patient", default="", help="Patient ID")
-    find.add_argument("--name", default="", help='Patient name, wildcards allowed: "DOE^*"')
-    find.add_argument("--date", default="", help="study date or range: 20240101, 20240101-, 20200101-20231231")
-    find.add_argument("--modality", default="")
-    find.add_argument("--limit", type=int, default=200)
-    find.add_argument("--web", action="store_true", help="use DICOMweb even when the node has a DICOM port")
+    add_query_arguments(find, limit=200)
     _common(find)
     pull = sub.add_parser("pull", help="retrieve a study and its priors into the archive and the store")
     pull.add_argument("node")
@@ -84,6 +79,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     queue = sub.add_parser("queue", help="objects waiting to be sent; --retry sends them now")
     queue.add_argument("--retry", action="store_true")
     _common(queue)
+
+
+def add_query_arguments(p: argparse.ArgumentParser | Any, limit: int) -> None:
+    """The study search options (`pacs find`, `screen --from-pacs`); :func:`study_query` reads them."""
+    p.add_argument("--patient", default="", help="Patient ID")
+    p.add_argument("--name", default="", help='Patient name, wildcards allowed: "DOE^*"')
+    p.add_argument("--date", default="", help="study date or range: 20240101, 20240101-, 20200101-20231231")
+    p.add_argument("--modality", default="")
+    p.add_argument("--limit", type=int, default=limit, help=f"studies at most (default {limit})")
+    p.add_argument("--web", action="store_true", help="use DICOMweb even when the node has a DICOM port")
+
+
+def study_query(args: argparse.Namespace) -> Any:
+    """The :class:`viewer.pacs.query.StudyQuery` of the options of :func:`add_query_arguments`."""
+    from viewer.pacs.query import StudyQuery
+    return StudyQuery(patient_id=args.patient, patient_name=args.name, study_date=args.date,
+                      modality=args.modality, limit=args.limit)
+
+
+def pacs_config(args: argparse.Namespace) -> Any:
+    """The PACS configuration of ``--settings`` (default: the user's settings file)."""
+    return _settings(args).load()
 
 
 def _settings(args: argparse.Namespace) -> Any:
@@ -165,13 +182,10 @@ def _echo(args: argparse.Namespace) -> int:
 
 
 def _find(args: argparse.Namespace) -> int:
-    from viewer.pacs.query import StudyQuery
     from viewer.pacs.retrieve import search
 
     cfg = _settings(args).load()
-    q = StudyQuery(patient_id=args.patient, patient_name=args.name, study_date=args.date,
-                   modality=args.modality, limit=args.limit)
-    hits = search(cfg, cfg.node(args.node), q, prefer_web=args.web)
+    hits = search(cfg, cfg.node(args.node), study_query(args), prefer_web=args.web)
     for h in hits:
         print(h.line())
         for s in h.series:

@@ -1,11 +1,14 @@
-"""``nodulelens screen DIR``: detect and analyse every CT series under a folder into the review store.
+"""``nodulelens screen DIR|--from-pacs NODE``: detect and analyse every CT series under a folder, or
+of the studies found on a PACS node (pulled with their priors first), into the review store.
 
 Without ``--ray`` it runs the same inference worker as the GUI, one scan after another (torch
 stays out of this process). With ``--ray auto|ADDRESS`` every scan goes to a pool of Ray actors
 (one model load per worker; a GPU share each where the cluster has GPUs) and this process stores
 the results as they arrive. Either way it is resumable: series already screened are skipped
 unless ``--force``. A series that cannot be read or analysed is logged with its error and
-skipped. Exit status 0 when no series failed, 1 otherwise.
+skipped. With ``--from-pacs`` the studies whose series are all screened are not pulled again,
+and a study the node cannot give is noted and the others go on. Exit status 0 when no series
+failed (and every study was pulled), 1 otherwise.
 """
 
 from __future__ import annotations
@@ -14,11 +17,26 @@ import argparse
 import socket
 from typing import Any
 
-HELP = "screen every CT series under a folder: detection + analysis into the review store"
+HELP = "screen every CT series under a folder, or found on a PACS node: detection + analysis into the review store"
+
+#: studies pulled at most by ``--from-pacs`` unless ``--limit`` says otherwise
+PACS_LIMIT = 50
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("folder", help="folder tree holding DICOM CT series")
+    from viewer.cli.commands.pacs import add_query_arguments
+
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("folder", nargs="?", default=None, help="folder tree holding DICOM CT series")
+    source.add_argument("--from-pacs", default=None, metavar="NODE",
+                        help="find the studies on a configured PACS node (see `nodulelens pacs nodes`), pull "
+                             "each with its priors into the archive and screen them")
+    pacs = parser.add_argument_group("screening from a PACS node (with --from-pacs)")
+    add_query_arguments(pacs, limit=PACS_LIMIT)
+    pacs.add_argument("--priors-years", type=int, default=None,
+                      help="priors pulled with each study, 0: none (default: settings, 5)")
+    pacs.add_argument("--settings", default=None, metavar="FILE", help="settings file (default: the user's)")
+    parser.set_defaults(_parser=parser)
     parser.add_argument("--db", default=None, metavar="PATH",
                         help="review store (default: NODULELENS_DB, the settings, then the user data folder)")
     parser.add_argument("--model", default=None, help="model id (see `nodulelens models list`)")
@@ -52,10 +70,17 @@ def run(args: argparse.Namespace) -> int:
     if args.ray is not None:  # fail early, before the folder is walked, when Ray is missing
         from viewer.scale.cluster import import_ray
         import_ray()
+    if args.folder is not None and (args.patient or args.name or args.date or args.modality or args.web
+                                    or args.priors_years is not None):
+        args._parser.error("--patient/--name/--date/--modality/--web/--priors-years go with --from-pacs")
     path = default_store_path(args.db, ReviewSettings())
     with Store(path) as store:
         print(f"review store: {store.path}", flush=True)
-        todo = plan(args.folder, store, force=args.force, log=print)
+        not_pulled = 0
+        if args.folder is not None:
+            todo = plan(args.folder, store, force=args.force, log=print)
+        else:
+            todo, not_pulled = _from_pacs(args, store)
         bar = ScreenBar(len(todo.jobs), skipped=len(todo.skipped))
         try:
             if args.ray is not None:
@@ -64,8 +89,19 @@ def run(args: argparse.Namespace) -> int:
                 summary = _single_process(args, todo, store, bar)
         finally:
             bar.close()
-    print(summary.line())
-    return 1 if summary.count("failed") else 0
+    print(summary.line() + (f", {not_pulled} stud(ies) not pulled" if not_pulled else ""))
+    return 1 if summary.count("failed") or not_pulled else 0
+
+
+def _from_pacs(args: argparse.Namespace, store: Any) -> tuple[Any, int]:
+    from viewer.cli.commands.pacs import pacs_config, study_query
+    from viewer.pacs.screen_from import plan_from_pacs
+
+    found = plan_from_pacs(pacs_config(args), args.from_pacs, study_query(args), store,
+                           priors_years=args.priors_years, prefer_web=args.web, force=args.force, log=print)
+    for line in found.failed:
+        print(f"not pulled: {line}")
+    return found.plan, len(found.failed)
 
 
 def _single_process(args: argparse.Namespace, todo: Any, store: Any, bar: Any) -> Any:
