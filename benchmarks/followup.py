@@ -26,11 +26,11 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from inference.longitudinal import NoduleInput, PairStatus, compare  # noqa: E402  (after the path set-up)
-from inference.longitudinal.change import DAYS_PER_MONTH  # noqa: E402
-from inference.nodules.lungrads import classify_nodule, exam_lung_rads, growth_from_prior  # noqa: E402
-from inference.nodules.types import Growth, LungRads, NoduleType, PriorNodule  # noqa: E402
-from inference.phantom.followup import FollowupPair, NoduleTruth  # noqa: E402
+from inference.longitudinal import NoduleInput, PairStatus, compare  # noqa: E402 (after the sys.path set-up)
+from inference.longitudinal.change import DAYS_PER_MONTH  # noqa: E402 (after the sys.path set-up)
+from inference.nodules.lungrads import classify_nodule, exam_lung_rads, growth_from_prior  # noqa: E402 (after the sys.path set-up)
+from inference.nodules.types import Growth, LungRads, NoduleType, PriorNodule  # noqa: E402 (after the sys.path set-up)
+from inference.phantom.followup import FollowupPair, NoduleTruth  # noqa: E402 (after the sys.path set-up)
 
 DATA = REPO.parent / "shared" / "data" / "lidc"
 LIDC_NODULES = {

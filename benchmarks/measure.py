@@ -32,7 +32,7 @@ from scipy import ndimage as ndi
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from inference.nodules import NoduleType, analyze  # noqa: E402
+from inference.nodules import NoduleType, analyze  # noqa: E402 (after the sys.path set-up)
 
 LIDC1 = REPO.parent / "shared" / "data" / "lidc" / "LIDC-IDRI-0001"
 LIDC1_NODULE = (56.21, 86.34, -115.87)
@@ -89,7 +89,7 @@ def lidc_reads(xml_path: Path, volume, target_lps, radius_mm: float = 20.0,
                 m = np.zeros((volume.shape[1], volume.shape[2]), bool)
                 # connect consecutive edge points, then fill the closed contour
                 pts = xy + [xy[0]]
-                for (x0, y0), (x1, y1) in zip(pts[:-1], pts[1:]):
+                for (x0, y0), (x1, y1) in zip(pts[:-1], pts[1:], strict=True):
                     n = max(abs(x1 - x0), abs(y1 - y0), 1)
                     for t in np.linspace(0, 1, n + 1):
                         m[int(round(y0 + t * (y1 - y0))), int(round(x0 + t * (x1 - x0)))] = True

@@ -420,16 +420,16 @@ class MainWindow(DisplayCommands, QMainWindow):
         dialog.finished.connect(done)
         dialog.open()
 
-    def dragEnterEvent(self, ev) -> None:  # noqa: N802
+    def dragEnterEvent(self, ev) -> None:
         if ev.mimeData().hasUrls():
             ev.acceptProposedAction()
 
-    def dropEvent(self, ev) -> None:  # noqa: N802
+    def dropEvent(self, ev) -> None:
         urls = [u.toLocalFile() for u in ev.mimeData().urls() if u.isLocalFile()]
         if urls:
             self.open_path(urls[0])
 
-    def showEvent(self, ev) -> None:  # noqa: N802 (Qt)
+    def showEvent(self, ev) -> None:
         super().showEvent(ev)
         if not self._docks_sized:  # dock sizes only take once the window has its size
             self._docks_sized = True
@@ -437,7 +437,7 @@ class MainWindow(DisplayCommands, QMainWindow):
             self.resizeDocks([findings], [FINDINGS_DOCK_WIDTH], Qt.Orientation.Horizontal)  # all 8 columns
             self.resizeDocks([findings, card, display], list(RIGHT_DOCK_HEIGHTS), Qt.Orientation.Vertical)
 
-    def closeEvent(self, ev) -> None:  # noqa: N802
+    def closeEvent(self, ev) -> None:
         self.loader.wait(10000)
         self.scheduler.stop()
         for w in self._views.values():

@@ -67,7 +67,7 @@ class ExportController(QObject):
                 self.done.emit(([str(p) for p in result.files], notes))
             except user_facing_errors() as exc:
                 self.done.emit(exc)
-            except Exception as exc:  # noqa: BLE001 - shown to the user; the app keeps running
+            except Exception as exc:  # shown to the user; the app keeps running
                 self.done.emit(RuntimeError(f"export failed unexpectedly: {type(exc).__name__}: {exc}"))
 
         self.window.statusBar().showMessage(f"Exporting {fmt}…")

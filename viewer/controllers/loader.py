@@ -58,7 +58,7 @@ class Loader(QObject):
             result = job(self._progress)
         except MultipleSeries as exc:
             self.several_series.emit(exc)
-        except Exception as exc:  # noqa: BLE001 — shown in the error dialog, the app keeps running
+        except Exception as exc:  # shown in the error dialog, the app keeps running
             self.failed.emit(exc)
         else:
             self.loaded.emit(result)

@@ -85,7 +85,7 @@ class ReviewController(QObject):
     def selected(self) -> str | None:
         return self.session.selected if self.session is not None else None
 
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt)
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         """Closing with unsaved actions: retry once; if they still fail, warn and stay open
         (closing again quits and loses them)."""
         if obj is self.window and event.type() == QEvent.Type.Close and self.session is not None \
@@ -237,7 +237,7 @@ class ReviewController(QObject):
             from inference.service.findings_file import load_saliency
             try:
                 self.window.set_saliency(load_saliency(path))
-            except Exception as exc:  # noqa: BLE001 - a missing/damaged map must not stop the review
+            except Exception as exc:  # a missing/damaged map must not stop the review
                 self.window.post_message(Source.REVIEW, f"Saliency map {path} could not be read: {exc}",
                                          Level.WARNING, finding_id)
 

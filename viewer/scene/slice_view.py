@@ -10,8 +10,8 @@ from vtkmodules.vtkCommonDataModel import vtkImageData
 from vtkmodules.vtkImagingCore import vtkImageReslice
 from vtkmodules.vtkRenderingCore import vtkImageActor, vtkRenderer, vtkRenderWindow
 
-import vtkmodules.vtkRenderingOpenGL2  # noqa: F401  (registers the OpenGL back end)
-import vtkmodules.vtkRenderingFreeType  # noqa: F401  (text)
+import vtkmodules.vtkRenderingOpenGL2  # registers the OpenGL back end
+import vtkmodules.vtkRenderingFreeType  # noqa: F401 (registers the text renderer)
 from inference.imaging.volume import Volume
 from viewer.scene.convert import reslice_axes
 from viewer.scene.geometry import Orientation, Plane, box_corners, plane_extent

@@ -21,7 +21,7 @@ from vtkmodules.vtkRenderingCore import (
 from vtkmodules.vtkRenderingVolume import vtkFixedPointVolumeRayCastMapper
 from vtkmodules.vtkRenderingVolumeOpenGL2 import vtkOpenGLGPUVolumeRayCastMapper
 
-import vtkmodules.vtkRenderingOpenGL2  # noqa: F401
+import vtkmodules.vtkRenderingOpenGL2  # noqa: F401 (registers the OpenGL back end)
 from inference.imaging.volume import Volume
 from viewer.scene.convert import downsample, downsampled_affine, image_data, vtk_matrix
 from viewer.scene.overlays2d import BoxOverlay

@@ -167,7 +167,7 @@ class PacsController(QObject):
                     self.sent.emit(Sender(config, store, actor).retry_due())
                 else:
                     self.sent.emit(push_study(config, store, node, series_uid, formats, actor)[0])
-            except Exception as exc:  # noqa: BLE001 - shown to the user; the app keeps running
+            except Exception as exc:  # shown to the user; the app keeps running
                 self.sent.emit(exc)
         self._send_thread = threading.Thread(target=work, name="pacs-send", daemon=True)
         self._send_thread.start()

@@ -32,7 +32,7 @@ def _run(fn: Callable[[], object], emit: Callable[[object], None]) -> threading.
             emit(fn())
         except user_facing_errors() as exc:
             emit(exc)
-        except Exception as exc:  # noqa: BLE001 - shown to the user; the app keeps running
+        except Exception as exc:  # shown to the user; the app keeps running
             emit(exc)
     t = threading.Thread(target=work, name="pacs-dialog", daemon=True)
     t.start()

@@ -75,7 +75,7 @@ class RejectDialog(QDialog):
     def reason(self) -> RejectReason:
         return list(RejectReason)[max(0, self.reasons.currentRow())]
 
-    def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt)
+    def keyPressEvent(self, event) -> None:
         text = event.text()
         if text.isdigit() and 1 <= int(text) <= len(RejectReason) and not self.text.hasFocus():
             self.reasons.setCurrentRow(int(text) - 1)
@@ -174,8 +174,8 @@ class HelpOverlay(QFrame):
         self.show()
         self.setFocus()
 
-    def keyPressEvent(self, event) -> None:  # noqa: N802
+    def keyPressEvent(self, event) -> None:
         self.hide()
 
-    def mousePressEvent(self, event) -> None:  # noqa: N802
+    def mousePressEvent(self, event) -> None:
         self.hide()

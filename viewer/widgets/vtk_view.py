@@ -43,7 +43,7 @@ class VtkView(QVTKRenderWindowInteractor):
         ratio = self._getPixelRatio()
         return pos.x() * ratio, (self.height() - pos.y() - 1) * ratio
 
-    def focusInEvent(self, ev) -> None:  # noqa: N802
+    def focusInEvent(self, ev) -> None:
         self.activated.emit(self.name)
         super().focusInEvent(ev)
 
@@ -67,7 +67,7 @@ class SliceWidget(VtkView):
         self.box_tool = None  # press/move/release(name, x, y), cancel(), hover(name, x, y) -> cursor
         self._box_press: QPoint | None = None
 
-    def mousePressEvent(self, ev: QMouseEvent) -> None:  # noqa: N802
+    def mousePressEvent(self, ev: QMouseEvent) -> None:
         self.setFocus()
         pos = ev.position().toPoint()
         self._drag = (ev.button(), pos)
@@ -87,7 +87,7 @@ class SliceWidget(VtkView):
         if self.on_click is not None:
             self.on_click(world)
 
-    def mouseMoveEvent(self, ev: QMouseEvent) -> None:  # noqa: N802
+    def mouseMoveEvent(self, ev: QMouseEvent) -> None:
         scene = self._scene()
         if scene is None or scene.volume is None:
             return
@@ -111,14 +111,14 @@ class SliceWidget(VtkView):
             scene.views[self.name].pan(dx, -dy)
             scene.render([self.name])
 
-    def mouseReleaseEvent(self, ev: QMouseEvent) -> None:  # noqa: N802
+    def mouseReleaseEvent(self, ev: QMouseEvent) -> None:
         if self._box_press is not None and ev.button() == Qt.MouseButton.LeftButton:
             press, self._box_press = self._box_press, None
             if not self.box_tool.release(self.name, *self.vtk_xy(ev.position().toPoint())):
                 self._click(press)
         self._drag = None
 
-    def wheelEvent(self, ev: QWheelEvent) -> None:  # noqa: N802
+    def wheelEvent(self, ev: QWheelEvent) -> None:
         scene = self._scene()
         if scene is None or scene.volume is None:
             return
@@ -129,7 +129,7 @@ class SliceWidget(VtkView):
         elif steps:
             scene.scroll(self.name, steps)
 
-    def keyPressEvent(self, ev) -> None:  # noqa: N802
+    def keyPressEvent(self, ev) -> None:
         if ev.key() == Qt.Key.Key_Escape and self._box_press is not None:
             self._box_press, self._drag = None, None
             self.box_tool.cancel()
@@ -137,10 +137,10 @@ class SliceWidget(VtkView):
             return
         ev.ignore()  # keys are the main window's actions
 
-    def keyReleaseEvent(self, ev) -> None:  # noqa: N802
+    def keyReleaseEvent(self, ev) -> None:
         ev.ignore()
 
-    def resizeEvent(self, ev) -> None:  # noqa: N802
+    def resizeEvent(self, ev) -> None:
         super().resizeEvent(ev)
         scene = self._scene()
         if scene is not None and scene.volume is not None and self.name in scene.views:
@@ -183,10 +183,10 @@ class VolumeWidget(VtkView):
             scene.view3d.set_interactive(False)
             scene.render(["3d"])
 
-    def keyPressEvent(self, ev) -> None:  # noqa: N802
+    def keyPressEvent(self, ev) -> None:
         ev.ignore()
 
-    def keyReleaseEvent(self, ev) -> None:  # noqa: N802
+    def keyReleaseEvent(self, ev) -> None:
         ev.ignore()
 
 

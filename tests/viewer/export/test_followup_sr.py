@@ -21,7 +21,7 @@ from viewer.review.followup_export import followup_export
 from viewer.review.store import Store
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from export_helpers import dciodvfy_errors  # noqa: E402  (test helper beside this file)
+from export_helpers import dciodvfy_errors
 
 
 def _values(ds: pydicom.Dataset, out: dict[str, object]) -> dict[str, object]:
