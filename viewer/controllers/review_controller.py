@@ -32,6 +32,7 @@ from viewer.review.session import Measured, ReviewSession, add_box
 from viewer.review.settings import ReviewSettings
 from viewer.review.store import Store
 from viewer.review.read_models import worklist
+from viewer.scene.geometry import as_point
 from viewer.controllers.measurer import Measurer
 from viewer.widgets.review_dialogs import BoxDialog, CommentDialog, HelpOverlay, RejectDialog, help_rows
 from viewer.widgets.review_panel import ReviewPanel
@@ -284,7 +285,10 @@ class ReviewController(QObject):
         self.guard(self.session.retry_pending)
 
     def accept(self) -> None:
-        self._act(lambda s: s.accept(s.selected))
+        fid = self.selected
+        if self.session is None or fid is None:
+            return self._act(ReviewSession.refresh)
+        self._act(lambda s: s.accept(fid), needs_finding=False)
 
     def _open_dialog(self, dialog: QDialog) -> None:
         self.dialog = dialog
@@ -342,7 +346,7 @@ class ReviewController(QObject):
 
     def add_at(self, world: Any) -> None:
         """Add a nodule at a clicked centre (a default box around it, then measured)."""
-        self.add_drawn(add_box(None, tuple(float(c) for c in world)))  # type: ignore[arg-type]
+        self.add_drawn(add_box(None, as_point(world)))
 
     def add_drawn(self, box: Box3D) -> None:
         """Add a nodule with a box drawn in a view; measured like an AI finding; selected once

@@ -150,7 +150,7 @@ class VolumeView:
             pd = src.GetOutput()
             rgb = vtkUnsignedCharArray()
             rgb.SetNumberOfComponents(3)
-            color = (1.0, 1.0, 1.0) if box.selected else STATUS_COLORS[box.status]
+            color: tuple[float, ...] = (1.0, 1.0, 1.0) if box.selected else STATUS_COLORS[box.status]
             if box.dimmed and not box.selected:
                 color = tuple(0.35 * c for c in color)
             for _ in range(pd.GetNumberOfCells()):

@@ -176,9 +176,9 @@ class PacsController(QObject):
     def _sent(self, result: object) -> None:
         if isinstance(result, Exception):
             self.window.statusBar().showMessage(f"Send to PACS failed: {result}", 15000)
-        elif result:
-            ok = sum(o.ok for o in result)  # type: ignore[attr-defined, union-attr]  # SendOutcome list
-            n = len(result)  # type: ignore[arg-type]
+        elif isinstance(result, list) and result:  # SendOutcome per object
+            ok = sum(o.ok for o in result)
+            n = len(result)
             self.window.statusBar().showMessage(
                 f"Sent {ok} of {n} object(s) to PACS" + ("" if ok == n else f"; {n - ok} queued for retry"), 15000)
         self.update_status()

@@ -4,6 +4,9 @@ for box gestures (pixels → world points for :mod:`viewer.scene.box_edit`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import numpy as np
 from PySide6.QtCore import QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QMouseEvent, QWheelEvent
 from vtkmodules.qt.QVTKRenderWindowInteractor import QVTKRenderWindowInteractor
@@ -63,8 +66,8 @@ class SliceWidget(VtkView):
         self.GetRenderWindow().GetInteractor().SetInteractorStyle(self._style)
         self.setMouseTracking(True)
         self._drag: tuple[Qt.MouseButton, QPoint] | None = None
-        self.on_click = None  # callable(world) set by the main window
-        self.box_tool = None  # press/move/release(name, x, y), cancel(), hover(name, x, y) -> cursor
+        self.on_click: Callable[[np.ndarray], None] | None = None  # set by the main window
+        self.box_tool: BoxMouse | None = None  # set by the main window
         self._box_press: QPoint | None = None
 
     def mousePressEvent(self, ev: QMouseEvent) -> None:
@@ -92,7 +95,7 @@ class SliceWidget(VtkView):
         if scene is None or scene.volume is None:
             return
         pos = ev.position().toPoint()
-        if self._box_press is not None:
+        if self._box_press is not None and self.box_tool is not None:
             self.box_tool.move(self.name, *self.vtk_xy(pos))
             return
         if self._drag is None:
@@ -112,7 +115,7 @@ class SliceWidget(VtkView):
             scene.render([self.name])
 
     def mouseReleaseEvent(self, ev: QMouseEvent) -> None:
-        if self._box_press is not None and ev.button() == Qt.MouseButton.LeftButton:
+        if self._box_press is not None and self.box_tool is not None and ev.button() == Qt.MouseButton.LeftButton:
             press, self._box_press = self._box_press, None
             if not self.box_tool.release(self.name, *self.vtk_xy(ev.position().toPoint())):
                 self._click(press)
@@ -130,7 +133,7 @@ class SliceWidget(VtkView):
             scene.scroll(self.name, steps)
 
     def keyPressEvent(self, ev) -> None:
-        if ev.key() == Qt.Key.Key_Escape and self._box_press is not None:
+        if ev.key() == Qt.Key.Key_Escape and self._box_press is not None and self.box_tool is not None:
             self._box_press, self._drag = None, None
             self.box_tool.cancel()
             ev.accept()
@@ -259,10 +262,10 @@ class BoxMouse:
         result = gesture.finish(self.window.scene.views[name].display_to_world(x, y))
         if result.outcome is Outcome.CLICK:
             return False
-        if result.outcome is Outcome.EDITED:
+        if result.outcome is Outcome.EDITED and result.box is not None:
             self._preview(result.box, gesture)  # shown until the review stores it
             self.window.box_edited.emit(result.key, result.box)
-        elif result.outcome is Outcome.DRAWN:
+        elif result.outcome is Outcome.DRAWN and result.box is not None:
             self._preview(result.box, gesture)
             self.window.box_drawn.emit(result.box)
         else:

@@ -71,7 +71,10 @@ class WorklistFilter(QSortFilterProxyModel):
         self.setSortRole(SORT_ROLE)
 
     def filterAcceptsRow(self, row: int, parent) -> bool:
-        r: WorklistRow = self.sourceModel().rows[row]
+        source = self.sourceModel()
+        if not isinstance(source, WorklistModel):  # nothing to filter before the panel sets its model
+            return True
+        r = source.rows[row]
         if self.flagged_only and not r.flagged:
             return False
         if self.state is not None and r.status is not self.state:
