@@ -32,7 +32,7 @@ from viewer.review.session import Measured, ReviewSession, add_box
 from viewer.review.settings import ReviewSettings
 from viewer.review.store import Store
 from viewer.review.read_models import worklist
-from viewer.scene.geometry import as_point
+from viewer.points import as_point
 from viewer.controllers.measurer import Measurer
 from viewer.widgets.review_dialogs import BoxDialog, CommentDialog, HelpOverlay, RejectDialog, help_rows
 from viewer.widgets.review_panel import ReviewPanel

@@ -16,6 +16,7 @@ from enum import Enum
 from typing import Any
 
 import numpy as np
+from viewer.points import as_point
 
 from inference.detection.finding import Box3D, Finding, FindingSource
 
@@ -30,7 +31,7 @@ def geometry_json(finding: Finding) -> str:
 
 def parse_geometry(text: str) -> tuple[tuple[float, float, float], Box3D]:
     g = json.loads(text)
-    return tuple(float(v) for v in g["center"]), Box3D(tuple(g["lo"]), tuple(g["hi"]))  # type: ignore[return-value]
+    return as_point(g["center"]), Box3D(as_point(g["lo"]), as_point(g["hi"]))
 
 
 def to_jsonable(value: Any) -> Any:

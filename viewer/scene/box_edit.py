@@ -20,7 +20,8 @@ from enum import Enum
 import numpy as np
 
 from inference.detection.finding import Box3D
-from viewer.scene.geometry import Plane, as_point, box_corners
+from viewer.scene.geometry import Plane, box_corners
+from viewer.points import as_point
 
 Point = tuple[float, float, float]
 

@@ -21,12 +21,6 @@ import numpy as np
 Point = tuple[float, float, float]
 
 
-def as_point(values: object) -> Point:
-    """Three numbers (a sequence or a numpy array of 3) as a world point of plain floats."""
-    x, y, z = (float(v) for v in np.asarray(values, dtype=np.float64).reshape(3))
-    return (x, y, z)
-
-
 class Orientation(Enum):
     AXIAL = "axial"
     CORONAL = "coronal"

@@ -10,7 +10,8 @@ from vtkmodules.vtkRenderingCore import vtkRenderWindow
 
 from inference.imaging.volume import Volume
 from viewer.scene.convert import volume_image
-from viewer.scene.geometry import Orientation, as_point
+from viewer.points import as_point
+from viewer.scene.geometry import Orientation
 from viewer.scene.heat import merge_maps
 from viewer.scene.overlays2d import BoxOverlay
 from viewer.scene.presets import DEFAULT_SLAB_MM, Preset, WindowLevel

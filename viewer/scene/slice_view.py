@@ -14,7 +14,8 @@ import vtkmodules.vtkRenderingOpenGL2  # registers the OpenGL back end
 import vtkmodules.vtkRenderingFreeType  # noqa: F401 (registers the text renderer)
 from inference.imaging.volume import Volume
 from viewer.scene.convert import reslice_axes
-from viewer.scene.geometry import Orientation, Plane, as_point, box_corners, plane_extent
+from viewer.points import as_point
+from viewer.scene.geometry import Orientation, Plane, box_corners, plane_extent
 from viewer.scene.overlays2d import BoxLayer, CrosshairLayer, SaliencyLayer, TextLayer
 from viewer.scene.presets import Preset, WindowLevel
 

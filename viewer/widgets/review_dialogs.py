@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QDoubleSpinBox, QFormL
 
 from inference.detection.finding import Box3D
 from viewer.review.model import RejectReason
-from viewer.scene.geometry import as_point
+from viewer.points import as_point
 
 #: (action names, what they do) — the help overlay shows each with its keys from the key map;
 #: an entry without action names is a mouse gesture, shown as written
