@@ -26,11 +26,11 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from inference.longitudinal import NoduleInput, PairStatus, compare  # noqa: E402  (after the path set-up)
-from inference.longitudinal.change import DAYS_PER_MONTH  # noqa: E402
-from inference.nodules.lungrads import classify_nodule, exam_lung_rads, growth_from_prior  # noqa: E402
-from inference.domain.nodule import Growth, LungRads, NoduleType, PriorNodule  # noqa: E402
-from inference.phantom.followup import FollowupPair, NoduleTruth  # noqa: E402
+from inference.longitudinal import ComparisonResult, NoduleInput, PairStatus, compare  # noqa: E402 (after the sys.path set-up)
+from inference.longitudinal.change import DAYS_PER_MONTH  # noqa: E402 (after the sys.path set-up)
+from inference.nodules.lungrads import classify_nodule, exam_lung_rads, growth_from_prior  # noqa: E402 (after the sys.path set-up)
+from inference.domain.nodule import Growth, LungRads, NoduleType, PriorNodule  # noqa: E402 (after the sys.path set-up)
+from inference.phantom.followup import FollowupPair, NoduleTruth  # noqa: E402 (after the sys.path set-up)
 
 DATA = REPO.parent / "shared" / "data" / "lidc"
 LIDC_NODULES = {
@@ -105,9 +105,9 @@ class Tally:
                     self.wrong_pairs += 1
                     self.misses.append(f"{name}: wrong pair {c.current_key} ~ {c.prior_key}")
             elif c.status is PairStatus.NEW:
-                self.new_found += truth[c.current_key].prior_center is None  # type: ignore[index]
+                self.new_found += truth[c.current_key or ""].prior_center is None
             else:
-                self.resolved_found += truth[c.prior_key].current_center is None  # type: ignore[index]
+                self.resolved_found += truth[c.prior_key or ""].current_center is None
             n = truth[c.current_key or c.prior_key or ""]
             self._sizes(c, n, pair.interval_days)
             want = truth_category(n, pair.interval_days)
@@ -122,8 +122,9 @@ class Tally:
         self.exam_n += 1
         self.exam_ok += res.exam_category is exam_lung_rads(truth_cats)[0]
 
-    def _sizes(self, c, n: NoduleTruth, days: int) -> None:  # type: ignore[no-untyped-def]
-        if c.status is not PairStatus.MATCHED or n.prior_volume_mm3 is None or c.volume_change_pct is None:
+    def _sizes(self, c: ComparisonResult, n: NoduleTruth, days: int) -> None:
+        if (c.status is not PairStatus.MATCHED or n.prior_volume_mm3 is None or n.current_volume_mm3 is None
+                or c.volume_change_pct is None):
             return
         true_ratio = n.current_volume_mm3 / n.prior_volume_mm3
         ratio = 1.0 + c.volume_change_pct / 100.0

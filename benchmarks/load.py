@@ -61,10 +61,10 @@ def series_folder(root: Path) -> Path:
 def child(which: str, folder: Path) -> None:
     import tracemalloc
 
-    import numpy as np  # noqa: F401  (imports are not part of the load's memory)
-    import SimpleITK  # noqa: F401
+    import numpy as np  # noqa: F401 (imported first so imports are not part of the load's memory)
+    import SimpleITK  # noqa: F401 (imported first so imports are not part of the load's memory)
 
-    import inference.imaging  # noqa: F401
+    import inference.imaging  # noqa: F401 (imported first so imports are not part of the load's memory)
 
     base = _vm("VmRSS")
     traced = 0

@@ -32,7 +32,7 @@ from scipy import ndimage as ndi
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from inference.nodules import NoduleType, analyze  # noqa: E402
+from inference.nodules import NoduleType, analyze  # noqa: E402 (after the sys.path set-up)
 
 LIDC1 = REPO.parent / "shared" / "data" / "lidc" / "LIDC-IDRI-0001"
 LIDC1_NODULE = (56.21, 86.34, -115.87)

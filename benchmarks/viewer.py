@@ -85,6 +85,84 @@ def main() -> int:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _first_frames(app, win, volume) -> tuple[float, float]:
+    """Seconds from the loader's `loaded` signal to the first axial frame, then to the first 3D frame."""
+    axial_rw = win.view_widget("axial").GetRenderWindow()
+    rw3d = win.view_widget("3d").GetRenderWindow()
+    events: dict[str, float] = {}
+
+    def mark(name, rw):
+        def cb(*_):
+            events.setdefault(name, time.perf_counter())
+        return rw.AddObserver("EndEvent", cb)
+
+    obs_a = mark("axial", axial_rw)
+    obs_3 = mark("3d", rw3d)
+    t_loaded = time.perf_counter()
+    win._loaded(volume)  # what the loader thread's `loaded` signal calls
+    while "axial" not in events or "3d" not in events:
+        app.processEvents()
+        if time.perf_counter() - t_loaded > 60:
+            break
+    first_axial = events.get("axial", float("nan")) - t_loaded
+    t3d_start = events.get("axial", t_loaded)
+    first_3d = events.get("3d", float("nan")) - t3d_start
+    axial_rw.RemoveObserver(obs_a)
+    rw3d.RemoveObserver(obs_3)
+    return first_axial, first_3d
+
+
+def _scroll(app, win, steps: int) -> dict:
+    """Scroll the axial view `steps` wheel steps (turning every 50) with the overlays on."""
+    scene = win.scene
+    sched = win.scheduler
+    sched.flush_all()
+    times = []
+    direction = 1
+    renders0 = sched.render_count
+    t_all = time.perf_counter()
+    cpu0 = time.process_time()
+    for i in range(steps):
+        # one wheel step, then the event loop runs until the scrolled view is on screen (the
+        # linked views' lazy renders happen inside this loop whenever their timer is due)
+        t = time.perf_counter()
+        scene.scroll("axial", direction)
+        while sched._pending:
+            app.processEvents()
+        times.append(time.perf_counter() - t)
+        if i % 50 == 49:
+            direction = -direction
+    total_s = time.perf_counter() - t_all
+    cpu_ms = 1000 * (time.process_time() - cpu0) / steps
+    sched.flush_all()
+    axial_boxes = scene.views["axial"].boxes
+    return {
+        "times": times,
+        "total_s": total_s,
+        "cpu_ms": cpu_ms,
+        "renders": sched.render_count - renders0,
+        "boxes_drawn": axial_boxes.normal.actor.GetVisibility() or axial_boxes.selected.actor.GetVisibility(),
+        "fps": 1.0 / _median(times),
+    }
+
+
+def _rotate(scene, rw3d) -> tuple[float, float]:
+    """3D rotation at interactive quality (frames/s), then one full-quality still frame (s)."""
+    v3 = scene.view3d
+    v3.set_interactive(True)
+    rot = []
+    for _ in range(40):
+        t = time.perf_counter()
+        v3.rotate(5.0)
+        rw3d.Render()
+        rot.append(time.perf_counter() - t)
+    v3.set_interactive(False)
+    t = time.perf_counter()
+    rw3d.Render()
+    still_s = time.perf_counter() - t
+    return 1.0 / _median(rot), still_s
+
+
 def _run(tmp: str, args, build_s: float) -> int:
     import numpy as np
     from PySide6.QtWidgets import QApplication
@@ -108,29 +186,9 @@ def _run(tmp: str, args, build_s: float) -> int:
     volume = Volume(np.load(Path(tmp) / "voxels.npy"), np.load(Path(tmp) / "affine.npy"),
                     SeriesInfo(source="phantom:demo", series_description="demo phantom"))
     nodules = [Nodule(d) for d in json.loads((Path(tmp) / "nodules.json").read_text())]
-    sched = win.scheduler
     axial_rw = win.view_widget("axial").GetRenderWindow()
     rw3d = win.view_widget("3d").GetRenderWindow()
-    events: dict[str, float] = {}
-
-    def mark(name, rw):
-        def cb(*_):
-            events.setdefault(name, time.perf_counter())
-        return rw.AddObserver("EndEvent", cb)
-
-    obs_a = mark("axial", axial_rw)
-    obs_3 = mark("3d", rw3d)
-    t_loaded = time.perf_counter()
-    win._loaded(volume)  # what the loader thread's `loaded` signal calls
-    while "axial" not in events or "3d" not in events:
-        app.processEvents()
-        if time.perf_counter() - t_loaded > 60:
-            break
-    first_axial = events.get("axial", float("nan")) - t_loaded
-    t3d_start = events.get("axial", t_loaded)
-    first_3d = events.get("3d", float("nan")) - t3d_start
-    axial_rw.RemoveObserver(obs_a)
-    rw3d.RemoveObserver(obs_3)
+    first_axial, first_3d = _first_frames(app, win, volume)
 
     # overlays: boxes and saliency of the phantom's nodules, the second one selected
     win.set_findings(truth_findings(nodules))
@@ -138,51 +196,20 @@ def _run(tmp: str, args, build_s: float) -> int:
     win.select_finding(win.findings[1].finding_id)
     for _ in range(10):
         app.processEvents()
-    scene = win.scene
-    sched.flush_all()
-    times = []
-    direction = 1
-    renders0 = sched.render_count
-    t_all = time.perf_counter()
-    cpu0 = time.process_time()
-    for i in range(args.steps):
-        # one wheel step, then the event loop runs until the scrolled view is on screen (the
-        # linked views' lazy renders happen inside this loop whenever their timer is due)
-        t = time.perf_counter()
-        scene.scroll("axial", direction)
-        while sched._pending:
-            app.processEvents()
-        times.append(time.perf_counter() - t)
-        if i % 50 == 49:
-            direction = -direction
-    total_s = time.perf_counter() - t_all
-    cpu_ms = 1000 * (time.process_time() - cpu0) / args.steps
-    sched.flush_all()
-    scroll_renders = sched.render_count - renders0
-    boxes_drawn = scene.views["axial"].boxes.normal.actor.GetVisibility() or scene.views["axial"].boxes.selected.actor.GetVisibility()
-    scroll_fps = 1.0 / _median(times)
+    scroll = _scroll(app, win, args.steps)
+    times = scroll["times"]
+    scroll_fps = scroll["fps"]
 
     # 3D rotation at interactive quality
-    v3 = scene.view3d
-    v3.set_interactive(True)
-    rot = []
-    for _ in range(40):
-        t = time.perf_counter()
-        v3.rotate(5.0)
-        rw3d.Render()
-        rot.append(time.perf_counter() - t)
-    v3.set_interactive(False)
-    t = time.perf_counter()
-    rw3d.Render()
-    still_s = time.perf_counter() - t
+    rot_fps, still_s = _rotate(win.scene, rw3d)
     try:
         load = os.getloadavg()[0]
     except OSError:
         load = float("nan")
-    rot_fps = 1.0 / _median(rot)
     rss_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # KiB on Linux
     renderer = axial_rw.ReportCapabilities().splitlines()
     gl = next((ln.split(":", 1)[1].strip() for ln in renderer if "OpenGL renderer string" in ln), "?")
+    mapper = type(win.scene.view3d.mapper).__name__
     win.close()
     QApplication.processEvents()
 
@@ -200,10 +227,10 @@ def _run(tmp: str, args, build_s: float) -> int:
     ]
     for name, value, target, ok in rows:
         print(f"{name:48s} {value:12.3f} {target:>10s}  {'yes' if ok else 'NO'}")
-    print(f"(scrolling: mean {args.steps / total_s:.1f} frames/s over all {args.steps} steps, p90 step "
-          f"{1000 * sorted(times)[int(0.9 * len(times))]:.1f} ms, {scroll_renders} renders of the three slice "
-          f"views, {cpu_ms:.1f} ms of this process's CPU per step (Xvfb's not counted); boxes drawn on axial: "
-          f"{bool(boxes_drawn)}; 3D mapper {type(v3.mapper).__name__})")
+    print(f"(scrolling: mean {args.steps / scroll['total_s']:.1f} frames/s over all {args.steps} steps, p90 step "
+          f"{1000 * sorted(times)[int(0.9 * len(times))]:.1f} ms, {scroll['renders']} renders of the three slice "
+          f"views, {scroll['cpu_ms']:.1f} ms of this process's CPU per step (Xvfb's not counted); boxes drawn on "
+          f"axial: {bool(scroll['boxes_drawn'])}; 3D mapper {mapper})")
     return 0
 
 

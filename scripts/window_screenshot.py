@@ -16,20 +16,28 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QImage
+    from PySide6.QtWidgets import QApplication
+
+    from viewer.main_window import MainWindow
 
 
-def _wait(app: object, done: object, timeout_s: float) -> bool:
+def _wait(app: QApplication, done: Callable[[], bool], timeout_s: float) -> bool:
     end = time.monotonic() + timeout_s
     while time.monotonic() < end:
-        app.processEvents()  # type: ignore[attr-defined]
-        if done():  # type: ignore[operator]
+        app.processEvents()
+        if done():
             return True
         time.sleep(0.02)
     return False
 
 
-def grab_window(win: object) -> object:
+def grab_window(win: MainWindow) -> QImage:
     """The window as a QImage with the VTK views' pixels painted in."""
     import numpy as np
     from PySide6.QtCore import QPoint
@@ -37,11 +45,11 @@ def grab_window(win: object) -> object:
 
     from viewer.scene.capture import grab
 
-    image = win.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)  # type: ignore[attr-defined]
+    image = win.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
     painter = QPainter(image)
     ratio = image.devicePixelRatio()
     for name in ("axial", "coronal", "sagittal", "3d"):
-        w = win.view_widget(name)  # type: ignore[attr-defined]
+        w = win.view_widget(name)
         if not w.isVisible():
             continue
         pixels = np.ascontiguousarray(grab(w.GetRenderWindow()))
@@ -91,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
         _wait(app, lambda: False, 3.0)  # the 3D view's full-quality frame and the saliency
         image = grab_window(win)
         image.save(args.out)
-        print(f"{args.out}: {image.width()}x{image.height()}, {len(review.session.findings)} finding(s)")
+        n = len(review.session.findings) if review.session is not None else 0
+        print(f"{args.out}: {image.width()}x{image.height()}, {n} finding(s)")
         return 0
     finally:
         detection.runner.shutdown()

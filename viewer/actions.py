@@ -8,6 +8,7 @@ set here: :class:`viewer.key_bindings.KeyBinder` binds them by action name.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Protocol
 
 from PySide6.QtGui import QAction
@@ -53,16 +54,16 @@ def install_actions(win: ActionTarget, parent: QWidget) -> None:
     add("&File", "open_demo", "Open demo phantom", win.open_demo)
     add("&File", "quit", "Quit", win.close)
     for name, label in (("2x2", "2×2"), ("single", "Single view"), ("axial3d", "Axial + 3D")):
-        add("&View", f"layout_{name}", f"Layout: {label}", lambda n=name: win.set_layout(n))
+        add("&View", f"layout_{name}", f"Layout: {label}", partial(win.set_layout, name))
     add("&View", "fit", "Fit to window", win.fit_views)
     add("&View", "zoom_to_finding", "Zoom to the selected finding", win.zoom_to_finding)
     add("&View", "reset_3d", "Reset 3D camera", win.reset_3d)
     for p in Preset:
         add("&Window", f"preset_{p.name.lower()}", f"{p.label} (W {p.window.width:g} / L {p.window.level:g})",
-            lambda p=p: win.apply_preset(p))
+            partial(win.apply_preset, p))
     add("&Window", "slab", "Thick-slab MIP on/off", win.toggle_slab)
     add("&Window", "saliency", "Saliency on/off", win.toggle_saliency)
     for name, steps in (("slice_up", 1), ("slice_down", -1), ("page_up", 10), ("page_down", -10)):
-        add("&Navigate", name, f"Slice {name.replace('_', ' ')}", lambda s=steps: win.scroll_active(s))
+        add("&Navigate", name, f"Slice {name.replace('_', ' ')}", partial(win.scroll_active, steps))
     add("&Navigate", "next_finding", "Next finding", lambda: win.step_finding(1))
     add("&Navigate", "previous_finding", "Previous finding", lambda: win.step_finding(-1))

@@ -43,7 +43,12 @@ def parse_keys(value: object) -> Keys | None:
     None when the value is absent."""
     if value is None:
         return None
-    items: Iterable[object] = [value] if isinstance(value, str) else value  # type: ignore[assignment]
+    if isinstance(value, str):
+        items: Iterable[object] = [value]
+    elif isinstance(value, Iterable):
+        items = value
+    else:
+        raise TypeError(f"keys must be a string or a list of strings, not {type(value).__name__}")
     return tuple(k for k in (" ".join(str(i).split()) for i in items) if k)
 
 

@@ -44,9 +44,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QDockWidget, QGridLayout, QMainWindow, QMessageBox, QProgressBar, QWidget
+from PySide6.QtWidgets import QDockWidget, QGridLayout, QMainWindow, QMenu, QMessageBox, QProgressBar, QWidget
 
 from inference.domain.finding import Finding, ModelInfo
 from inference.imaging.volume import Volume
@@ -85,6 +85,9 @@ class MainWindow(DisplayCommands, FindingDisplay, QMainWindow):
     box_edited = Signal(str, object)  # finding id, new Box3D
     box_drawn = Signal(object)  # Box3D
     findings_shown = Signal()  # set_findings ran: the list on screen changed
+    #: controllers installed on the window (install_detection, install_export), held as long as it lives
+    detection: QObject | None = None
+    exporter: QObject | None = None
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -96,16 +99,15 @@ class MainWindow(DisplayCommands, FindingDisplay, QMainWindow):
         self._grid = QGridLayout(central)
         self._grid.setContentsMargins(0, 0, 0, 0)
         self._grid.setSpacing(2)
-        for name in SLICE_NAMES:
-            w = SliceWidget(name, lambda: self.scene, central)
-            w.on_click = self._clicked
-            self._views[name] = w
-        self._views[VIEW_3D] = VolumeWidget(lambda: self.scene, central)
         self.box_editing = False  # the review turns these on
         self.box_drawing = False
         self.box_mouse = BoxMouse(self)
         for name in SLICE_NAMES:
-            self._views[name].box_tool = self.box_mouse
+            slice_widget = SliceWidget(name, lambda: self.scene, central)
+            slice_widget.on_click = self._clicked
+            slice_widget.box_tool = self.box_mouse
+            self._views[name] = slice_widget
+        self._views[VIEW_3D] = VolumeWidget(lambda: self.scene, central)
         for w in self._views.values():
             w.activated.connect(self._activate)
         self.setCentralWidget(central)
@@ -267,9 +269,8 @@ class MainWindow(DisplayCommands, FindingDisplay, QMainWindow):
         """Add ``action`` to the menu called ``menu_name`` (created when missing). With a ``name``
         its keys come from the key map (``default_keys`` for a name the key map does not know)."""
         plain = menu_name.replace("&", "")
-        menu = next((m.menu() for m in self.menuBar().actions() if m.text().replace("&", "") == plain), None)
-        if menu is None:
-            menu = self.menuBar().addMenu(menu_name)
+        found = next((m.menu() for m in self.menuBar().actions() if m.text().replace("&", "") == plain), None)
+        menu = found if isinstance(found, QMenu) else self.menuBar().addMenu(menu_name)
         menu.addAction(action)
         self.addAction(action)  # shortcuts work wherever the focus is
         if name is not None:
@@ -335,7 +336,9 @@ class MainWindow(DisplayCommands, FindingDisplay, QMainWindow):
     def _loaded(self, result: object) -> None:
         nodules = getattr(result, "nodules", None)
         volume = getattr(result, "volume", result)
-        self.set_volume(volume)  # type: ignore[arg-type]
+        if not isinstance(volume, Volume):
+            raise TypeError(f"the loader sent {type(volume).__name__}, not a Volume")
+        self.set_volume(volume)
         if nodules is not None:
             self.demo_nodules = tuple(nodules)
             self.controls.demo_box.setEnabled(bool(nodules))
@@ -374,16 +377,16 @@ class MainWindow(DisplayCommands, FindingDisplay, QMainWindow):
         dialog.finished.connect(done)
         dialog.open()
 
-    def dragEnterEvent(self, ev) -> None:  # noqa: N802
+    def dragEnterEvent(self, ev) -> None:
         if ev.mimeData().hasUrls():
             ev.acceptProposedAction()
 
-    def dropEvent(self, ev) -> None:  # noqa: N802
+    def dropEvent(self, ev) -> None:
         urls = [u.toLocalFile() for u in ev.mimeData().urls() if u.isLocalFile()]
         if urls:
             self.open_path(urls[0])
 
-    def showEvent(self, ev) -> None:  # noqa: N802 (Qt)
+    def showEvent(self, ev) -> None:
         super().showEvent(ev)
         if not self._docks_sized:  # dock sizes only take once the window has its size
             self._docks_sized = True
@@ -391,7 +394,7 @@ class MainWindow(DisplayCommands, FindingDisplay, QMainWindow):
             self.resizeDocks([findings], [FINDINGS_DOCK_WIDTH], Qt.Orientation.Horizontal)  # all 8 columns
             self.resizeDocks([findings, card, display], list(RIGHT_DOCK_HEIGHTS), Qt.Orientation.Vertical)
 
-    def closeEvent(self, ev) -> None:  # noqa: N802
+    def closeEvent(self, ev) -> None:
         self.loader.wait(10000)
         self.scheduler.stop()
         for w in self._views.values():

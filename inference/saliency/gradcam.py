@@ -71,9 +71,9 @@ def _cams(net, patches: np.ndarray, device: str, layer_name: str,
         w = (alpha * torch.relu(grad)).sum(dim=(2, 3, 4), keepdim=True)
     else:
         w = grad
-    cam = torch.relu((w * act).sum(dim=1, keepdim=True))
-    cam = F.interpolate(cam, size=patches.shape[2:], mode="trilinear", align_corners=False)[:, 0]
-    cam = cam.float().cpu().numpy()
+    coarse = torch.relu((w * act).sum(dim=1, keepdim=True))
+    fine = F.interpolate(coarse, size=patches.shape[2:], mode="trilinear", align_corners=False)[:, 0]
+    cam = fine.float().cpu().numpy()
     peak = cam.reshape(len(cam), -1).max(axis=1)
     return np.where(peak[:, None, None, None] > 0, cam / np.maximum(peak, 1e-12)[:, None, None, None], 0.0)
 

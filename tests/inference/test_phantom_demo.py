@@ -39,7 +39,7 @@ def test_truth_and_luna_csv_describe_the_nodules(demo_out):
     truth = json.loads((demo_out / "truth.json").read_text())
     ph = demo_phantom(SMALL_SHAPE_ZYX)
     assert [n["id"] for n in truth["nodules"]] == [n.nodule_id for n in ph.nodules]
-    for got, n in zip(truth["nodules"], ph.nodules):
+    for got, n in zip(truth["nodules"], ph.nodules, strict=True):
         assert got["center_lps_mm"] == pytest.approx(n.center, abs=1e-3)
         assert got["volume_mm3"] == pytest.approx(n.volume_mm3, abs=1e-3)
         assert got["type"] == n.nodule_type.value and got["attachment"] == n.attachment.value
@@ -48,7 +48,7 @@ def test_truth_and_luna_csv_describe_the_nodules(demo_out):
     vol = load(demo_out / "dicom")
     assert {r["seriesuid"] for r in rows} == {vol.info.series_instance_uid}
     assert truth["series_instance_uid"] == vol.info.series_instance_uid
-    for r, n in zip(rows, ph.nodules):
+    for r, n in zip(rows, ph.nodules, strict=True):
         centre = (float(r["coordX"]), float(r["coordY"]), float(r["coordZ"]))
         # the LUNA16 centre points into the nodule on the reloaded scan
         k = tuple(np.rint(vol.world_to_index(centre)).astype(int))

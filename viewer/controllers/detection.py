@@ -61,7 +61,7 @@ class DetectionController(QObject):
         window.volume_loaded.connect(self._on_volume)
         window.installEventFilter(self)
 
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt)
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         """Closing the window cancels a running detection and stops the worker process."""
         if obj is self.window and event.type() == QEvent.Type.Close and event.isAccepted():
             self.runner.shutdown()
@@ -81,7 +81,7 @@ class DetectionController(QObject):
             return False
         try:
             return self.review.store.is_screened(uid)
-        except Exception:  # noqa: BLE001 - an unreadable store is reported by the review itself
+        except Exception:  # an unreadable store is reported by the review itself
             return True
 
     def detect(self, volume: Volume | None = None) -> bool:

@@ -80,7 +80,7 @@ class DetectionRunner(QObject):
             self.failed.emit(str(exc))
         except user_facing_errors() as exc:
             self.failed.emit(str(exc))
-        except Exception as exc:  # noqa: BLE001 - the GUI shows it and keeps running
+        except Exception as exc:  # the GUI shows it and keeps running
             self.failed.emit(f"detection failed unexpectedly: {type(exc).__name__}: {exc}")
         else:
             self.finished.emit(reply)

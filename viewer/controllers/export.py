@@ -32,7 +32,7 @@ class ExportController(QObject):
     def __init__(self, window: MainWindow, review: ReviewController) -> None:
         super().__init__(window)
         self.window, self.review = window, review
-        self.thread: threading.Thread | None = None
+        self.worker: threading.Thread | None = None
         self.action = QAction("Export study…", window)
         self.action.triggered.connect(lambda _c=False: self.ask())
         window.add_action("&File", self.action, "export")
@@ -54,7 +54,7 @@ class ExportController(QObject):
 
     def export(self, fmt: str, out: str, *, deidentify: bool = False, reviewed_csv: bool = False) -> bool:
         uid = self._series()
-        if uid is None or (self.thread is not None and self.thread.is_alive()):
+        if uid is None or (self.worker is not None and self.worker.is_alive()):
             return False
         store, actor = self.review.store, self.review.reviewer
 
@@ -67,12 +67,12 @@ class ExportController(QObject):
                 self.done.emit(([str(p) for p in result.files], notes))
             except user_facing_errors() as exc:
                 self.done.emit(exc)
-            except Exception as exc:  # noqa: BLE001 - shown to the user; the app keeps running
+            except Exception as exc:  # shown to the user; the app keeps running
                 self.done.emit(RuntimeError(f"export failed unexpectedly: {type(exc).__name__}: {exc}"))
 
         self.window.statusBar().showMessage(f"Exporting {fmt}…")
-        self.thread = threading.Thread(target=work, name="nodulelens-export", daemon=True)
-        self.thread.start()
+        self.worker = threading.Thread(target=work, name="nodulelens-export", daemon=True)
+        self.worker.start()
         return True
 
     def _finished(self, outcome: object) -> None:
@@ -84,7 +84,9 @@ class ExportController(QObject):
             self.last_message = box
             box.open()
             return
-        files, notes = outcome  # type: ignore[misc]
+        if not isinstance(outcome, tuple):
+            raise TypeError(f"the export thread sent {type(outcome).__name__}, not (files, notes)")
+        files, notes = outcome
         text = f"Exported {len(files)} file(s): {files[0] if files else ''}"
         if notes:
             text += " — " + "; ".join(notes)

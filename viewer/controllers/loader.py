@@ -43,7 +43,7 @@ class Loader(QObject):
 
     def start_job(self, job: Callable[[Callable[[float, str], None]], object]) -> None:
         """Run ``job(progress)`` off the GUI thread; its result comes back as ``loaded``."""
-        if self.busy:  # a load that has just reported may still be returning from its thread
+        if self.busy and self._thread is not None:  # a load that has just reported may still be returning
             self._thread.join(1.0)
         if self.busy:
             raise RuntimeError("a scan is already loading")
@@ -58,7 +58,7 @@ class Loader(QObject):
             result = job(self._progress)
         except MultipleSeries as exc:
             self.several_series.emit(exc)
-        except Exception as exc:  # noqa: BLE001 — shown in the error dialog, the app keeps running
+        except Exception as exc:  # shown in the error dialog, the app keeps running
             self.failed.emit(exc)
         else:
             self.loaded.emit(result)

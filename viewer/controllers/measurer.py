@@ -32,7 +32,7 @@ class Measurer(QObject):
             result: Measured | Exception
             try:
                 result = session.measure(box.center, box)
-            except Exception as exc:  # noqa: BLE001 - shown to the user on the GUI thread
+            except Exception as exc:  # shown to the user on the GUI thread
                 result = exc
             self.done.emit(then, result)
         threading.Thread(target=work, name="nodulelens-measure", daemon=True).start()

@@ -31,6 +31,7 @@ from viewer.review.model import FindingStatus, RejectReason, ReviewedStudy
 from viewer.review.session import Measured, ReviewSession, add_box
 from viewer.review.settings import ReviewSettings
 from viewer.review.store import Store
+from viewer.points import as_point
 from viewer.controllers.measurer import Measurer
 from viewer.widgets.review_dialogs import BoxDialog, CommentDialog, HelpOverlay, RejectDialog, help_rows
 from viewer.widgets.review_panel import ReviewPanel
@@ -84,7 +85,7 @@ class ReviewController(QObject):
     def selected(self) -> str | None:
         return self.session.selected if self.session is not None else None
 
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt)
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         """Closing with unsaved actions: retry once; if they still fail, warn and stay open
         (closing again quits and loses them)."""
         if obj is self.window and event.type() == QEvent.Type.Close and self.session is not None \
@@ -236,7 +237,7 @@ class ReviewController(QObject):
             from inference.service.findings_file import load_saliency
             try:
                 self.window.set_saliency(load_saliency(path))
-            except Exception as exc:  # noqa: BLE001 - a missing/damaged map must not stop the review
+            except Exception as exc:  # a missing/damaged map must not stop the review
                 self.window.post_message(Source.REVIEW, f"Saliency map {path} could not be read: {exc}",
                                          Level.WARNING, finding_id)
 
@@ -283,7 +284,10 @@ class ReviewController(QObject):
         self.guard(self.session.retry_pending)
 
     def accept(self) -> None:
-        self._act(lambda s: s.accept(s.selected))
+        fid = self.selected
+        if self.session is None or fid is None:
+            return self._act(ReviewSession.refresh)
+        self._act(lambda s: s.accept(fid), needs_finding=False)
 
     def _open_dialog(self, dialog: QDialog) -> None:
         self.dialog = dialog
@@ -341,7 +345,7 @@ class ReviewController(QObject):
 
     def add_at(self, world: Any) -> None:
         """Add a nodule at a clicked centre (a default box around it, then measured)."""
-        self.add_drawn(add_box(None, tuple(float(c) for c in world)))  # type: ignore[arg-type]
+        self.add_drawn(add_box(None, as_point(world)))
 
     def add_drawn(self, box: Box3D) -> None:
         """Add a nodule with a box drawn in a view; measured like an AI finding; selected once

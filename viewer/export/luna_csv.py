@@ -56,4 +56,5 @@ def write_csv(path: str | Path, rows: Iterable[tuple], reviewed: bool) -> Path:
 
 
 def _xyz(f: Finding) -> tuple[str, str, str]:
-    return tuple(f"{v:.3f}" for v in f.center)  # type: ignore[return-value]
+    x, y, z = f.center
+    return f"{x:.3f}", f"{y:.3f}", f"{z:.3f}"

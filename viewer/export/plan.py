@@ -30,6 +30,7 @@ from inference.longitudinal.types import ComparisonResult
 from viewer.export import identity
 from viewer.export.palette import SEGMENT_COLOURS, rgb_to_dicom_lab
 from viewer.review.model import FindingState, FindingStatus, ReviewedStudy
+from viewer.points import as_point
 
 Point = tuple[float, float, float]
 
@@ -222,10 +223,10 @@ def key_slice(state: FindingState, volume: Volume | None, mask: Volume | None) -
     long_mm = float(getattr(m, "long_axis_mm", 0) or f.diameter_mm or max(f.box.size))
     short_mm = float(getattr(m, "short_axis_mm", 0) or long_mm)
     if m is not None and m.long_axis_lps and m.short_axis_lps:
-        la = tuple(tuple(float(v) for v in p) for p in m.long_axis_lps)
-        sa = tuple(tuple(float(v) for v in p) for p in m.short_axis_lps)
+        la = _ends(m.long_axis_lps)
+        sa = _ends(m.short_axis_lps)
         z = _z_of(volume, np.mean(np.asarray(la), axis=0)) if volume is not None else 0
-        return KeySlice(z, la, sa)  # type: ignore[arg-type]  # two 3-tuples each
+        return KeySlice(z, la, sa)
     centre = np.asarray(f.center, float)
     direction = np.array([1.0, 0.0, 0.0])
     z = _z_of(volume, centre) if volume is not None else 0
@@ -235,9 +236,15 @@ def key_slice(state: FindingState, volume: Volume | None, mask: Volume | None) -
         centre = _on_slice(volume, centre, z)
     perp = np.cross(np.array([0.0, 0.0, 1.0]), direction)
     perp /= np.linalg.norm(perp)
-    la = (tuple(centre - direction * long_mm / 2), tuple(centre + direction * long_mm / 2))
-    sa = (tuple(centre - perp * short_mm / 2), tuple(centre + perp * short_mm / 2))
-    return KeySlice(z, la, sa)  # type: ignore[arg-type]  # numpy floats as 3-tuples
+    la = (as_point(centre - direction * long_mm / 2), as_point(centre + direction * long_mm / 2))
+    sa = (as_point(centre - perp * short_mm / 2), as_point(centre + perp * short_mm / 2))
+    return KeySlice(z, la, sa)
+
+
+def _ends(points: object) -> tuple[Point, Point]:
+    """An axis' two end points (world LPS mm) as plain float triples."""
+    a, b = np.asarray(points, dtype=np.float64).reshape(2, 3)
+    return as_point(a), as_point(b)
 
 
 def _z_of(volume: Volume, world: np.ndarray) -> int:

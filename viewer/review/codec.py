@@ -14,6 +14,7 @@ from typing import Any
 from inference.domain import analysis_codec
 from inference.domain.finding import Box3D, Finding, FindingSource, Point
 from inference.domain.nodule import NoduleAnalysis
+from viewer.points import as_point
 
 #: the one way every stored analysis is read and written
 analysis_json = analysis_codec.to_json
@@ -28,8 +29,7 @@ def geometry_json(finding: Finding) -> str:
 
 def parse_geometry(text: str) -> tuple[Point, Box3D]:
     g = json.loads(text)
-    x, y, z = (float(v) for v in g["center"])
-    return (x, y, z), Box3D(tuple(g["lo"]), tuple(g["hi"]))
+    return as_point(g["center"]), Box3D(as_point(g["lo"]), as_point(g["hi"]))
 
 
 def analysis_value(analysis: NoduleAnalysis | None) -> dict[str, Any] | None:

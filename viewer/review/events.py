@@ -108,7 +108,7 @@ class Events:
             for callback in list(self._subscribers.get(kind, ())):
                 try:
                     callback(event)
-                except Exception as exc:  # noqa: BLE001 - re-raised below, after the others ran
+                except Exception as exc:  # re-raised below, after the others ran
                     first_error = first_error or exc
         if first_error is not None:
             raise first_error

@@ -107,7 +107,7 @@ def is_flagged(findings: tuple[Finding, ...] | list[Finding],
 
 
 def record_detection(store: Store, series_uid: str, detection: Detection,
-                     actor: str) -> tuple[bool, str | None]:
+                     actor: str) -> tuple[bool, LungRads | None]:
     """Store one series' detection (findings, model, saliency files, the screening summary) the
     same way for the batch and the GUI; returns (flagged, highest Lung-RADS)."""
     flagged, rads, risk = is_flagged(detection.findings, detection.threshold)

@@ -326,9 +326,11 @@ class ReviewSession:
 
 def add_box(box: Box3D | None, center: Point | None) -> Box3D:
     """The box of an added nodule: the drawn one, or a default box around a clicked centre."""
-    if (box is None) == (center is None):
-        raise ValueError("add() needs either a box or a centre")
-    return box or Box3D.around(center, DEFAULT_ADD_SIZE_MM)  # type: ignore[arg-type]
+    if box is not None and center is None:
+        return box
+    if center is not None and box is None:
+        return Box3D.around(center, DEFAULT_ADD_SIZE_MM)
+    raise ValueError("add() needs either a box or a centre")
 
 
 def default_measure(volume: Any) -> Measure | None:

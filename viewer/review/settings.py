@@ -25,7 +25,7 @@ MAX_NAME = 128
 
 class Backend(Protocol):
     def value(self, key: str) -> Any: ...
-    def setValue(self, key: str, value: Any) -> None: ...  # noqa: N802 (QSettings' name)
+    def setValue(self, key: str, value: Any) -> None: ...
 
 
 class JsonBackend:
@@ -43,7 +43,7 @@ class JsonBackend:
     def value(self, key: str) -> Any:
         return self._load().get(key)
 
-    def setValue(self, key: str, value: Any) -> None:  # noqa: N802
+    def setValue(self, key: str, value: Any) -> None:
         data = self._load()
         data[key] = value
         self.path.parent.mkdir(parents=True, exist_ok=True)

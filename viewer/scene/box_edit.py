@@ -21,6 +21,7 @@ import numpy as np
 
 from inference.domain.finding import Box3D
 from viewer.scene.geometry import Plane, box_corners
+from viewer.points import as_point
 
 Point = tuple[float, float, float]
 
@@ -50,7 +51,7 @@ class Handle(Enum):
 
     @property
     def sides(self) -> tuple[int, int]:
-        return self.value  # type: ignore[return-value]
+        return self.value
 
 
 class Outcome(Enum):
@@ -126,7 +127,7 @@ def _to_world_box(plane: Plane, lo_uv: np.ndarray, hi_uv: np.ndarray, normal_lo_
         k, _ = _axis(axis_vec)
         lo[k], hi[k] = corners[:, k].min(), corners[:, k].max()
     lo[k_normal], hi[k_normal] = normal_lo_hi
-    return Box3D(tuple(lo), tuple(hi))
+    return Box3D(as_point(lo), as_point(hi))
 
 
 def _normal_axis(plane: Plane) -> int:
@@ -138,8 +139,10 @@ def drag_box(plane: Plane, box: Box3D, handle: Handle, start: Point | np.ndarray
              min_size_mm: float = MIN_SIZE_MM) -> Box3D:
     """``box`` after dragging ``handle`` from world ``start`` to world ``now`` in ``plane``.
     A resized side stops ``min_size_mm`` short of the opposite one (the box never flips)."""
-    rect = plane_rect(plane, box, slab_half_mm=np.inf)  # never None with an infinite slab
-    lo, hi = (r.copy() for r in rect)  # type: ignore[union-attr]
+    rect = plane_rect(plane, box, slab_half_mm=np.inf)
+    if rect is None:  # an infinite slab meets every box
+        raise BoxEditError("the box does not meet the plane")
+    lo, hi = (r.copy() for r in rect)
     delta = plane.to_plane(now)[:2] - plane.to_plane(start)[:2]
     if handle is Handle.MOVE:
         lo, hi = lo + delta, hi + delta

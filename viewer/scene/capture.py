@@ -11,7 +11,7 @@ from vtkmodules.vtkCommonDataModel import vtkImageData
 from vtkmodules.vtkIOImage import vtkPNGWriter
 from vtkmodules.vtkRenderingCore import vtkRenderWindow, vtkWindowToImageFilter
 
-import vtkmodules.vtkRenderingOpenGL2  # noqa: F401
+import vtkmodules.vtkRenderingOpenGL2  # noqa: F401 (registers the OpenGL back end)
 
 #: view names per layout, row by row (None: an empty cell)
 LAYOUTS: dict[str, tuple[tuple[str, ...], ...]] = {

@@ -55,8 +55,8 @@ def downsample(volume: Volume, max_dim: int = 128) -> tuple[np.ndarray, tuple[in
     """Block-mean downsampled voxels (z, y, x) with at most ``max_dim`` per axis, and the integer
     strides (z, y, x) used. Block means keep small nodules visible where striding could skip them."""
     shape = np.asarray(volume.shape)
-    strides = tuple(int(s) for s in np.maximum(1, np.ceil(shape / max_dim).astype(int)))
-    sz, sy, sx = strides
+    sz, sy, sx = (int(s) for s in np.maximum(1, np.ceil(shape / max_dim).astype(int)))
+    strides = (sz, sy, sx)
     v = volume.voxels
     nz, ny, nx = (shape // strides) if any(s > 1 for s in strides) else shape
     if strides == (1, 1, 1):

@@ -37,7 +37,7 @@ def key_image(volume: Volume, center: Point, lo: Point, hi: Point, saliency: Vol
               window: WindowLevel = Preset.LUNG.window, margin: float = 2.5, min_half_mm: float = 15.0,
               size_px: int = 192, opacity: float = 0.6, show_from: float = 0.2) -> np.ndarray:
     """uint8 (h, w, 3), row 0 at the top (anterior), patient left on the right (radiological)."""
-    cz, cy, cx = np.rint(volume.world_to_index(center)).astype(int)
+    cz, cy, cx = np.rint(volume.world_to_index(np.asarray(center, float))).astype(int)
     nz, ny, nx = volume.voxels.shape
     cz = int(np.clip(cz, 0, nz - 1))
     sx, sy, _ = volume.spacing_xyz

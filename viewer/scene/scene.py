@@ -10,6 +10,7 @@ from vtkmodules.vtkRenderingCore import vtkRenderWindow
 
 from inference.imaging.volume import Volume
 from viewer.scene.convert import volume_image
+from viewer.points import as_point
 from viewer.scene.geometry import Orientation
 from viewer.scene.heat import merge_maps
 from viewer.scene.overlays2d import BoxOverlay
@@ -24,7 +25,7 @@ VIEW_NAMES = (*SLICE_NAMES, VIEW_3D)
 
 
 class Scheduler(Protocol):
-    def request_render(self, render_window: object, lazy: bool = False) -> None: ...
+    def request_render(self, render_window: vtkRenderWindow, lazy: bool = False) -> None: ...
 
 
 class Scene:
@@ -67,7 +68,7 @@ class Scene:
         self.volume = volume
         image = volume_image(volume)
         middle = np.floor((np.asarray(volume.shape) - 1) / 2)  # a voxel centre near the middle
-        self.cursor = tuple(float(c) for c in volume.index_to_world(middle))  # type: ignore[assignment]
+        self.cursor = as_point(volume.index_to_world(middle))
         self.boxes, self.selected, self.saliency = (), None, None
         self.saliency_maps = {}
         if self.view3d is not None:
@@ -194,7 +195,7 @@ class Scene:
     # -- navigation ----------------------------------------------------------------------------
     def set_cursor(self, world: Point) -> None:
         """Move the crosshair and every slice view to the world point."""
-        self.cursor = tuple(float(c) for c in world)  # type: ignore[assignment]
+        self.cursor = as_point(world)
         for view in self.views.values():
             view.set_cursor(self.cursor)
         self.render(SLICE_NAMES)
@@ -209,7 +210,7 @@ class Scene:
         """A click at display pixel (x, y) of view ``name``: the others move to that world point;
         the clicked view keeps its plane. Returns the world point."""
         world = self.views[name].display_to_world(x, y)
-        self.cursor = tuple(float(c) for c in world)  # type: ignore[assignment]
+        self.cursor = as_point(world)
         for other, view in self.views.items():
             view.set_cursor(self.cursor, move_plane=other != name)
         self.render(SLICE_NAMES)

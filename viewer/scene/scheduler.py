@@ -9,9 +9,15 @@ frame rate.
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Protocol
 
 from PySide6.QtCore import QObject, QTimer
+
+
+class Renderable(Protocol):
+    """What the scheduler renders: a VTK render window (or anything with ``Render()``)."""
+
+    def Render(self) -> None: ...
 
 
 class RenderScheduler(QObject):
@@ -19,8 +25,8 @@ class RenderScheduler(QObject):
 
     def __init__(self, parent: QObject | None = None, interval_ms: int = 0, lazy_ms: int = 80) -> None:
         super().__init__(parent)
-        self._pending: dict[int, object] = {}
-        self._lazy: dict[int, object] = {}
+        self._pending: dict[int, Renderable] = {}
+        self._lazy: dict[int, Renderable] = {}
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(interval_ms)
@@ -34,7 +40,7 @@ class RenderScheduler(QObject):
         self.after_render: list[Callable[[], None]] = []
         self.stopped = False
 
-    def request_render(self, render_window: object, lazy: bool = False) -> None:
+    def request_render(self, render_window: Renderable, lazy: bool = False) -> None:
         """Ask for ``render_window.Render()`` once, at the next turn of the event loop
         (``lazy``: within ``lazy_ms``)."""
         if self.stopped:
@@ -83,9 +89,9 @@ class RenderScheduler(QObject):
         self._pending.clear()
         self._lazy.clear()
 
-    def _render(self, windows: dict[int, object]) -> None:
+    def _render(self, windows: dict[int, Renderable]) -> None:
         for window in windows.values():
-            window.Render()  # type: ignore[attr-defined]
+            window.Render()
             self.render_count += 1
         if windows:
             for callback in list(self.after_render):
@@ -96,10 +102,10 @@ class ImmediateRenderer:
     """Same interface without Qt: renders at :meth:`flush` (offscreen snapshots)."""
 
     def __init__(self) -> None:
-        self._pending: dict[int, object] = {}
+        self._pending: dict[int, Renderable] = {}
         self.render_count = 0
 
-    def request_render(self, render_window: object, lazy: bool = False) -> None:
+    def request_render(self, render_window: Renderable, lazy: bool = False) -> None:
         self._pending[id(render_window)] = render_window
 
     def flush_all(self) -> None:
@@ -108,5 +114,5 @@ class ImmediateRenderer:
     def flush(self) -> None:
         pending, self._pending = self._pending, {}
         for window in pending.values():
-            window.Render()  # type: ignore[attr-defined]
+            window.Render()
             self.render_count += 1

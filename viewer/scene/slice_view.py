@@ -10,10 +10,11 @@ from vtkmodules.vtkCommonDataModel import vtkImageData
 from vtkmodules.vtkImagingCore import vtkImageReslice
 from vtkmodules.vtkRenderingCore import vtkImageActor, vtkRenderer, vtkRenderWindow
 
-import vtkmodules.vtkRenderingOpenGL2  # noqa: F401  (registers the OpenGL back end)
-import vtkmodules.vtkRenderingFreeType  # noqa: F401  (text)
+import vtkmodules.vtkRenderingOpenGL2  # registers the OpenGL back end
+import vtkmodules.vtkRenderingFreeType  # noqa: F401 (registers the text renderer)
 from inference.imaging.volume import Volume
 from viewer.scene.convert import reslice_axes
+from viewer.points import as_point
 from viewer.scene.geometry import Orientation, Plane, box_corners, plane_extent
 from viewer.scene.overlays2d import BoxLayer, CrosshairLayer, SaliencyLayer, TextLayer
 from viewer.scene.presets import Preset, WindowLevel
@@ -47,8 +48,8 @@ class SliceView:
         self.text = TextLayer()
         for actor in (self.image, self.saliency.actor, *self.boxes.actors, self.crosshair.actor):
             self.renderer.AddActor(actor)
-        for actor in (*self.text.actors, self.saliency.bar):
-            self.renderer.AddViewProp(actor)
+        for prop in (*self.text.actors, self.saliency.bar):
+            self.renderer.AddViewProp(prop)
         self.camera = self.renderer.GetActiveCamera()
         self.camera.ParallelProjectionOn()
         self.volume: Volume | None = None
@@ -90,7 +91,7 @@ class SliceView:
         self._w0 = float(c0[2])
         self._snap = bool(np.max(np.abs(self.plane.normal @ (axes / np.linalg.norm(axes, axis=0)))) > 0.9999)
         self.plane = self._plane_at(self._snapped(0.0))
-        center = tuple(float(v) for v in self.plane.to_world(self.plane.to_plane(center)[:2]))
+        center = as_point(self.plane.to_world(self.plane.to_plane(center)[:2]))
         n = np.ceil((self.hi - self.lo) / self.pixel_mm).astype(int)
         self.reslice.SetOutputOrigin(float(self.lo[0]), float(self.lo[1]), 0.0)
         self.reslice.SetOutputExtent(0, int(n[0]), 0, int(n[1]), 0, 0)
@@ -102,7 +103,7 @@ class SliceView:
     # -- navigation ----------------------------------------------------------------------------
     def set_cursor(self, world: Point, move_plane: bool = True) -> None:
         """Move the crosshair to ``world``; with ``move_plane`` the view shows the plane through it."""
-        self.cursor = tuple(float(c) for c in world)  # type: ignore[assignment]
+        self.cursor = as_point(world)
         if move_plane:
             w = float((np.asarray(self.cursor) - self._base) @ self.plane.normal)
             self.plane = self._plane_at(self._snapped(w))
@@ -130,7 +131,7 @@ class SliceView:
         stopping at the scan's edges; the crosshair moves with it."""
         self.plane = self._plane_at(self._snapped(self.offset_mm + steps * self.step_mm))
         cur = self.plane.to_plane(self.cursor)
-        self.cursor = tuple(self.plane.to_world((cur[0], cur[1], 0.0)))  # type: ignore[assignment]
+        self.cursor = as_point(self.plane.to_world((cur[0], cur[1], 0.0)))
         self._update_plane()
 
     def slice_index(self) -> tuple[int, int]:

@@ -21,7 +21,7 @@ from vtkmodules.vtkRenderingCore import (
 from vtkmodules.vtkRenderingVolume import vtkFixedPointVolumeRayCastMapper
 from vtkmodules.vtkRenderingVolumeOpenGL2 import vtkOpenGLGPUVolumeRayCastMapper
 
-import vtkmodules.vtkRenderingOpenGL2  # noqa: F401
+import vtkmodules.vtkRenderingOpenGL2  # noqa: F401 (registers the OpenGL back end)
 from inference.imaging.volume import Volume
 from viewer.scene.convert import downsample, downsampled_affine, image_data, vtk_matrix
 from viewer.scene.overlays2d import BoxOverlay
@@ -150,7 +150,7 @@ class VolumeView:
             pd = src.GetOutput()
             rgb = vtkUnsignedCharArray()
             rgb.SetNumberOfComponents(3)
-            color = (1.0, 1.0, 1.0) if box.selected else STATUS_COLORS[box.status]
+            color: tuple[float, ...] = (1.0, 1.0, 1.0) if box.selected else STATUS_COLORS[box.status]
             if box.dimmed and not box.selected:
                 color = tuple(0.35 * c for c in color)
             for _ in range(pd.GetNumberOfCells()):

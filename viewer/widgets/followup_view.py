@@ -96,24 +96,24 @@ class SlicePane(QLabel):
         self._geom = (x0, y0, scale)
         self.setPixmap(canvas)
 
-    def mousePressEvent(self, ev: Any) -> None:  # noqa: N802  (Qt's name)
+    def mousePressEvent(self, ev: Any) -> None:
         if ev.button() == Qt.MouseButton.RightButton:
             self._drag = (ev.position().x(), ev.position().y())
             return
         x0, y0, s = self._geom
         self.clicked.emit((ev.position().y() - y0) / s - 0.5, (ev.position().x() - x0) / s - 0.5)
 
-    def mouseMoveEvent(self, ev: Any) -> None:  # noqa: N802  (Qt's name)
+    def mouseMoveEvent(self, ev: Any) -> None:
         if self._drag is None:
             return
         x, y = ev.position().x(), ev.position().y()
         self.windowed.emit(4.0 * (y - self._drag[1]), 4.0 * (x - self._drag[0]))
         self._drag = (x, y)
 
-    def mouseReleaseEvent(self, ev: Any) -> None:  # noqa: N802  (Qt's name)
+    def mouseReleaseEvent(self, ev: Any) -> None:
         self._drag = None
 
-    def wheelEvent(self, ev: Any) -> None:  # noqa: N802  (Qt's name)
+    def wheelEvent(self, ev: Any) -> None:
         step = 1 if ev.angleDelta().y() > 0 else -1
         if ev.modifiers() & Qt.KeyboardModifier.ControlModifier:
             self.zoomed.emit(1.25 if step > 0 else 0.8)
@@ -221,7 +221,7 @@ class FollowupView(QWidget):
             date = vol.info.study_date
             pane.show_slice(img, self.cross, self.zoom, f"{name} {date[:4]}-{date[4:6]}-{date[6:]}  slice {self.k}")
 
-    def resizeEvent(self, ev: Any) -> None:  # noqa: N802  (Qt's name)
+    def resizeEvent(self, ev: Any) -> None:
         super().resizeEvent(ev)
         self.redraw()
 

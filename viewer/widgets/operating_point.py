@@ -161,7 +161,7 @@ class OperatingPointControl:
         actor = getattr(getattr(self.review, "settings", None), "reviewer", None) or "unknown reviewer"
         try:
             record_operating_point(self.store, self.series_uid, threshold, actor, self.panel.table)
-        except Exception as exc:  # noqa: BLE001 - shown, never fatal: the point still applies on screen
+        except Exception as exc:  # shown, never fatal: the point still applies on screen
             self.problems.append(str(exc))
             self.window.statusBar().showMessage(f"The operating point was not stored: {exc}", 10000)
 

@@ -167,7 +167,7 @@ class PacsController(QObject):
                     self.sent.emit(Sender(config, store, actor).retry_due())
                 else:
                     self.sent.emit(push_study(config, store, node, series_uid, formats, actor)[0])
-            except Exception as exc:  # noqa: BLE001 - shown to the user; the app keeps running
+            except Exception as exc:  # shown to the user; the app keeps running
                 self.sent.emit(exc)
         self._send_thread = threading.Thread(target=work, name="pacs-send", daemon=True)
         self._send_thread.start()
@@ -176,9 +176,9 @@ class PacsController(QObject):
     def _sent(self, result: object) -> None:
         if isinstance(result, Exception):
             self.window.statusBar().showMessage(f"Send to PACS failed: {result}", 15000)
-        elif result:
-            ok = sum(o.ok for o in result)  # type: ignore[attr-defined, union-attr]  # SendOutcome list
-            n = len(result)  # type: ignore[arg-type]
+        elif isinstance(result, list) and result:  # SendOutcome per object
+            ok = sum(o.ok for o in result)
+            n = len(result)
             self.window.statusBar().showMessage(
                 f"Sent {ok} of {n} object(s) to PACS" + ("" if ok == n else f"; {n - ok} queued for retry"), 15000)
         self.update_status()

@@ -32,7 +32,7 @@ def _run(fn: Callable[[], object], emit: Callable[[object], None]) -> threading.
             emit(fn())
         except user_facing_errors() as exc:
             emit(exc)
-        except Exception as exc:  # noqa: BLE001 - shown to the user; the app keeps running
+        except Exception as exc:  # shown to the user; the app keeps running
             emit(exc)
     t = threading.Thread(target=work, name="pacs-dialog", daemon=True)
     t.start()
@@ -50,7 +50,7 @@ class QueryPacsDialog(QDialog):
         self.resize(900, 520)
         self.config, self.store = config, store
         self.bridge = _Bridge(self)
-        self.thread: threading.Thread | None = None
+        self.worker: threading.Thread | None = None
         self._cancel = threading.Event()
         self.hits: list[Any] = []
         self.node = QComboBox()
@@ -104,7 +104,7 @@ class QueryPacsDialog(QDialog):
 
     # -- actions -----------------------------------------------------------------------------------
     def busy(self) -> bool:
-        return self.thread is not None and self.thread.is_alive()
+        return self.worker is not None and self.worker.is_alive()
 
     def search(self) -> bool:
         from viewer.pacs.query import StudyQuery
@@ -120,7 +120,7 @@ class QueryPacsDialog(QDialog):
             self.message.setText(str(exc))
             return False
         self._busy(True, f"Searching {node.name}…")
-        self.thread = _run(lambda: search(self.config, node, query), self.bridge.found.emit)
+        self.worker = _run(lambda: search(self.config, node, query), self.bridge.found.emit)
         return True
 
     def pull_selected(self) -> bool:
@@ -131,14 +131,14 @@ class QueryPacsDialog(QDialog):
             if item is None:
                 self.message.setText("Select a study to pull.")
             return False
-        while item.parent() is not None:
-            item = item.parent()
+        while (up := item.parent()) is not None:
+            item = up
         hit = self.hits[self.results.indexOfTopLevelItem(item)]
         node = self.config.node(self.node.currentData())
         years = self.priors.value()
         self._cancel.clear()
         self._busy(True, f"Pulling {hit.study_uid} from {node.name}…")
-        self.thread = _run(lambda: pull(self.config, node, hit.study_uid, self.store, priors_years=years,
+        self.worker = _run(lambda: pull(self.config, node, hit.study_uid, self.store, priors_years=years,
                                         progress=self.bridge.progress.emit, cancelled=self._cancel.is_set),
                            self.bridge.pulled.emit)
         return True
@@ -165,7 +165,9 @@ class QueryPacsDialog(QDialog):
         if isinstance(result, Exception):
             self.message.setText(str(result))
             return
-        self.hits = list(result)  # type: ignore[call-overload]  # a list of StudyHit
+        from viewer.pacs.query import StudyHit
+
+        self.hits = [h for h in result if isinstance(h, StudyHit)] if isinstance(result, list) else []
         self.results.clear()
         for h in self.hits:
             top = QTreeWidgetItem([h.study_date, h.patient_id, h.patient_name, h.modalities, h.description,
@@ -175,8 +177,9 @@ class QueryPacsDialog(QDialog):
                                               str(s.n_instances)]))
             self.results.addTopLevelItem(top)
             top.setExpanded(True)
-        if self.hits:
-            self.results.setCurrentItem(self.results.topLevelItem(0))
+        first = self.results.topLevelItem(0)
+        if self.hits and first is not None:
+            self.results.setCurrentItem(first)
         self.message.setText(f"{len(self.hits)} stud{'y' if len(self.hits) == 1 else 'ies'} found")
 
     def _progress(self, fraction: float, text: str) -> None:
@@ -185,11 +188,13 @@ class QueryPacsDialog(QDialog):
 
     def _pulled(self, result: object) -> None:
         self._busy(False)
-        if isinstance(result, Exception):
+        from viewer.pacs.retrieve import PullResult
+
+        if not isinstance(result, PullResult):  # the pull's exception
             self.message.setText(str(result))
             return
-        cur = result.current  # type: ignore[attr-defined]  # a PullResult
-        priors = result.priors  # type: ignore[attr-defined]
+        cur = result.current
+        priors = result.priors
         self.bar.setValue(1000)
         self.message.setText(f"Pulled {cur.n_instances} instance(s) of {cur.study.study_date} "
                              f"and {len(priors)} prior stud{'y' if len(priors) == 1 else 'ies'}; "

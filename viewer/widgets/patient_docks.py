@@ -54,7 +54,7 @@ class PatientController(QObject):
         window.finding_selected.connect(self.on_selected)
         window.installEventFilter(self)
 
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt)
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         if obj is self.window and event.type() == QEvent.Type.Close:
             self.flush()  # an edit within the last half second is saved, not lost
         return False

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QDoubleSpinBox, QFormL
 
 from inference.domain.finding import Box3D
 from viewer.review.model import RejectReason
+from viewer.points import as_point
 
 #: (action names, what they do) — the help overlay shows each with its keys from the key map;
 #: an entry without action names is a mouse gesture, shown as written
@@ -75,7 +76,7 @@ class RejectDialog(QDialog):
     def reason(self) -> RejectReason:
         return list(RejectReason)[max(0, self.reasons.currentRow())]
 
-    def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt)
+    def keyPressEvent(self, event) -> None:
         text = event.text()
         if text.isdigit() and 1 <= int(text) <= len(RejectReason) and not self.text.hasFocus():
             self.reasons.setCurrentRow(int(text) - 1)
@@ -118,7 +119,7 @@ class BoxDialog(QDialog):
     @property
     def box(self) -> Box3D:
         v = [s.value() for s in self.spins]
-        return Box3D.around(tuple(v[:3]), tuple(v[3:]))
+        return Box3D.around(as_point(v[:3]), as_point(v[3:]))
 
     def accept(self) -> None:
         super().accept()
@@ -169,13 +170,14 @@ class HelpOverlay(QFrame):
         self.label.setText(f"<h3>Review shortcuts</h3><table>{rows}</table>")
         self.adjustSize()
         p = self.parentWidget()
-        self.move(max(0, (p.width() - self.width()) // 2), max(0, (p.height() - self.height()) // 2))
+        if p is not None:
+            self.move(max(0, (p.width() - self.width()) // 2), max(0, (p.height() - self.height()) // 2))
         self.raise_()
         self.show()
         self.setFocus()
 
-    def keyPressEvent(self, event) -> None:  # noqa: N802
+    def keyPressEvent(self, event) -> None:
         self.hide()
 
-    def mousePressEvent(self, event) -> None:  # noqa: N802
+    def mousePressEvent(self, event) -> None:
         self.hide()

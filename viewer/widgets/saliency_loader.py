@@ -37,7 +37,7 @@ class SaliencyLoader:
                     continue
                 try:
                     self.cache[path] = load_saliency(path)
-                except Exception as exc:  # noqa: BLE001 - a damaged map must not stop the review
+                except Exception as exc:  # a damaged map must not stop the review
                     self.problems.append(f"saliency map {path} could not be read: {exc}")
                     continue
             maps[fid] = self.cache[path]

@@ -4,6 +4,9 @@ for box gestures (pixels → world points for :mod:`viewer.scene.box_edit`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import numpy as np
 from PySide6.QtCore import QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QMouseEvent, QWheelEvent
 from vtkmodules.qt.QVTKRenderWindowInteractor import QVTKRenderWindowInteractor
@@ -43,7 +46,7 @@ class VtkView(QVTKRenderWindowInteractor):
         ratio = self._getPixelRatio()
         return pos.x() * ratio, (self.height() - pos.y() - 1) * ratio
 
-    def focusInEvent(self, ev) -> None:  # noqa: N802
+    def focusInEvent(self, ev) -> None:
         self.activated.emit(self.name)
         super().focusInEvent(ev)
 
@@ -63,11 +66,11 @@ class SliceWidget(VtkView):
         self.GetRenderWindow().GetInteractor().SetInteractorStyle(self._style)
         self.setMouseTracking(True)
         self._drag: tuple[Qt.MouseButton, QPoint] | None = None
-        self.on_click = None  # callable(world) set by the main window
-        self.box_tool = None  # press/move/release(name, x, y), cancel(), hover(name, x, y) -> cursor
+        self.on_click: Callable[[np.ndarray], None] | None = None  # set by the main window
+        self.box_tool: BoxMouse | None = None  # set by the main window
         self._box_press: QPoint | None = None
 
-    def mousePressEvent(self, ev: QMouseEvent) -> None:  # noqa: N802
+    def mousePressEvent(self, ev: QMouseEvent) -> None:
         self.setFocus()
         pos = ev.position().toPoint()
         self._drag = (ev.button(), pos)
@@ -87,12 +90,12 @@ class SliceWidget(VtkView):
         if self.on_click is not None:
             self.on_click(world)
 
-    def mouseMoveEvent(self, ev: QMouseEvent) -> None:  # noqa: N802
+    def mouseMoveEvent(self, ev: QMouseEvent) -> None:
         scene = self._scene()
         if scene is None or scene.volume is None:
             return
         pos = ev.position().toPoint()
-        if self._box_press is not None:
+        if self._box_press is not None and self.box_tool is not None:
             self.box_tool.move(self.name, *self.vtk_xy(pos))
             return
         if self._drag is None:
@@ -111,14 +114,14 @@ class SliceWidget(VtkView):
             scene.views[self.name].pan(dx, -dy)
             scene.render([self.name])
 
-    def mouseReleaseEvent(self, ev: QMouseEvent) -> None:  # noqa: N802
-        if self._box_press is not None and ev.button() == Qt.MouseButton.LeftButton:
+    def mouseReleaseEvent(self, ev: QMouseEvent) -> None:
+        if self._box_press is not None and self.box_tool is not None and ev.button() == Qt.MouseButton.LeftButton:
             press, self._box_press = self._box_press, None
             if not self.box_tool.release(self.name, *self.vtk_xy(ev.position().toPoint())):
                 self._click(press)
         self._drag = None
 
-    def wheelEvent(self, ev: QWheelEvent) -> None:  # noqa: N802
+    def wheelEvent(self, ev: QWheelEvent) -> None:
         scene = self._scene()
         if scene is None or scene.volume is None:
             return
@@ -129,18 +132,18 @@ class SliceWidget(VtkView):
         elif steps:
             scene.scroll(self.name, steps)
 
-    def keyPressEvent(self, ev) -> None:  # noqa: N802
-        if ev.key() == Qt.Key.Key_Escape and self._box_press is not None:
+    def keyPressEvent(self, ev) -> None:
+        if ev.key() == Qt.Key.Key_Escape and self._box_press is not None and self.box_tool is not None:
             self._box_press, self._drag = None, None
             self.box_tool.cancel()
             ev.accept()
             return
         ev.ignore()  # keys are the main window's actions
 
-    def keyReleaseEvent(self, ev) -> None:  # noqa: N802
+    def keyReleaseEvent(self, ev) -> None:
         ev.ignore()
 
-    def resizeEvent(self, ev) -> None:  # noqa: N802
+    def resizeEvent(self, ev) -> None:
         super().resizeEvent(ev)
         scene = self._scene()
         if scene is not None and scene.volume is not None and self.name in scene.views:
@@ -183,10 +186,10 @@ class VolumeWidget(VtkView):
             scene.view3d.set_interactive(False)
             scene.render(["3d"])
 
-    def keyPressEvent(self, ev) -> None:  # noqa: N802
+    def keyPressEvent(self, ev) -> None:
         ev.ignore()
 
-    def keyReleaseEvent(self, ev) -> None:  # noqa: N802
+    def keyReleaseEvent(self, ev) -> None:
         ev.ignore()
 
 
@@ -259,10 +262,10 @@ class BoxMouse:
         result = gesture.finish(self.window.scene.views[name].display_to_world(x, y))
         if result.outcome is Outcome.CLICK:
             return False
-        if result.outcome is Outcome.EDITED:
+        if result.outcome is Outcome.EDITED and result.box is not None:
             self._preview(result.box, gesture)  # shown until the review stores it
             self.window.box_edited.emit(result.key, result.box)
-        elif result.outcome is Outcome.DRAWN:
+        elif result.outcome is Outcome.DRAWN and result.box is not None:
             self._preview(result.box, gesture)
             self.window.box_drawn.emit(result.box)
         else:

@@ -39,13 +39,13 @@ class WorklistModel(QAbstractTableModel):
         self.rows = list(rows)
         self.endResetModel()
 
-    def rowCount(self, parent=NO_PARENT) -> int:  # noqa: N802
+    def rowCount(self, parent=NO_PARENT) -> int:
         return 0 if parent.isValid() else len(self.rows)
 
-    def columnCount(self, parent=NO_PARENT) -> int:  # noqa: N802
+    def columnCount(self, parent=NO_PARENT) -> int:
         return len(COLUMNS)
 
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
             return COLUMNS[section]
         return None
@@ -70,8 +70,11 @@ class WorklistFilter(QSortFilterProxyModel):
         self.state: StudyStatus | None = None
         self.setSortRole(SORT_ROLE)
 
-    def filterAcceptsRow(self, row: int, parent) -> bool:  # noqa: N802
-        r: WorklistRow = self.sourceModel().rows[row]
+    def filterAcceptsRow(self, row: int, parent) -> bool:
+        source = self.sourceModel()
+        if not isinstance(source, WorklistModel):  # nothing to filter before the panel sets its model
+            return True
+        r = source.rows[row]
         if self.flagged_only and not r.flagged:
             return False
         if self.state is not None and r.status is not self.state:

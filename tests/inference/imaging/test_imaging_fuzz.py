@@ -28,7 +28,8 @@ values = st.one_of(
     st.binary(max_size=64),
 )
 header_damage = st.tuples(st.just("header"), st.integers(0, N - 1), st.sampled_from(KEYWORDS), values)
-byte_damage = st.tuples(st.just("bytes"), st.integers(0, N - 1), st.integers(0, 530_000), st.binary(min_size=1, max_size=32))
+byte_damage = st.tuples(st.just("bytes"), st.integers(0, N - 1), st.integers(0, 530_000),
+                        st.binary(min_size=1, max_size=32))
 cut_damage = st.tuples(st.just("cut"), st.integers(0, N - 1), st.integers(0, 530_000), st.none())
 
 

@@ -100,7 +100,8 @@ def test_nifti_example_geometry(example_nifti):
     np.testing.assert_array_equal(vol.voxels, sitk.GetArrayViewFromImage(img))
     assert vol.voxels.dtype == np.int16 and vol.shape == (112, 101, 122)
     # independent check: the file's sform is RAS; the Volume's affine must be the same map in LPS
-    header = gzip.open(example_nifti).read(348)
+    with gzip.open(example_nifti) as fh:
+        header = fh.read(348)
     assert struct.unpack("<h", header[254:256])[0] > 0  # sform present
     ras = np.vstack([np.reshape(struct.unpack("<12f", header[280:328]), (3, 4)), [0, 0, 0, 1]])
     np.testing.assert_allclose(vol.affine, np.diag([-1, -1, 1, 1]) @ ras, atol=1e-4)

@@ -19,7 +19,7 @@ def _fraction(shape, sp, center_mm, radii_mm, sub=3):
     lo = np.maximum(np.floor((c - rad) / sp).astype(int) - 1, 0)
     hi = np.minimum(np.ceil((c + rad) / sp).astype(int) + 2, shape)
     off = (np.arange(sub) + 0.5) / sub - 0.5
-    axes = [((np.arange(a, b)[:, None] + off[None, :]).ravel()) * s for a, b, s in zip(lo, hi, sp)]
+    axes = [((np.arange(a, b)[:, None] + off[None, :]).ravel()) * s for a, b, s in zip(lo, hi, sp, strict=True)]
     gz, gy, gx = np.meshgrid(*axes, indexing="ij")
     inside = (((gz - c[0]) / rad[0]) ** 2 + ((gy - c[1]) / rad[1]) ** 2
               + ((gx - c[2]) / rad[2]) ** 2) <= 1.0

@@ -31,26 +31,29 @@ SIGNED_AT = datetime(2026, 11, 24, 10, 30, tzinfo=timezone.utc)
 def read_dicom_volume(folder: Path) -> Volume:
     """LIDC slices read with pydicom (the project loader is used where it exists)."""
     try:
-        from inference.imaging import load  # type: ignore[attr-defined]
+        from inference.imaging import load
     except ImportError:
-        load = None
-    if load is not None:
-        return load(folder)
+        return _read_with_pydicom(folder)
+    return load(folder)
+
+
+def _read_with_pydicom(folder: Path) -> Volume:
     files = [p for p in Path(folder).rglob("*.dcm")]
     slices = [pydicom.dcmread(p) for p in files]
     order = np.argsort([float(s.ImagePositionPatient[2]) for s in slices])
     slices = [slices[i] for i in order]
-    files = [str(files[i]) for i in order]
+    names = [str(files[i]) for i in order]
     first = slices[0]
     dz = float(slices[1].ImagePositionPatient[2]) - float(first.ImagePositionPatient[2])
     row, col = (float(v) for v in first.PixelSpacing)
-    aff = Volume.make_affine((col, row, dz), tuple(float(v) for v in first.ImagePositionPatient))
+    x0, y0, z0 = (float(v) for v in first.ImagePositionPatient)
+    aff = Volume.make_affine((col, row, dz), (x0, y0, z0))
     vox = np.stack([s.pixel_array * float(s.RescaleSlope) + float(s.RescaleIntercept)
                     for s in slices]).astype(np.int16)
     info = SeriesInfo(
         study_instance_uid=str(first.StudyInstanceUID), series_instance_uid=str(first.SeriesInstanceUID),
         frame_of_reference_uid=str(first.FrameOfReferenceUID), sop_class_uid=str(first.SOPClassUID),
-        sop_instance_uids=tuple(str(s.SOPInstanceUID) for s in slices), source_files=tuple(files),
+        sop_instance_uids=tuple(str(s.SOPInstanceUID) for s in slices), source_files=tuple(names),
         patient_id=str(first.PatientID), source=str(folder))
     return Volume(vox, aff, info)
 

@@ -22,7 +22,7 @@ from viewer.review.followup_export import followup_export
 from viewer.review.store import Store
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from export_helpers import dciodvfy_errors  # noqa: E402  (test helper beside this file)
+from export_helpers import dciodvfy_errors
 
 
 def _values(ds: pydicom.Dataset, out: dict[str, object]) -> dict[str, object]:
@@ -45,7 +45,8 @@ def test_followup_sr_validates_and_carries_the_prior(tmp_path):
         store.add_series(i.study_instance_uid, i.series_instance_uid, paths[name], actor="t", patient_id=i.patient_id)
         fs = [Finding(n.key, c, Box3D.around(c, 12.0), 0.9) for n in pair.nodules
               if (c := (n.current_center if name == "current" else n.prior_center)) is not None]
-        store.record_screening(i.series_instance_uid, fs, None, flagged=True, highest_lung_rads=LungRads("3"), highest_risk=None)
+        store.record_screening(i.series_instance_uid, fs, None, flagged=True, highest_lung_rads=LungRads("3"),
+                               highest_risk=None)
     link_screened(store, [pair.current.info.series_instance_uid], lambda _m: None, "t")
     data = followup_export(store, pair.current.info.series_instance_uid)
     c = data.nodules["T1-grow"]

@@ -68,7 +68,8 @@ def test_listener_receives_from_orthanc_and_screens_onto_the_worklist(screened: 
     assert rec.source is ReceivedSource.LISTENER and rec.origin == "TESTPACS" and rec.patient_id == PATIENT
     got, sent = load(rows[0]["scan_path"]), load(phantom_studies["current"])
     assert np.array_equal(got.voxels, sent.voxels)
-    assert any(r.series_uid == rows[0]["series_uid"] for r in store.worklist())  # the worklist the GUI shows lists the received study
+    # the worklist the GUI shows lists the received study
+    assert any(r.series_uid == rows[0]["series_uid"] for r in store.worklist())
 
 
 def test_unknown_calling_ae_is_refused_with_the_right_reason(config: PacsConfig, tmp_path: Path) -> None:

@@ -14,10 +14,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
-from viewer.review.errors import StoreWriteError  # noqa: E402
-from viewer.review.model import Decision  # noqa: E402
-from viewer.review.session import ReviewSession  # noqa: E402
-from viewer.review.store import Store  # noqa: E402
+from viewer.review.errors import StoreWriteError
+from viewer.review.model import Decision
+from viewer.review.session import ReviewSession
+from viewer.review.store import Store
 
 SERIES = "1.2.826.0.1.3680043.8.498.1.1"
 

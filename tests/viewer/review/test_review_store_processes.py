@@ -52,7 +52,7 @@ def test_two_processes_writing_at_once(store_path: Path) -> None:
         add_screened_series(s)
     procs = [_child("decide", str(store_path), "40", tag) for tag in ("a", "b")]
     outs = [p.communicate(timeout=120) for p in procs]
-    for p, (out, err) in zip(procs, outs):
+    for p, (_out, err) in zip(procs, outs, strict=True):
         assert p.returncode == 0, err
     with Store(store_path) as s:
         decisions = s.decisions(SERIES)

@@ -9,7 +9,7 @@ class Window:
     def __init__(self) -> None:
         self.renders = 0
 
-    def Render(self) -> None:  # noqa: N802 (VTK's name)
+    def Render(self) -> None:
         self.renders += 1
 
 

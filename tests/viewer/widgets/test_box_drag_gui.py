@@ -21,7 +21,7 @@ from viewer.scene.capture import grab, write_png
 from viewer.controllers.review_setup import install_review
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "review"))
-from review_phantom_dicom import small_phantom, write_ct_series  # noqa: E402
+from review_phantom_dicom import small_phantom, write_ct_series
 
 pytestmark = pytest.mark.gui
 MODEL = ModelInfo("classical", "1.0", "ef" * 32, operating_threshold=0.5)

@@ -35,7 +35,7 @@ def test_opening_a_scan_detects_stores_and_shows_the_findings(window, qtbot, rev
         assert {f.finding_id for f in window.findings} == {s.finding.finding_id for s in stored}
         # the top finding is one of the phantom's nodules
         top = max(stored, key=lambda s: s.finding.score).finding
-        assert any(sum((a - b) ** 2 for a, b in zip(top.center, n.center)) ** 0.5 < n.diameter_mm
+        assert any(sum((a - b) ** 2 for a, b in zip(top.center, n.center, strict=True)) ** 0.5 < n.diameter_mm
                    for n in small_demo.nodules)
         assert "finding(s) at or above the operating point" in window.statusBar().currentMessage()
         # opening it again shows the stored findings; nothing is detected twice

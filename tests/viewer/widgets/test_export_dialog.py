@@ -18,7 +18,7 @@ from viewer.widgets.export_dialog import ExportDialog
 from viewer.controllers.review_setup import install_review
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "review"))
-from review_phantom_dicom import small_phantom, write_ct_series  # noqa: E402
+from review_phantom_dicom import small_phantom, write_ct_series
 
 pytestmark = pytest.mark.gui
 

@@ -19,7 +19,7 @@ from viewer.controllers.review_setup import install_review
 from viewer.widgets.reviewer_dialog import ReviewerDialog
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "review"))
-from review_phantom_dicom import small_phantom, write_ct_series  # noqa: E402
+from review_phantom_dicom import small_phantom, write_ct_series
 
 pytestmark = pytest.mark.gui
 MODEL = ModelInfo("classical", "1.0", "cd" * 32, operating_threshold=0.5)
@@ -34,7 +34,8 @@ def screened_store(tmp_path):
     other = (truth[0] + 30.0, truth[1], truth[2])
     findings = [Finding("f1", truth, Box3D.around(truth, 16.0), 0.9),
                 Finding("f2", other, Box3D.around(other, 8.0), 0.7),
-                Finding("f3", (truth[0], truth[1] + 20.0, truth[2]), Box3D.around((truth[0], truth[1] + 20.0, truth[2]), 8.0), 0.6)]
+                Finding("f3", (truth[0], truth[1] + 20.0, truth[2]),
+                        Box3D.around((truth[0], truth[1] + 20.0, truth[2]), 8.0), 0.6)]
     store = Store(tmp_path / "store.db")
     store.add_series(study, series, str(tmp_path / "scan"), actor="screening", patient_id="PGUI")
     store.record_screening(series, findings, MODEL, flagged=True, highest_lung_rads=LungRads.CAT_4A, highest_risk=0.2)

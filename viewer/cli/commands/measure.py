@@ -22,7 +22,7 @@ def _point(text: str) -> tuple[float, float, float]:
     if len(vals) != 3:
         raise argparse.ArgumentTypeError(
             f"'{text}' is not a point: give three numbers in world LPS mm, e.g. --at 56.2,86.3,-115.9")
-    return vals  # type: ignore[return-value]
+    return vals
 
 
 def _yes_no(text: str) -> bool:
