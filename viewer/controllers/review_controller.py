@@ -167,9 +167,10 @@ class ReviewController(QObject):
         w.set_findings([fs.finding for fs in study.findings],
                        {fs.finding.finding_id: fs.status for fs in study.findings})
         w.show_rows(rows_for_study(study), self.selected)
-        undecided = sum(fs.status is FindingStatus.PENDING for fs in study.findings)
+        presented = [fs for fs in study.findings if not w.below_operating_point(fs.finding)]
+        undecided = sum(fs.status is FindingStatus.PENDING for fs in presented)
         who = f", signed off by {study.signed_off_by}" if study.signed_off_by else ""
-        w.findings_list.set_study_line(f"{study.status.value.upper()}{who} · {len(study.findings)} finding(s), "
+        w.findings_list.set_study_line(f"{study.status.value.upper()}{who} · {len(presented)} finding(s), "
                                        f"{undecided} undecided")
         self._show_card()
 

@@ -110,7 +110,10 @@ def record_detection(store: Store, series_uid: str, detection: Detection,
                      actor: str) -> tuple[bool, LungRads | None]:
     """Store one series' detection (findings, model, saliency files, the screening summary) the
     same way for the batch and the GUI; returns (flagged, highest Lung-RADS)."""
-    flagged, rads, risk = is_flagged(detection.findings, detection.threshold)
+    # the worklist's summary is of the findings presented at the operating point, not of the
+    # candidates a detection keeps below it for a reader who lowers the point
+    presented = [f for f in detection.findings if f.score >= detection.threshold]
+    flagged, rads, risk = is_flagged(presented, detection.threshold)
     store.record_screening(series_uid, list(detection.findings), detection.model, flagged=flagged,
                            highest_lung_rads=rads, highest_risk=risk,
                            saliency_paths=dict(detection.saliency_files), actor=actor)
