@@ -88,8 +88,9 @@ class ReviewController(QObject):
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         """Closing with unsaved actions: retry once; if they still fail, warn and stay open
         (closing again quits and loses them)."""
-        if obj is self.window and event.type() == QEvent.Type.Close and self.session is not None \
-                and self.session.pending:
+        if obj is not self.window or event.type() != QEvent.Type.Close:
+            return False
+        if self.session is not None and self.session.pending:
             self.retry()
             if self.session.pending and not self._close_warned:
                 self._close_warned = True
@@ -97,6 +98,7 @@ class ReviewController(QObject):
                             "fix the store's permissions; close again to quit and lose them.")
                 event.ignore()
                 return True
+        self.worklist_timer.stop()  # the window closes: stop polling the store (it may be closed next)
         return False
 
     # -- studies -------------------------------------------------------------------------------

@@ -29,6 +29,8 @@ ROW_HEIGHT = 22
 #: the table is never shorter than this many rows (the reading room's 1600x1000 screens)
 MIN_ROWS_VISIBLE = 8.5
 AnyIndex = QModelIndex | QPersistentModelIndex
+#: the invalid index Qt passes for "no parent" (never mutated)
+NO_PARENT = QModelIndex()
 
 
 class FindingsModel(QAbstractTableModel):
@@ -45,10 +47,10 @@ class FindingsModel(QAbstractTableModel):
             self.rows = sorted_rows(self.rows, self.sort_column, self.descending)
         self.endResetModel()
 
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008 (Qt's signature; an invalid QModelIndex is never mutated)
+    def rowCount(self, parent: AnyIndex = NO_PARENT) -> int:
         return 0 if parent.isValid() else len(self.rows)
 
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008 (Qt's signature; an invalid QModelIndex is never mutated)
+    def columnCount(self, parent: AnyIndex = NO_PARENT) -> int:
         return 0 if parent.isValid() else len(COLUMNS)
 
     def headerData(self, section: int, orientation: Qt.Orientation,
