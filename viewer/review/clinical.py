@@ -177,10 +177,10 @@ def save_inputs(store: "Store", uid_or_path: str, inputs: PatientInputs, actor: 
     def tx(c: "sqlite3.Connection") -> int:
         cur = c.execute("INSERT INTO clinical_inputs (series_uid, at, actor, inputs) VALUES (?,?,?,?)",
                         (series_uid, _iso(at), actor, json.dumps(new)))
-        store._audit(c, actor, "clinical_inputs", series_uid,
+        store.append_audit(c, actor, "clinical_inputs", series_uid,
                      detail={"seq": cur.lastrowid, "changed": changed}, at=at)
         return int(cur.lastrowid or 0)
-    seq = store._write("saving the clinical inputs", tx)
+    seq = store.transaction("saving the clinical inputs", tx)
     return StoredInputs(inputs, actor, at, seq)
 
 

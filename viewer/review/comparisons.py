@@ -111,11 +111,11 @@ def _append(store: Store, series_uid: str, prior_series_uid: str, finding_id: st
                         "reviewer, at, undoes) VALUES (?,?,?,?,?,?,?,?)",
                         (series_uid, prior_series_uid, finding_id, prior_finding_id, action.value, reviewer, at,
                          undoes))
-        store._audit(c, reviewer, f"pairing:{action.value}", series_uid, finding_id,
+        store.append_audit(c, reviewer, f"pairing:{action.value}", series_uid, finding_id,
                      {"seq": cur.lastrowid, "prior_series_uid": prior_series_uid,
                       "prior_finding_id": prior_finding_id, "undoes": undoes})
         return int(cur.lastrowid or 0)
-    return store._write(f"saving the {action.value} of {finding_id}", tx)
+    return store.transaction(f"saving the {action.value} of {finding_id}", tx)
 
 
 def save_comparison(store: Store, series_uid: str, prior_series_uid: str, result_json: Mapping[str, Any],
@@ -131,11 +131,11 @@ def save_comparison(store: Store, series_uid: str, prior_series_uid: str, result
                         (series_uid, prior_series_uid, cat, json.dumps(result_json), now, actor))
         old = c.execute("SELECT highest_lung_rads FROM series WHERE series_uid=?", (series_uid,)).fetchone()
         c.execute("UPDATE series SET highest_lung_rads=? WHERE series_uid=?", (cat, series_uid))
-        store._audit(c, actor, "followup", series_uid, detail={
+        store.append_audit(c, actor, "followup", series_uid, detail={
             "prior_series_uid": prior_series_uid, "lung_rads": cat, "baseline_lung_rads": old[0] if old else None,
             "comparison": cur.lastrowid})
         return int(cur.lastrowid or 0)
-    return store._write("storing the follow-up comparison", tx)
+    return store.transaction("storing the follow-up comparison", tx)
 
 
 def latest_comparison(store: Store, series_uid: str) -> dict[str, Any] | None:

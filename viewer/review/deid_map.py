@@ -34,5 +34,5 @@ def remember(store: Store, study_uid: str, mapping: Mapping[str, str]) -> int:
         c.executemany("INSERT OR IGNORE INTO deid_uid_map (study_uid, old_uid, new_uid, created_at) "
                       "VALUES (?, ?, ?, ?)", [(*row, at) for row in new])
 
-    store._write("saving the de-identification UID map", tx)
+    store.transaction("saving the de-identification UID map", tx)
     return len(new)

@@ -94,8 +94,8 @@ def record_operating_point(store: Any, series_uid: str, threshold: float, actor:
 
     def tx(c: sqlite3.Connection) -> None:
         c.execute("UPDATE series SET operating_threshold=? WHERE series_uid=?", (threshold, series_uid))
-        store._audit(c, actor, AUDIT_ACTION, series_uid,
+        store.append_audit(c, actor, AUDIT_ACTION, series_uid,
                      detail={"from": old, "to": threshold, **expected_detail(table, threshold)})
 
-    store._write("storing the operating point", tx)
+    store.transaction("storing the operating point", tx)
     return True

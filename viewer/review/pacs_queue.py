@@ -84,7 +84,7 @@ def enqueue(store: "Store", node: str, items: list[tuple[str, str, str]], series
                             (node, path, sop, kind, series_uid or None, now, now, now))
             seqs.append(int(cur.lastrowid or 0))
         return seqs
-    return store._write("queueing objects to send", tx)
+    return store.transaction("queueing objects to send", tx)
 
 
 def record_attempt(store: "Store", seq: int, ok: bool, status: str, actor: str = "pacs") -> None:
@@ -104,10 +104,10 @@ def record_attempt(store: "Store", seq: int, ok: bool, status: str, actor: str =
         c.execute("UPDATE pacs_outbox SET state=?, attempts=?, last_error=?, updated_at=?, next_try_at=? "
                   "WHERE seq=?", (state.value, attempts, "" if ok else status, _iso(now),
                                   _iso(now + timedelta(seconds=wait)), seq))
-        store._audit(c, actor, "pacs_send", series_uid, detail={
+        store.append_audit(c, actor, "pacs_send", series_uid, detail={
             "node": node, "sop_uid": sop, "kind": kind, "ok": ok, "status": status, "attempt": attempts,
             "state": state.value})
-    store._write("recording a send attempt", tx)
+    store.transaction("recording a send attempt", tx)
 
 
 def due(store: "Store", node: str | None = None, limit: int = 500, now: datetime | None = None) -> list[OutboxItem]:
@@ -134,9 +134,9 @@ def record_received(store: "Store", series_uid: str, study_uid: str, patient_id:
         c.execute("INSERT INTO pacs_received VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(series_uid) DO UPDATE SET "
                   "n_instances=excluded.n_instances, received_at=excluded.received_at, folder=excluded.folder",
                   (series_uid, study_uid, patient_id, source.value, origin, folder, n_instances, now))
-        store._audit(c, origin or source.value, f"pacs_{source.value}", series_uid,
+        store.append_audit(c, origin or source.value, f"pacs_{source.value}", series_uid,
                      detail={"instances": n_instances, "folder": folder})
-    store._write("recording a received series", tx)
+    store.transaction("recording a received series", tx)
 
 
 def received(store: "Store", limit: int = 1000) -> list[ReceivedSeries]:

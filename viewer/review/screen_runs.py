@@ -94,7 +94,7 @@ class RunTracker:
                             "started_at, updated_at) VALUES (?,?,?,?,?,?,?,?)",
                             (root, engine.value, workers, total, skipped, RunState.RUNNING.value, now, now))
             return int(cur.lastrowid or 0)
-        return cls(store, store._write("starting the screening run", tx), total, skipped, clock)
+        return cls(store, store.transaction("starting the screening run", tx), total, skipped, clock)
 
     def figures(self) -> RunFigures:
         elapsed = max(0.0, self._clock() - self._t0)
@@ -111,7 +111,7 @@ class RunTracker:
             c.execute("UPDATE series SET screen_device=?, screen_node=?, screen_seconds=?, screen_run=? "
                       "WHERE series_uid=?", (placement.device, placement.node, placement.seconds,
                                              self.run_id, series_uid))
-        self.store._write("recording where the series was screened", tx)
+        self.store.transaction("recording where the series was screened", tx)
 
     def advance(self, ok: bool) -> RunFigures:
         """One more series done (``ok``) or failed; writes and returns the figures."""
@@ -133,7 +133,7 @@ class RunTracker:
                       "updated_at=?, finished_at=? WHERE run_id=?",
                       (f.done, f.failed, f.per_minute, f.eta_s, state.value, now,
                        None if state is RunState.RUNNING else now, self.run_id))
-        self.store._write("recording the screening progress", tx)
+        self.store.transaction("recording the screening progress", tx)
         return f
 
 

@@ -57,7 +57,10 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _write(self, what: str, fn: Callable[[sqlite3.Connection], T]) -> T:
+    def transaction(self, what: str, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn(conn)`` in one ``BEGIN IMMEDIATE`` … ``COMMIT``; ``what`` names the write in the
+        typed error. The store's topic modules (timeline, comparisons, clinical inputs, PACS queue,
+        screening runs, de-identification map) write their own tables through it."""
         with self._lock:
             if self.read_only:
                 raise write_error(self.path, sqlite3.OperationalError("readonly store"), what)
@@ -105,10 +108,10 @@ class Store:
                             "description, n_slices, created_at) VALUES (?,?,?,?,?,?)",
                             (series_uid, study_uid, path, description, n_slices, now))
             if cur.rowcount:
-                self._audit(c, actor, "register", series_uid, detail={"scan_path": path})
+                self.append_audit(c, actor, "register", series_uid, detail={"scan_path": path})
             else:
                 c.execute("UPDATE series SET scan_path=? WHERE series_uid=?", (path, series_uid))
-        self._write("registering the series", tx)
+        self.transaction("registering the series", tx)
 
     def series_row(self, uid_or_path: str | Path) -> dict:
         """The series row for a series UID, a study UID (its first series) or a scan path."""
@@ -161,17 +164,17 @@ class Store:
                           highest_risk,
                           max((f.score for f in findings), default=None), len(findings),
                           *(_model_cols(model)), series_uid))
-            self._audit(c, actor, "screen", series_uid, detail={
+            self.append_audit(c, actor, "screen", series_uid, detail={
                 "findings": len(findings), "flagged": flagged,
                 "model": model.model_id if model else None})
-        self._write("storing the screening result", tx)
+        self.transaction("storing the screening result", tx)
 
     def record_screen_failure(self, series_uid: str, error: str, actor: str = "screening") -> None:
         def tx(c: sqlite3.Connection) -> None:
             c.execute("UPDATE series SET screen_state='failed', screen_error=?, screened_at=? "
                       "WHERE series_uid=?", (error, _iso(utcnow()), series_uid))
-            self._audit(c, actor, "screen_failed", series_uid, detail={"error": error})
-        self._write("recording the screening failure", tx)
+            self.append_audit(c, actor, "screen_failed", series_uid, detail={"error": error})
+        self.transaction("recording the screening failure", tx)
 
     def is_screened(self, series_uid: str) -> bool:
         rows = self._rows("SELECT screen_state FROM series WHERE series_uid=?", (series_uid,))
@@ -204,11 +207,11 @@ class Store:
                 "comment, previous_value, new_value, undoes) VALUES (?,?,?,?,?,?,?,?,?,?)",
                 (series_uid, finding_id, decision.value, reviewer, _iso(at), reason, comment,
                  rec.previous_value, rec.new_value, undoes))
-            self._audit(c, reviewer, f"decision:{decision.value}", series_uid, finding_id,
+            self.append_audit(c, reviewer, f"decision:{decision.value}", series_uid, finding_id,
                         {"seq": cur.lastrowid, "reason": reason, "undoes": undoes}, at=at)
             assert cur.lastrowid is not None  # an INSERT always sets it
             return int(cur.lastrowid)
-        seq = self._write(f"saving the {decision.value} decision on {finding_id}", tx)
+        seq = self.transaction(f"saving the {decision.value} decision on {finding_id}", tx)
         return _replace_seq(rec, seq)
 
     def decisions(self, study_uid: str | Path) -> list[DecisionRecord]:
@@ -222,12 +225,13 @@ class Store:
             detail: dict | None = None, at: datetime | None = None) -> None:
         """Append an audit row (open, shown, sign_off, reopen, export, …) in its own transaction;
         ``at`` (UTC) for rows replayed from a log, else now."""
-        self._write(f"logging '{action}'", lambda c: self._audit(c, actor, action, series_uid,
+        self.transaction(f"logging '{action}'", lambda c: self.append_audit(c, actor, action, series_uid,
                                                                  finding_id, detail, at))
 
-    def _audit(self, c: sqlite3.Connection, actor: str, action: str, series_uid: str | None,
-               finding_id: str | None = None, detail: dict | None = None,
-               at: datetime | None = None) -> None:
+    def append_audit(self, c: sqlite3.Connection, actor: str, action: str, series_uid: str | None,
+                     finding_id: str | None = None, detail: dict | None = None,
+                     at: datetime | None = None) -> None:
+        """Append an audit row inside a :meth:`transaction` (``c`` is its connection)."""
         study = None
         if series_uid:
             row = c.execute("SELECT study_uid FROM series WHERE series_uid=?", (series_uid,)).fetchone()

@@ -51,7 +51,7 @@ def record_study_header(store: Store, study_uid: str, dicom_file: str | Path) ->
     def tx(c: sqlite3.Connection) -> None:
         c.execute("UPDATE studies SET study_date=?, study_time=?, issuer_of_patient_id=?, "
                   "patient_id=CASE WHEN patient_id='' THEN ? ELSE patient_id END WHERE study_uid=?", values)
-    store._write("recording the study date", tx)
+    store.transaction("recording the study date", tx)
 
 
 def _study_of(store: Store, series_or_study: str) -> dict:
@@ -129,5 +129,5 @@ def choose_prior(store: Store, series_uid: str, prior_series_uid: str | None, re
     def tx(c: sqlite3.Connection) -> None:
         c.execute("INSERT INTO prior_choices (series_uid, prior_series_uid, reviewer, at) VALUES (?,?,?,?)",
                   (series_uid, prior_series_uid, reviewer, at))
-        store._audit(c, reviewer, "choose_prior", series_uid, detail={"prior_series_uid": prior_series_uid})
-    store._write("saving the choice of prior", tx)
+        store.append_audit(c, reviewer, "choose_prior", series_uid, detail={"prior_series_uid": prior_series_uid})
+    store.transaction("saving the choice of prior", tx)

@@ -15,14 +15,11 @@ from pathlib import Path
 import pydicom
 import pytest
 
-from inference.domain.nodule import LungRads
-from inference.domain.finding import Box3D, Finding
 from inference.phantom.followup import make_followup_phantom, write_followup
 from viewer.export import codes as nl
 from viewer.export.from_store import export_from_store
 from viewer.review.comparisons import link_screened
 from viewer.review.session import ReviewSession
-from viewer.review.store import Store
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from export_helpers import dciodvfy_errors  # noqa: E402  (test helper beside this file)
@@ -30,30 +27,12 @@ from export_helpers import dciodvfy_errors  # noqa: E402  (test helper beside th
 FIXED = [nl.LONG_AXIS.value, nl.SHORT_AXIS.value, nl.MEAN_DIAMETER.value, nl.VOLUME.value]
 
 
-def _findings(pair, which: str) -> list[Finding]:
-    out = []
-    for n in pair.nodules:
-        c = n.current_center if which == "current" else n.prior_center
-        d = n.current_diameter_mm if which == "current" else n.prior_diameter_mm
-        if c is not None:
-            out.append(Finding(n.key, c, Box3D.around(c, d + 4.0), 0.9, diameter_mm=d))
-    return out
-
-
 @pytest.fixture(scope="module")
-def exported(tmp_path_factory) -> dict:
+def exported(tmp_path_factory, screen_followup_pair) -> dict:
     root = tmp_path_factory.mktemp("fu_export")
     pair = make_followup_phantom(5, interval_days=365)
     paths = write_followup(pair, root / "dicom")
-    store = Store(root / "review.sqlite")
-    uids = {}
-    for name, vol in (("prior", pair.prior), ("current", pair.current)):
-        i = vol.info
-        store.add_series(i.study_instance_uid, i.series_instance_uid, paths[name], actor="test",
-                         patient_id=i.patient_id)
-        store.record_screening(i.series_instance_uid, _findings(pair, name), None, flagged=True,
-                               highest_lung_rads=LungRads("4A"), highest_risk=None)
-        uids[name] = i.series_instance_uid
+    store, uids = screen_followup_pair(root / "review.sqlite", pair, paths)
     link_screened(store, [uids["current"]], lambda _m: None, "screening")
     for uid in uids.values():  # the reader accepts every finding of both exams
         session = ReviewSession(store, uid, "Dr Ada Reader")

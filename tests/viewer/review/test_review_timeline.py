@@ -2,7 +2,6 @@
 on a phantom follow-up pair written as two DICOM studies of one patient and a real SQLite store."""
 
 from __future__ import annotations
-from inference.domain.nodule import LungRads
 
 import json
 import shutil
@@ -11,7 +10,6 @@ import sqlite3
 import numpy as np
 import pytest
 
-from inference.domain.finding import Box3D, Finding
 from inference.longitudinal import DifferentPatient, PriorNotEarlier, PriorUnavailable
 from inference.phantom.followup import make_followup_phantom, write_followup
 from viewer.cli import main
@@ -31,32 +29,8 @@ def written(tmp_path_factory):
     return pair, write_followup(pair, tmp_path_factory.mktemp("fu"))
 
 
-def _findings(pair, which: str) -> list[Finding]:
-    out = []
-    for n in pair.nodules:
-        c = n.current_center if which == "current" else n.prior_center
-        d = n.current_diameter_mm if which == "current" else n.prior_diameter_mm
-        if c is not None:
-            out.append(Finding(n.key, c, Box3D.around(c, d + 4.0), 0.9, diameter_mm=d))
-    return out
-
-
-def _store(tmp_path, written) -> tuple[Store, dict]:
-    pair, paths = written
-    store = Store(tmp_path / "review.sqlite")
-    uids = {}
-    for name, vol in (("prior", pair.prior), ("current", pair.current)):
-        i = vol.info
-        store.add_series(i.study_instance_uid, i.series_instance_uid, paths[name], actor="test",
-                         patient_id=i.patient_id)
-        store.record_screening(i.series_instance_uid, _findings(pair, name), None, flagged=True,
-                               highest_lung_rads=LungRads("4A"), highest_risk=None)
-        uids[name] = i.series_instance_uid
-    return store, uids
-
-
-def test_timeline_orders_studies_and_finds_the_prior(tmp_path, written):
-    store, uids = _store(tmp_path, written)
+def test_timeline_orders_studies_and_finds_the_prior(tmp_path, written, screen_followup_pair):
+    store, uids = screen_followup_pair(tmp_path / "review.sqlite", *written)
     assert prior_of(store, uids["current"]) is None  # dates unknown until the headers are read
     ensure_dates(store, uids["current"])
     studies, warnings = patient_timeline(store, written[0].current.info.patient_id)
@@ -74,8 +48,8 @@ def test_timeline_orders_studies_and_finds_the_prior(tmp_path, written):
         check_prior(store, study_for(store, uids["current"]), other)
 
 
-def test_screen_links_the_prior_and_stores_the_comparison(tmp_path, written):
-    store, uids = _store(tmp_path, written)
+def test_screen_links_the_prior_and_stores_the_comparison(tmp_path, written, screen_followup_pair):
+    store, uids = screen_followup_pair(tmp_path / "review.sqlite", *written)
     said: list[str] = []
     link_screened(store, [uids["current"]], said.append, "screening")
     assert any("compared with the prior" in s for s in said), said
@@ -100,8 +74,8 @@ def test_screen_links_the_prior_and_stores_the_comparison(tmp_path, written):
     assert js["nodules"]["T1-grow"]["tracking_uid"] == exp.tracking_uids["T1-grow"]
 
 
-def test_repair_unpair_and_undo_are_audited_decisions(tmp_path, written):
-    store, uids = _store(tmp_path, written)
+def test_repair_unpair_and_undo_are_audited_decisions(tmp_path, written, screen_followup_pair):
+    store, uids = screen_followup_pair(tmp_path / "review.sqlite", *written)
     ensure_dates(store, uids["current"])
     decide_pairing(store, uids["current"], uids["prior"], "T3-stable", None, "dr.a")  # un-pair
     result, _ = compare_in_store(store, uids["current"])
@@ -120,8 +94,8 @@ def test_repair_unpair_and_undo_are_audited_decisions(tmp_path, written):
         store._conn.execute("DELETE FROM pairings")
 
 
-def test_bad_priors_are_typed_errors(tmp_path, written):
-    store, uids = _store(tmp_path, written)
+def test_bad_priors_are_typed_errors(tmp_path, written, screen_followup_pair):
+    store, uids = screen_followup_pair(tmp_path / "review.sqlite", *written)
     ensure_dates(store, uids["current"])
     moved = tmp_path / "moved"
     shutil.copytree(written[1]["prior"], moved / "prior")
@@ -140,8 +114,8 @@ def test_bad_priors_are_typed_errors(tmp_path, written):
         compare_in_store(store, uids["current"], prior_series_uid=uids["prior"])
 
 
-def test_same_day_studies_warn(tmp_path, written):
-    store, uids = _store(tmp_path, written)
+def test_same_day_studies_warn(tmp_path, written, screen_followup_pair):
+    store, uids = screen_followup_pair(tmp_path / "review.sqlite", *written)
     ensure_dates(store, uids["current"])
     store._conn.execute("UPDATE studies SET study_date='20250101'")
     _, warnings = patient_timeline(store, written[0].current.info.patient_id)
@@ -164,8 +138,8 @@ def test_old_store_opens_and_gains_the_timeline(tmp_path):
         assert row["study_date"] == "20240101" and row["study_time"] == "" and row["issuer_of_patient_id"] == ""
 
 
-def test_followup_command(tmp_path, written, capsys):
-    store, uids = _store(tmp_path, written)
+def test_followup_command(tmp_path, written, screen_followup_pair, capsys):
+    store, uids = screen_followup_pair(tmp_path / "review.sqlite", *written)
     store.close()
     out = tmp_path / "changes.json"
     rc = main(["followup", str(written[1]["current"]), "--db", str(tmp_path / "review.sqlite"), "--out", str(out)])
@@ -183,13 +157,13 @@ def test_followup_command(tmp_path, written, capsys):
     assert np.isfinite(data["registration"]["lung_dice"])
 
 
-def test_a_reviewed_prior_gives_its_accepted_findings_only(tmp_path, written):
+def test_a_reviewed_prior_gives_its_accepted_findings_only(tmp_path, written, screen_followup_pair):
     from inference.longitudinal.types import FindingOrigin
     from viewer.review.comparisons import nodule_inputs
     from viewer.review.model import RejectReason
     from viewer.review.session import ReviewSession
 
-    store, uids = _store(tmp_path, written)
+    store, uids = screen_followup_pair(tmp_path / "review.sqlite", *written)
     unreviewed = nodule_inputs(store, uids["prior"])
     assert {n.origin for n in unreviewed} == {FindingOrigin.AI_UNREVIEWED} and len(unreviewed) == 4
     s = ReviewSession(store, uids["prior"], "dr.a")
