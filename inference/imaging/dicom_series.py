@@ -15,8 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
+from inference.imaging.dicom_claims import check_series
 from inference.imaging.dicom_geometry import stack
-from inference.imaging.dicom_headers import SliceHeader, iter_files, looks_like_dicom, read_headers
+from inference.imaging.dicom_folder import DICOMDIR, dicom_files, list_files, only_dicomdir
+from inference.imaging.dicom_headers import SliceHeader, read_headers
 from inference.imaging.dicom_metadata import series_info
 from inference.domain.progress import Progress
 from inference.imaging.dicom_pixels import fill, same_pixels
@@ -92,20 +94,20 @@ def _read_all(files: list[str]) -> list[SliceHeader]:
 def scan_series(path: str | Path, recursive: bool = True) -> list[SeriesCandidate]:
     """The image series under ``path`` (a folder, or the folder of one file), largest first.
 
-    Raises :class:`NoDicomFound` for an empty folder or one without DICOM images, and
+    Raises :class:`NoDicomFound` for an empty folder, one without DICOM images or one holding only a
+    DICOMDIR index, :class:`NotReadable` for a folder or file that cannot be read, and
     :class:`CorruptFile` for a DICOM file whose header cannot be read.
     """
     root = Path(path)
     if root.is_file():
         root = root.parent
         recursive = False
-    if recursive:
-        files = list(iter_files(root))
-    else:
-        files = sorted(str(p) for p in root.iterdir() if p.is_file() and not p.name.startswith("."))
+    files, has_dicomdir = list_files(root, recursive)
+    dicom = dicom_files(root, files)
+    if not dicom and has_dicomdir:
+        raise only_dicomdir(root)
     if not files:
         raise NoDicomFound(root, "the folder is empty", "Choose the folder that holds the CT series' files")
-    dicom = [f for f in files if looks_like_dicom(f)]
     if not dicom:
         raise NoDicomFound(root, f"none of its {len(files)} files is a DICOM file",
                            "Choose the folder that holds the CT series' .dcm files, "
@@ -164,11 +166,12 @@ def load_series(path: str | Path, cand: SeriesCandidate, warnings: Sequence[str]
     if cand.modality != "CT":
         raise UnsupportedSeries(first.path, f"the series' modality is {cand.modality or 'missing'}, not CT",
                                 "NoduleLens reviews CT scans only: choose the CT series of the study")
+    size_notes = check_series(path, cand.planes)  # before anything is decoded or allocated
     grid = stack(cand.planes, same_pixels)
     planes = grid.slices
     voxels = np.empty((len(planes), first.rows, first.columns), dtype=np.int16)
-    padded = fill(voxels, planes, progress)
-    notes = list(warnings) + list(grid.warnings)
+    padded, pixel_notes = fill(voxels, planes, progress)
+    notes = list(warnings) + list(grid.warnings) + size_notes + pixel_notes
     if padded:
         lo, hi = first.padding or (0, 0)
         value = f"{lo}" if lo == hi else f"{lo}..{hi}"
@@ -181,6 +184,8 @@ def load_series(path: str | Path, cand: SeriesCandidate, warnings: Sequence[str]
 def load_dicom(path: str | Path, series_uid: str | None = None, progress: Progress | None = None) -> Volume:
     """A folder (recursively) or one file of a series (its series is loaded from its folder)."""
     p = Path(path)
+    if p.is_file() and p.name.upper() == DICOMDIR:  # the index of a disc: read the folder it indexes
+        p = p.parent
     if p.is_file():
         own = read_headers(str(p))
         if not own:
