@@ -102,8 +102,10 @@ def dicom_files(root: Path, files: Sequence[str]) -> list[str]:
 def referenced_files(dicomdir: Path) -> list[str]:
     """The image files a DICOMDIR lists, as paths relative to its folder (ReferencedFileID)."""
     ds = pydicom.dcmread(dicomdir, force=True)
+    if "DirectoryRecordSequence" not in ds:
+        raise ValueError("no DirectoryRecordSequence")
     out: list[str] = []
-    for rec in ds.get("DirectoryRecordSequence") or []:
+    for rec in ds.DirectoryRecordSequence:
         ref = rec.get("ReferencedFileID")
         if ref is None:
             continue
@@ -123,7 +125,8 @@ def only_dicomdir(root: Path) -> ImagingError:
     except PermissionError:
         return NotReadable(index, f"{what}, and the index cannot be read (permission denied)", FIX_PERMISSIONS)
     except Exception as exc:  # pydicom raises many types on a damaged index
-        return NoDicomFound(index, f"{what}, and the index itself cannot be read ({type(exc).__name__})", fix)
+        return NoDicomFound(index, f"{what}, and the index itself cannot be read ({type(exc).__name__}: {exc})",
+                            fix)
     if not refs:
         return NoDicomFound(index, f"{what}; the index lists no image files", fix)
     missing = [r for r in refs if not (root / r).is_file()]
