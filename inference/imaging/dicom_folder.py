@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pydicom
 
-from inference.imaging.errors import ImagingError, NoDicomFound, NotReadable
+from inference.imaging.errors import ImagingError, MissingSlices, NoDicomFound, NotReadable
 
 DICOMDIR = "DICOMDIR"
 #: names listed in an error before "and N more"
@@ -112,6 +112,56 @@ def referenced_files(dicomdir: Path) -> list[str]:
         parts = [ref] if isinstance(ref, str) else [str(p) for p in ref]
         out.append(os.path.join(*parts))
     return out
+
+
+def listed_images(root: Path) -> dict[str, dict[str, str]]:
+    """The images ``root``'s DICOMDIR lists: series UID -> {SOPInstanceUID: file ID}; {} when the
+    index cannot be read (the image files themselves are what is loaded and checked).
+
+    The records are walked by their offsets (root entity, then each record's next and lower-level
+    links), with the series UID of each SERIES record passed down to its images; pydicom's FileSet
+    would drop the records whose files are missing, which are the ones this is for."""
+    index = next((p for p in root.iterdir() if p.name.upper() == DICOMDIR), None)
+    out: dict[str, dict[str, str]] = {}
+    if index is None:
+        return out
+    try:
+        ds = pydicom.dcmread(index, force=True)
+        records = {int(r.seq_item_tell): r for r in ds.DirectoryRecordSequence}
+        todo = [(int(ds.OffsetOfTheFirstDirectoryRecordOfTheRootDirectoryEntity), "")]
+        seen: set[int] = set()
+        while todo:
+            offset, series = todo.pop()
+            rec = records.get(offset)
+            if rec is None or offset in seen:
+                continue
+            seen.add(offset)
+            nxt, lower = rec.get("OffsetOfTheNextDirectoryRecord", 0), \
+                rec.get("OffsetOfReferencedLowerLevelDirectoryEntity", 0)
+            if nxt:
+                todo.append((int(nxt), series))
+            here = str(rec.get("SeriesInstanceUID", "")) if rec.DirectoryRecordType == "SERIES" else series
+            if lower:
+                todo.append((int(lower), here))
+            sop, ref = rec.get("ReferencedSOPInstanceUIDInFile"), rec.get("ReferencedFileID")
+            if here and sop and ref:
+                parts = [ref] if isinstance(ref, str) else [str(p) for p in ref]
+                out.setdefault(here, {})[str(sop)] = os.path.join(*parts)
+    except Exception:  # pydicom raises many types on a damaged index (see the docstring)
+        return {}
+    return out
+
+
+def unlisted_check(root: Path, series_uid: str, found: set[str], listed: dict[str, str]) -> ImagingError | None:
+    """MissingSlices when the DICOMDIR lists images of the series whose files are not in the folder
+    (a partly copied disc: without this, missing end slices would give a shorter, clean-looking scan)."""
+    missing = sorted(fid for sop, fid in listed.items() if sop not in found)
+    if not missing:
+        return None
+    return MissingSlices(
+        root / DICOMDIR, f"the DICOMDIR lists {len(listed)} image(s) of series {series_uid} but "
+        f"{len(missing)} of them are not in the folder: {_names(missing)}",
+        "The disc or folder was copied incompletely: copy the whole series again")
 
 
 def only_dicomdir(root: Path) -> ImagingError:

@@ -17,12 +17,19 @@ import numpy as np
 
 from inference.imaging.dicom_claims import check_series
 from inference.imaging.dicom_geometry import stack
-from inference.imaging.dicom_folder import DICOMDIR, dicom_files, list_files, only_dicomdir
+from inference.imaging.dicom_folder import (
+    DICOMDIR,
+    dicom_files,
+    list_files,
+    listed_images,
+    only_dicomdir,
+    unlisted_check,
+)
 from inference.imaging.dicom_headers import SliceHeader, read_headers
 from inference.imaging.dicom_metadata import series_info
 from inference.domain.progress import Progress
 from inference.imaging.dicom_pixels import fill, same_pixels
-from inference.imaging.errors import MultipleSeries, NoDicomFound, UnsupportedSeries
+from inference.imaging.errors import ImagingError, MultipleSeries, NoDicomFound, UnsupportedSeries
 from inference.imaging.volume import Volume
 
 
@@ -64,6 +71,8 @@ class SeriesCandidate:
     is_localizer: bool = False
     #: the planes' headers (read once, reused by :func:`load_series`)
     planes: tuple[SliceHeader, ...] = field(default=(), repr=False, compare=False)
+    #: the folder's DICOMDIR lists images of this series that are not there (raised on loading it)
+    incomplete: ImagingError | None = field(default=None, repr=False, compare=False)
 
     def summary(self) -> str:
         thick = f"{self.thickness_mm:g} mm" if self.thickness_mm else "thickness unknown"
@@ -73,7 +82,7 @@ class SeriesCandidate:
                 f"uid {self.uid}")
 
 
-def _candidate(uid: str, planes: list[SliceHeader]) -> SeriesCandidate:
+def _candidate(uid: str, planes: list[SliceHeader], incomplete: ImagingError | None = None) -> SeriesCandidate:
     first = planes[0]
     files = tuple(dict.fromkeys(p.path for p in planes))
     thick = [p.slice_thickness for p in planes if p.slice_thickness]
@@ -81,7 +90,7 @@ def _candidate(uid: str, planes: list[SliceHeader]) -> SeriesCandidate:
         uid=uid, description=first.series_description, slice_count=len(planes),
         thickness_mm=float(np.median(thick)) if thick else None, modality=first.modality,
         orientation=Orientation.of(first.orientation), files=files, series_number=first.series_number,
-        is_localizer=all(p.is_localizer for p in planes), planes=tuple(planes))
+        is_localizer=all(p.is_localizer for p in planes), planes=tuple(planes), incomplete=incomplete)
 
 
 def _read_all(files: list[str]) -> list[SliceHeader]:
@@ -120,13 +129,15 @@ def scan_series(path: str | Path, recursive: bool = True) -> list[SeriesCandidat
     if not groups:
         raise NoDicomFound(root, f"its {len(dicom)} DICOM files hold no images (reports or other objects only)",
                            "Choose the folder that holds the CT image series")
+    listed = listed_images(root) if has_dicomdir else {}
     cands = []
     for uid, planes in groups.items():
         images = [p for p in planes if not p.is_localizer]
         scouts = [p for p in planes if p.is_localizer]
-        cands.append(_candidate(uid, images or scouts))
+        incomplete = unlisted_check(root, uid, {p.sop_instance_uid for p in planes}, listed.get(uid, {}))
+        cands.append(_candidate(uid, images or scouts, incomplete))
         if images and scouts:  # localizers inside an image series: listed as their own candidate
-            cands.append(_candidate(uid, scouts))
+            cands.append(_candidate(uid, scouts, incomplete))
     cands.sort(key=lambda c: (c.is_localizer, -c.slice_count, c.uid))
     return cands
 
@@ -163,6 +174,8 @@ def load_series(path: str | Path, cand: SeriesCandidate, warnings: Sequence[str]
                 progress: Progress | None = None) -> Volume:
     """Stack, check and decode one candidate into an int16 HU :class:`Volume`."""
     first = cand.planes[0]
+    if cand.incomplete is not None:
+        raise cand.incomplete
     if cand.modality != "CT":
         raise UnsupportedSeries(first.path, f"the series' modality is {cand.modality or 'missing'}, not CT",
                                 "NoduleLens reviews CT scans only: choose the CT series of the study")

@@ -12,7 +12,7 @@ from dicom_made import load_unprivileged, make_series, unprivileged_command
 from pydicom.fileset import FileSet
 
 from inference.imaging import load
-from inference.imaging.errors import NoDicomFound, NotReadable
+from inference.imaging.errors import MissingSlices, NoDicomFound, NotReadable
 
 needs_permissions = pytest.mark.skipif(
     unprivileged_command() is None,
@@ -125,3 +125,19 @@ def test_damaged_dicomdir_alone(tmp_path):
     (tmp_path / "DICOMDIR").write_bytes(b"\0" * 128 + b"DICM" + b"\xff" * 40)
     with pytest.raises(NoDicomFound, match="holds only a DICOMDIR index .* cannot be read .*no DirectoryRecordSeq"):
         load(tmp_path)
+
+
+@pytest.mark.parametrize("lost", [0, 4], ids=["first-slice", "last-slice"])
+def test_partly_copied_disc_is_missing_slices_not_a_shorter_scan(series, tmp_path, lost):
+    """Without the index an end slice lost in copying leaves a shorter scan that looks complete."""
+    root = _disc(series, tmp_path / "disc")
+    images = sorted(p for p in root.rglob("IM*"))
+    gone = images[lost]
+    gone.unlink()
+    with pytest.raises(MissingSlices) as e:
+        load(root)
+    err = e.value
+    assert err.path == str(root / "DICOMDIR")
+    assert "the DICOMDIR lists 5 image(s) of series" in err.problem
+    assert "1 of them are not in the folder: " + str(gone.relative_to(root)) in err.problem
+    assert "copy the whole series again" in err.fix
