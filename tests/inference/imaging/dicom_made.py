@@ -8,11 +8,13 @@ Imported by the imaging tests: ``make_series`` writes a real CT series with the 
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -104,16 +106,24 @@ except Exception as e:
 """
 
 
+@functools.cache
 def unprivileged_command() -> list[str] | None:
     """The command prefix that makes file permissions apply to a child: none needed for an ordinary
     user; for root, ``setpriv`` dropping every capability (root then reads only what its owner bits
-    allow). None where root has no ``setpriv``."""
+    allow). None where root has no ``setpriv`` or may not drop capabilities with it."""
     if os.geteuid() != 0:
         return []
     tool = shutil.which("setpriv")
     if tool is None:
         return None
-    return [tool, "--bounding-set=-all", "--inh-caps=-all"]
+    prefix = [tool, "--bounding-set=-all", "--inh-caps=-all"]
+    with tempfile.TemporaryDirectory() as tmp:
+        locked = Path(tmp) / "locked"
+        locked.write_bytes(b"x")
+        locked.chmod(0)
+        probe = subprocess.run([*prefix, sys.executable, "-c", f"open({str(locked)!r}, 'rb')"],
+                               capture_output=True, text=True, timeout=60)
+    return prefix if "PermissionError" in probe.stderr else None  # refused: permissions apply
 
 
 def load_unprivileged(path: Path) -> dict:
