@@ -75,6 +75,17 @@ def test_unreadable_single_file(series, relock):
     _locked_error(load_unprivileged(series[1]), series[1])
 
 
+@needs_permissions
+def test_path_inside_an_unreadable_folder(series, relock):
+    study = series[0].parent.parent
+    study.chmod(0o000)
+    relock(study)
+    result = load_unprivileged(series[0].parent)
+    assert result.get("type") == "NotReadable" and "PermissionError" in result["mro"], result
+    assert result["path"] == str(series[0].parent)
+    assert "a folder on the way to it cannot be read" in result["text"]  # not "no such file or folder"
+
+
 def test_a_readable_series_loads_in_the_unprivileged_reader(series):
     """The reader itself works: the errors above come from the locks, not from the child."""
     if unprivileged_command() is None:
