@@ -7,10 +7,7 @@ objects become one :class:`SliceHeader` per frame, with ``frame`` set.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, overload
 
 import numpy as np
@@ -20,6 +17,8 @@ from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.tag import BaseTag, Tag
 
+from inference.imaging.dicom_folder import is_dicom
+from inference.imaging.dicom_extent import UNKNOWN, PixelExtent, pixel_extent
 from inference.imaging.errors import CorruptFile, UnsupportedSeries
 
 #: transfer syntaxes whose pixel data can be read straight from the file as little-endian words
@@ -56,6 +55,10 @@ class SliceHeader:
     slice_thickness: float | None
     gantry_tilt: float
     instance_number: int | None
+    #: what the file's PixelData element holds (read from its element header)
+    extent: PixelExtent = UNKNOWN
+    #: an (60xx,0102) OverlayBitPosition at or above BitsStored: the high bits hold an overlay
+    overlay_in_high_bits: bool = False
 
     @property
     def is_localizer(self) -> bool:
@@ -67,24 +70,12 @@ class SliceHeader:
 
 
 def looks_like_dicom(path: str) -> bool:
-    """'DICM' at byte 128, or (old files without preamble) a group-0008 tag at byte 0."""
+    """'DICM' at byte 128, or (old files without preamble) a group-0008 tag at byte 0; False for a
+    file that cannot be read (:func:`inference.imaging.dicom_folder.is_dicom` tells that apart)."""
     try:
-        with open(path, "rb") as fh:
-            head = fh.read(132)
-    except OSError:
+        return is_dicom(path)
+    except PermissionError:
         return False
-    if len(head) >= 132 and head[128:132] == b"DICM":
-        return True
-    return len(head) >= 8 and head[:2] in (b"\x08\x00", b"\x02\x00") and head[2:4] < b"\x20\x00"
-
-
-def iter_files(root: Path) -> Iterator[str]:
-    """Every regular file under ``root`` (recursively), in a stable order, hidden files skipped."""
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames):
-            if not name.startswith(".") and name.upper() != "DICOMDIR":
-                yield os.path.join(dirpath, name)
 
 
 def _floats(value: Any, n: int, what: str, path: str) -> tuple[float, ...] | None:
@@ -200,8 +191,13 @@ def _frame_item(seq_owner: Dataset | None, seq: str, keyword: str) -> Any:
 def read_headers(path: str) -> list[SliceHeader]:
     """The image planes in one DICOM file ([] when it holds no image). Raises :class:`CorruptFile`."""
     try:
-        ds = pydicom.dcmread(path, stop_before_pixels=True, force=True)
-        return _headers_of(ds, path)
+        with open(path, "rb") as fp:
+            ds = pydicom.dcmread(fp, stop_before_pixels=True, force=True)
+            meta = getattr(ds, "file_meta", None)
+            ts = str(meta.get("TransferSyntaxUID", "1.2.840.10008.1.2")) if meta is not None \
+                else "1.2.840.10008.1.2"
+            extent = pixel_extent(fp, ts)
+        return _headers_of(ds, path, extent)
     except CorruptFile:
         raise
     except Exception as exc:  # pydicom raises many types on damaged bytes
@@ -210,7 +206,20 @@ def read_headers(path: str) -> list[SliceHeader]:
                           "or remove it from the folder") from exc
 
 
-def _headers_of(ds: Dataset, path: str) -> list[SliceHeader]:
+def _overlay_in_high_bits(ds: Dataset, bits_stored: int) -> bool:
+    """An embedded overlay plane (retired, but allowed in old files) in the bits above BitsStored."""
+    for group in range(0x6000, 0x6020, 2):
+        elem = ds.get((group, 0x0102))  # OverlayBitPosition
+        if elem is not None and elem.value not in (None, b"", ""):
+            try:
+                if int(elem.value) >= bits_stored:
+                    return True
+            except (TypeError, ValueError):
+                continue
+    return False
+
+
+def _headers_of(ds: Dataset, path: str, extent: PixelExtent = UNKNOWN) -> list[SliceHeader]:
     rows = _int(ds, "Rows", None, path)
     cols = _int(ds, "Columns", None, path)
     if rows is None or cols is None:
@@ -247,6 +256,7 @@ def _headers_of(ds: Dataset, path: str) -> list[SliceHeader]:
         series_number=_int(ds, "SeriesNumber", None, path),
         gantry_tilt=_num(ds, "GantryDetectorTilt", 0.0, path) or 0.0,
         instance_number=_int(ds, "InstanceNumber", None, path),
+        extent=extent, overlay_in_high_bits=_overlay_in_high_bits(ds, bits_stored),
     )
     if n_frames < 1:
         raise CorruptFile(path, f"NumberOfFrames is {n_frames}", "Re-export the file from the scanner or PACS")

@@ -3,7 +3,9 @@
 Uncompressed 16-bit little-endian single-frame files are read straight from the file at the
 pixel data's offset (found from the file size and checked against the element header), without
 building a pydicom dataset. Everything else (compressed transfer syntaxes through pydicom's
-pylibjpeg plugins, multi-frame objects, other bit depths) goes through ``pydicom.pixel_array``.
+pylibjpeg plugins, multi-frame objects, other bit depths) goes through ``pydicom.pixel_array``
+with its clearing of the unused high bits turned off. Both give the whole stored cells, which
+:mod:`inference.imaging.dicom_bits` checks against BitsStored before they become Hounsfield units.
 Two threads share the work; numpy and file reads release the GIL.
 """
 
@@ -18,8 +20,9 @@ import numpy as np
 import pydicom
 
 from inference.domain.progress import Progress
+from inference.imaging.dicom_bits import Beyond, conform, padding_note, refuse
 from inference.imaging.dicom_headers import SliceHeader
-from inference.imaging.errors import CorruptFile, UnsupportedSeries
+from inference.imaging.errors import CorruptFile, NotReadable, UnsupportedSeries
 
 PIXEL_TAG = b"\xe0\x7f\x10\x00"
 AIR_HU = -1024
@@ -33,7 +36,7 @@ def _corrupt(h: SliceHeader, why: str) -> CorruptFile:
 
 
 def _read_direct(h: SliceHeader) -> np.ndarray | None:
-    """Raw stored values of an uncompressed 16-bit plane, or None when the fast path does not apply."""
+    """The whole stored cells of an uncompressed 16-bit plane, or None when the fast path does not apply."""
     if not (h.uncompressed and h.frame is None and h.bits_allocated == 16 and h.samples_per_pixel == 1):
         return None
     count = h.rows * h.columns
@@ -55,14 +58,7 @@ def _read_direct(h: SliceHeader) -> np.ndarray | None:
         return None
     if raw.size != count:
         return None
-    raw = raw.reshape(h.rows, h.columns)
-    if h.bits_stored < 16:  # high bits may hold overlays: keep the stored bits, sign-extend
-        wide = raw.astype(np.int32) & ((1 << h.bits_stored) - 1)
-        if h.signed:
-            top = 1 << (h.bits_stored - 1)
-            wide = np.where(wide >= top, wide - 2 * top, wide)
-        return wide
-    return raw
+    return raw.reshape(h.rows, h.columns)
 
 
 class _Decoded:
@@ -78,7 +74,12 @@ class _Decoded:
             if arr is None:
                 try:
                     ds = pydicom.dcmread(h.path, force=True)
+                    ds.pixel_array_options(correct_unused_bits=False)  # the whole cells: checked later
                     arr = ds.pixel_array
+                except PermissionError as exc:
+                    raise NotReadable(h.path, "the file cannot be read (permission denied)",
+                                      "Make the file readable for the user who runs NoduleLens "
+                                      "(chmod/chown), or copy the series to a folder of your own") from exc
                 except Exception as exc:  # decoders raise many types on damaged data
                     raise _corrupt(h, f"{type(exc).__name__}: {exc}") from exc
                 if h.n_frames > 1:
@@ -93,7 +94,7 @@ class _Decoded:
 
 
 def raw_plane(h: SliceHeader, decoded: _Decoded | None = None) -> np.ndarray:
-    """Raw stored values of one plane (rows, columns)."""
+    """The whole stored cells of one plane (rows, columns), high bits included."""
     if h.samples_per_pixel != 1:
         raise UnsupportedSeries(h.path, f"the image has {h.samples_per_pixel} samples per pixel (colour)",
                                 "Load the original greyscale CT series, not a secondary capture")
@@ -143,19 +144,31 @@ def _fits_int16(raw: np.ndarray, intercept: int) -> bool:
     return int(raw.max()) + intercept <= 32767
 
 
-def fill(out: np.ndarray, planes: Sequence[SliceHeader], progress: Progress | None = None) -> int:
-    """Decode ``planes`` into ``out[z]`` in order; returns the count of padding pixels set to air."""
+def fill(out: np.ndarray, planes: Sequence[SliceHeader], progress: Progress | None = None) -> tuple[int, list[str]]:
+    """Decode ``planes`` into ``out[z]`` in order; returns the count of padding pixels set to air and
+    the warnings. Raises :class:`BitsStoredExceeded` (after every plane was looked at, so that it
+    names every file) when stored values exceed BitsStored and no reading of them is certain."""
     decoded = _Decoded()
     total = len(planes)
 
-    def work(z: int) -> int:
+    def work(z: int) -> tuple[int, Beyond | None, int]:
         h = planes[z]
-        return _to_hu(raw_plane(h, decoded), h, out[z])
+        raw, beyond, padding_beyond = conform(raw_plane(h, decoded), h)
+        if beyond is not None:
+            return 0, beyond, 0
+        return _to_hu(raw, h, out[z]), None, padding_beyond
 
-    padded = 0
+    padded = padding_beyond = 0
+    found: list[Beyond] = []
     with ThreadPoolExecutor(max_workers=THREADS) as pool:
-        for done, n in enumerate(pool.map(work, range(total)), start=1):
+        for done, (n, beyond, n_beyond) in enumerate(pool.map(work, range(total)), start=1):
             padded += n
+            padding_beyond += n_beyond
+            if beyond is not None:
+                found.append(beyond)
             if progress is not None and (done == total or done % 16 == 0):
                 progress(done / total, f"reading slice {done} of {total}")
-    return padded
+    if found:
+        raise refuse(found, planes[0], len({h.path for h in planes}))
+    notes = [padding_note(padding_beyond, planes[0])] if padding_beyond else []
+    return padded, notes

@@ -15,12 +15,21 @@ from pathlib import Path
 
 import numpy as np
 
+from inference.imaging.dicom_claims import check_series
 from inference.imaging.dicom_geometry import stack
-from inference.imaging.dicom_headers import SliceHeader, iter_files, looks_like_dicom, read_headers
+from inference.imaging.dicom_folder import (
+    DICOMDIR,
+    dicom_files,
+    list_files,
+    listed_images,
+    only_dicomdir,
+    unlisted_check,
+)
+from inference.imaging.dicom_headers import SliceHeader, read_headers
 from inference.imaging.dicom_metadata import series_info
 from inference.domain.progress import Progress
 from inference.imaging.dicom_pixels import fill, same_pixels
-from inference.imaging.errors import MultipleSeries, NoDicomFound, UnsupportedSeries
+from inference.imaging.errors import ImagingError, MultipleSeries, NoDicomFound, UnsupportedSeries
 from inference.imaging.volume import Volume
 
 
@@ -62,6 +71,8 @@ class SeriesCandidate:
     is_localizer: bool = False
     #: the planes' headers (read once, reused by :func:`load_series`)
     planes: tuple[SliceHeader, ...] = field(default=(), repr=False, compare=False)
+    #: the folder's DICOMDIR lists images of this series that are not there (raised on loading it)
+    incomplete: ImagingError | None = field(default=None, repr=False, compare=False)
 
     def summary(self) -> str:
         thick = f"{self.thickness_mm:g} mm" if self.thickness_mm else "thickness unknown"
@@ -71,7 +82,7 @@ class SeriesCandidate:
                 f"uid {self.uid}")
 
 
-def _candidate(uid: str, planes: list[SliceHeader]) -> SeriesCandidate:
+def _candidate(uid: str, planes: list[SliceHeader], incomplete: ImagingError | None = None) -> SeriesCandidate:
     first = planes[0]
     files = tuple(dict.fromkeys(p.path for p in planes))
     thick = [p.slice_thickness for p in planes if p.slice_thickness]
@@ -79,7 +90,7 @@ def _candidate(uid: str, planes: list[SliceHeader]) -> SeriesCandidate:
         uid=uid, description=first.series_description, slice_count=len(planes),
         thickness_mm=float(np.median(thick)) if thick else None, modality=first.modality,
         orientation=Orientation.of(first.orientation), files=files, series_number=first.series_number,
-        is_localizer=all(p.is_localizer for p in planes), planes=tuple(planes))
+        is_localizer=all(p.is_localizer for p in planes), planes=tuple(planes), incomplete=incomplete)
 
 
 def _read_all(files: list[str]) -> list[SliceHeader]:
@@ -92,20 +103,20 @@ def _read_all(files: list[str]) -> list[SliceHeader]:
 def scan_series(path: str | Path, recursive: bool = True) -> list[SeriesCandidate]:
     """The image series under ``path`` (a folder, or the folder of one file), largest first.
 
-    Raises :class:`NoDicomFound` for an empty folder or one without DICOM images, and
+    Raises :class:`NoDicomFound` for an empty folder, one without DICOM images or one holding only a
+    DICOMDIR index, :class:`NotReadable` for a folder or file that cannot be read, and
     :class:`CorruptFile` for a DICOM file whose header cannot be read.
     """
     root = Path(path)
     if root.is_file():
         root = root.parent
         recursive = False
-    if recursive:
-        files = list(iter_files(root))
-    else:
-        files = sorted(str(p) for p in root.iterdir() if p.is_file() and not p.name.startswith("."))
+    files, has_dicomdir = list_files(root, recursive)
+    dicom = dicom_files(root, files)
+    if not dicom and has_dicomdir:
+        raise only_dicomdir(root)
     if not files:
         raise NoDicomFound(root, "the folder is empty", "Choose the folder that holds the CT series' files")
-    dicom = [f for f in files if looks_like_dicom(f)]
     if not dicom:
         raise NoDicomFound(root, f"none of its {len(files)} files is a DICOM file",
                            "Choose the folder that holds the CT series' .dcm files, "
@@ -118,13 +129,15 @@ def scan_series(path: str | Path, recursive: bool = True) -> list[SeriesCandidat
     if not groups:
         raise NoDicomFound(root, f"its {len(dicom)} DICOM files hold no images (reports or other objects only)",
                            "Choose the folder that holds the CT image series")
+    listed = listed_images(root) if has_dicomdir else {}
     cands = []
     for uid, planes in groups.items():
         images = [p for p in planes if not p.is_localizer]
         scouts = [p for p in planes if p.is_localizer]
-        cands.append(_candidate(uid, images or scouts))
+        incomplete = unlisted_check(root, uid, {p.sop_instance_uid for p in planes}, listed.get(uid, {}))
+        cands.append(_candidate(uid, images or scouts, incomplete))
         if images and scouts:  # localizers inside an image series: listed as their own candidate
-            cands.append(_candidate(uid, scouts))
+            cands.append(_candidate(uid, scouts, incomplete))
     cands.sort(key=lambda c: (c.is_localizer, -c.slice_count, c.uid))
     return cands
 
@@ -161,14 +174,17 @@ def load_series(path: str | Path, cand: SeriesCandidate, warnings: Sequence[str]
                 progress: Progress | None = None) -> Volume:
     """Stack, check and decode one candidate into an int16 HU :class:`Volume`."""
     first = cand.planes[0]
+    if cand.incomplete is not None:
+        raise cand.incomplete
     if cand.modality != "CT":
         raise UnsupportedSeries(first.path, f"the series' modality is {cand.modality or 'missing'}, not CT",
                                 "NoduleLens reviews CT scans only: choose the CT series of the study")
+    size_notes = check_series(path, cand.planes)  # before anything is decoded or allocated
     grid = stack(cand.planes, same_pixels)
     planes = grid.slices
     voxels = np.empty((len(planes), first.rows, first.columns), dtype=np.int16)
-    padded = fill(voxels, planes, progress)
-    notes = list(warnings) + list(grid.warnings)
+    padded, pixel_notes = fill(voxels, planes, progress)
+    notes = list(warnings) + list(grid.warnings) + size_notes + pixel_notes
     if padded:
         lo, hi = first.padding or (0, 0)
         value = f"{lo}" if lo == hi else f"{lo}..{hi}"
@@ -181,6 +197,8 @@ def load_series(path: str | Path, cand: SeriesCandidate, warnings: Sequence[str]
 def load_dicom(path: str | Path, series_uid: str | None = None, progress: Progress | None = None) -> Volume:
     """A folder (recursively) or one file of a series (its series is loaded from its folder)."""
     p = Path(path)
+    if p.is_file() and p.name.upper() == DICOMDIR:  # the index of a disc: read the folder it indexes
+        p = p.parent
     if p.is_file():
         own = read_headers(str(p))
         if not own:

@@ -38,6 +38,34 @@ class CorruptFile(ImagingError):
     """A truncated or damaged file inside a series."""
 
 
+class BitsStoredExceeded(CorruptFile):
+    """Stored pixel values lie outside the range BitsStored / PixelRepresentation allow: the header
+    does not describe the data, and no reading of the values is certain."""
+
+
+class ClaimedSizeMismatch(CorruptFile):
+    """The header claims more pixels (Rows, Columns, NumberOfFrames, BitsAllocated) than the file holds."""
+
+
+class TooLargeForMemory(ImagingError):
+    """The series (as its headers claim it) does not fit in the memory that is available."""
+
+
+class NotReadable(ImagingError, PermissionError):
+    """A folder or file that exists but cannot be read (permissions).
+
+    Also a :class:`PermissionError`, so code that handles operating-system permission errors
+    recognises it.
+    """
+
+    def __init__(self, path: str | Path, problem: str, fix: str) -> None:
+        ImagingError.__init__(self, path, problem, fix)
+        self.filename = str(path)
+
+    def __str__(self) -> str:  # OSError's own __str__ would print errno fields that are not set
+        return Exception.__str__(self)
+
+
 class MultipleSeries(ImagingError):
     """Several series in one place where one was expected; ``series`` lists the candidates."""
 

@@ -7,11 +7,37 @@ from pathlib import Path
 from inference.imaging.dicom_headers import looks_like_dicom
 from inference.domain.progress import Progress
 from inference.imaging.dicom_series import load_dicom
-from inference.imaging.errors import CorruptFile, PathNotFound, UnsupportedFormat
+from inference.imaging.errors import (
+    CorruptFile,
+    ImagingError,
+    NotReadable,
+    PathNotFound,
+    TooLargeForMemory,
+    UnsupportedFormat,
+)
 from inference.imaging.itk_formats import load_itk
 from inference.imaging.volume import Volume
 
 ITK_SUFFIXES = (".nii", ".nii.gz", ".mhd", ".mha")
+
+
+def _check_reachable(p: Path) -> None:
+    """:class:`PathNotFound` or :class:`NotReadable` (permissions) before anything is read."""
+    try:
+        exists = p.exists()
+    except PermissionError as exc:
+        raise NotReadable(p, "a folder on the way to it cannot be read (permission denied)",
+                          "Make the folders readable for the user who runs NoduleLens, or copy the scan "
+                          "to a folder of your own") from exc
+    if not exists:
+        raise PathNotFound(p, "no such file or folder", "Check the path")
+    if p.is_file():
+        try:
+            open(p, "rb").close()
+        except PermissionError as exc:
+            raise NotReadable(p, "the file cannot be read (permission denied)",
+                              "Make it readable for the user who runs NoduleLens (chmod/chown, or ask the "
+                              "owner), or copy it to a folder of your own") from exc
 
 
 def load(path: str | Path, series_uid: str | None = None, progress: Progress | None = None) -> Volume:
@@ -24,8 +50,7 @@ def load(path: str | Path, series_uid: str | None = None, progress: Progress | N
     thread while slices are decoded. Bad input raises an :class:`ImagingError` subclass.
     """
     p = Path(path).expanduser()
-    if not p.exists():
-        raise PathNotFound(p, "no such file or folder", "Check the path")
+    _check_reachable(p)
     try:
         if p.is_dir():
             return load_dicom(p, series_uid, progress)
@@ -36,6 +61,16 @@ def load(path: str | Path, series_uid: str | None = None, progress: Progress | N
             raise UnsupportedFormat(p, "this is the voxel data of a MetaImage", "Open the .mhd file next to it")
         if looks_like_dicom(str(p)):
             return load_dicom(p, series_uid, progress)
+    except ImagingError:
+        raise  # NotReadable is also an OSError: it is already the user's kind
+    except MemoryError as exc:
+        raise TooLargeForMemory(p, "reading it needs more memory than is available",
+                                "Close other programs, or load the scan on a machine with more memory; "
+                                "if the scan is not unusually large, its headers may claim a wrong size") from exc
+    except PermissionError as exc:
+        raise NotReadable(exc.filename or p, "it cannot be read (permission denied)",
+                          "Make it readable for the user who runs NoduleLens (chmod/chown, or ask the "
+                          "owner), or copy the scan to a folder of your own") from exc
     except OSError as exc:
         raise CorruptFile(getattr(exc, "filename", None) or p, f"the file cannot be read ({exc.strerror or exc})",
                           "Check that the file is complete and readable") from exc
