@@ -69,6 +69,7 @@ def test_whole_study_by_keyboard(window, qtbot, screened_store):
     store, series, settings = screened_store
     phantom_diameter = 14.0
     c = install_review(window, store, settings)
+    c.current_model = MODEL.model_id  # the model it was screened with
     assert [r.series_uid for r in c.worklist.visible_rows()] == [series]
     _open_first_study(qtbot, window, c)
     assert c.selected == "f1" and window.scene.selected == "f1"  # stored findings, no inference
@@ -195,6 +196,7 @@ def test_folder_screened_then_reviewed_by_keyboard(window, qtbot, tmp_path):
     settings = ReviewSettings(JsonBackend(tmp_path / "settings.json"))
     settings.set_reviewer("Dr End")
     c = install_review(window, store, settings)
+    c.current_model = "classical"  # the model it was screened with (the app uses its default model)
     _open_first_study(qtbot, window, c)
     n = len(c.session.findings)
     assert n == store.series_row(series)["n_findings"] >= 1
