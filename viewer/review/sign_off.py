@@ -95,8 +95,9 @@ def report_state(study: ReviewedStudy) -> ReportState:
     return ReportState.FINAL if is_signed(study) and not undecided_reported(study) else ReportState.PRELIMINARY
 
 
-def status_line(study: ReviewedStudy) -> str:
-    """Why a report is preliminary (or that it is final), for the PDF, the JSON and warnings."""
+def status_line(study: ReviewedStudy, names: bool = True) -> str:
+    """Why a report is preliminary (or that it is final), for the PDF, the JSON and warnings;
+    ``names=False`` leaves out who signed off (the SR carries it in its verifying observer)."""
     left = undecided_reported(study)
     without = (f"; read WITHOUT AI (reason: {study.read_without_ai_reason})"
                if study.read_mode is ReadMode.WITHOUT_AI else "")
@@ -104,7 +105,7 @@ def status_line(study: ReviewedStudy) -> str:
         return f"PRELIMINARY: not signed off{_undecided(left)}"
     if left:
         return f"PRELIMINARY: signed off, but{_undecided(left)[1:]}; the study must be reviewed again{without}"
-    return f"FINAL: signed off by {study.signed_off_by}{without}"
+    return f"FINAL: signed off{f' by {study.signed_off_by}' if names else ''}{without}"
 
 
 def _undecided(left: tuple[str, ...]) -> str:
