@@ -98,8 +98,11 @@ class ReviewController(QObject):
             self.retry()
             if self.session.pending and not self._close_warned:
                 self._close_warned = True
-                self.notice(f"{len(self.session.pending)} action(s) are NOT SAVED. Free disk space or "
-                            "fix the store's permissions; close again to quit and lose them.")
+                s, lost = self.session, self.session.unjournaled
+                self.notice(f"{lost} action(s) are NOT SAVED, not even in the journal. Free disk space or fix "
+                            "the store's permissions; close again to quit and lose them." if lost
+                            else f"{len(s.pending)} action(s) are not in the store yet: kept in {s.journal.path}, "
+                            "written when the store next opens. Close again to quit.")
                 event.ignore()
                 return True
         self.worklist_timer.stop()  # the window closes: stop polling the store (it may be closed next)

@@ -39,9 +39,6 @@ from viewer.review.settings import validate_reviewer
 from viewer.review.store import Store, utcnow
 
 
-__all__ = ["PendingAction", "ReviewSession", "add_box", "default_measure"]
-
-
 class ReviewSession:
     """``current_model``: the model id a sign-off with AI needs a detection of (None: the one the
     viewer detects with, :func:`inference.detection.registry.default_model_id`). ``journal``: where
@@ -78,6 +75,11 @@ class ReviewSession:
     @property
     def pending(self) -> tuple[PendingAction, ...]:
         return tuple(self._pending)
+
+    @property
+    def unjournaled(self) -> int:
+        """Pending actions held only in memory (neither in the store nor in the journal)."""
+        return sum(a.id not in self._journaled for a in self._pending)
 
     def state(self, finding_id: str) -> FindingState:
         for fs in self.study.findings:

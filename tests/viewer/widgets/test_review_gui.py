@@ -161,7 +161,7 @@ def test_unsaved_decision_is_shown_and_retried(window, qtbot, screened_store):
     assert "NOT SAVED" in c.panel.unsaved.text() and c.panel.retry.isVisible()
     assert c.session.state("f1").status is FindingStatus.PENDING  # not shown as done
     assert not window.close() and window.isVisible()  # closing warns first: nothing lost silently
-    assert "NOT SAVED" in c.panel.notice.text()
+    assert f"1 action(s) are not in the store yet: kept in {c.session.journal.path}" in c.panel.notice.text()
     store._conn.execute("PRAGMA max_page_count = 1073741823")
     qtbot.mouseClick(c.panel.retry, Qt.MouseButton.LeftButton)
     assert not c.session.pending and c.session.state("f1").status is FindingStatus.ACCEPTED
