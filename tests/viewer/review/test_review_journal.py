@@ -150,6 +150,26 @@ def test_undo_that_cannot_be_journaled_keeps_the_action(store: Store, screened: 
     assert not session.pending and Journal.beside(store.path).live() == []
 
 
+def test_actions_on_a_study_signed_off_since_are_held_and_said(store: Store, screened: str) -> None:
+    from review_fixtures import MODEL
+
+    session = ReviewSession(store, SERIES, "Dr A")
+    _fill(store, session)
+    held = session.pending[0]
+    _unfill(store)
+    other = ReviewSession(store, SERIES, "Dr B", current_model=MODEL.model_id)
+    other.accept("f1")
+    other.reject("f2", RejectReason.VESSEL)
+    other.sign_off()
+    store.close()
+    with Store(store.path) as again:
+        assert len(again.journal_notes) == 1
+        assert again.journal_notes[0].startswith(f"1 unsaved action(s) of Dr A on series {SERIES} are held in ")
+        assert "signed off since. Reopen it to apply them" in again.journal_notes[0]
+        assert not [d for d in again.decisions(SERIES) if d.at == held.at]
+    assert len(Journal.beside(store.path).live()) == 1  # kept, not lost
+
+
 def test_a_line_torn_by_a_crash_does_not_swallow_the_next(tmp_path: Path) -> None:
     journal = Journal(tmp_path / "s.db.journal")
     journal.append({"op": "pending", "id": "a", "series": SERIES})

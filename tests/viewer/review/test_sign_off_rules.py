@@ -34,6 +34,13 @@ def test_sign_off_is_refused_where_detection_never_ran(store: Store) -> None:
     assert "Sign off without AI" in str(caught.value)
     assert "sign_off" not in _actions(store, SERIES)
     assert store.reviewed_study(SERIES).status is not StudyStatus.SIGNED_OFF
+    clean = MODEL.__class__("classical", "1.0", "cd" * 32, operating_threshold=0.5)
+    store.record_screening(SERIES, [], clean, flagged=False, highest_lung_rads=None, highest_risk=None)
+    s.sign_off()  # a clean scan screened by the current model: signed off with AI
+    study = store.reviewed_study(SERIES)
+    assert study.status is StudyStatus.SIGNED_OFF and study.read_mode is ReadMode.WITH_AI
+    assert json.loads([a for a in store.audit_log(SERIES) if a.action == "sign_off"][-1].detail)["detection"] == \
+        DetectionState.CURRENT.value
 
 
 def test_another_model_or_a_failed_screening_is_no_detection(store: Store) -> None:
