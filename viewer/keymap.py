@@ -32,7 +32,8 @@ WINDOW_KEYS: dict[str, Keys] = {
 REVIEW_KEYS: dict[str, Keys] = {
     "accept": ("A",), "reject": ("R",), "edit": ("E",), "add_here": ("I",), "add_tool": ("D",),
     "comment": ("C",), "next_undecided": ("N",), "previous_undecided": ("P",),
-    "undo": ("Ctrl+Z",), "redo": ("Ctrl+Shift+Z",), "sign_off": ("Ctrl+Return",), "reopen": (),
+    "undo": ("Ctrl+Z",), "redo": ("Ctrl+Shift+Z",), "sign_off": ("Ctrl+Return",),
+    "sign_off_without_ai": ("Ctrl+Alt+Return",), "reopen": (),
     "next_study": ("Ctrl+Shift+N",), "help": ("F1", "?"), "reviewer": (),
     "reset_3d": ("Shift+R",), "next_finding": ("Shift+N",), "previous_finding": ("Shift+P",),
 }

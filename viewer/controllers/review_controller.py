@@ -32,6 +32,7 @@ from viewer.review.session import Measured, ReviewSession, add_box
 from viewer.review.settings import ReviewSettings
 from viewer.review.store import Store
 from viewer.points import as_point
+from viewer.controllers import sign_off
 from viewer.controllers.measurer import Measurer
 from viewer.widgets.review_dialogs import BoxDialog, CommentDialog, HelpOverlay, RejectDialog, help_rows
 from viewer.widgets.review_panel import ReviewPanel
@@ -52,6 +53,7 @@ class ReviewController(QObject):
         super().__init__(window)
         self.window, self.store, self.settings = window, store, settings
         self.session: ReviewSession | None = None
+        self.current_model: str | None = None  # a sign-off with AI needs its detection (None: default)
         self.add_tool_on = False
         self.dialog: QDialog | None = None
         self.actions: dict[str, QAction] = {}
@@ -80,6 +82,8 @@ class ReviewController(QObject):
         window.box_editing = True
         self.update_status()
         self.refresh_worklist()
+        for note in store.journal_notes:  # a crashed session's pending actions, written on opening
+            window.post_message(Source.REVIEW, note, Level.WARNING)
 
     @property
     def selected(self) -> str | None:
@@ -94,8 +98,11 @@ class ReviewController(QObject):
             self.retry()
             if self.session.pending and not self._close_warned:
                 self._close_warned = True
-                self.notice(f"{len(self.session.pending)} action(s) are NOT SAVED. Free disk space or "
-                            "fix the store's permissions; close again to quit and lose them.")
+                s, lost = self.session, self.session.unjournaled
+                self.notice(f"{lost} action(s) are NOT SAVED, not even in the journal. Free disk space or fix "
+                            "the store's permissions; close again to quit and lose them." if lost
+                            else f"{len(s.pending)} action(s) are not in the store yet: kept in {s.journal.path}, "
+                            "written when the store next opens. Close again to quit.")
                 event.ignore()
                 return True
         self.worklist_timer.stop()  # the window closes: stop polling the store (it may be closed next)
@@ -122,7 +129,8 @@ class ReviewController(QObject):
             return self._show_study(None)
         if not self._register(volume):
             return self._show_study(None)
-        session = ReviewSession(self.store, info.series_instance_uid, self.reviewer, volume=volume)
+        session = ReviewSession(self.store, info.series_instance_uid, self.reviewer, volume=volume,
+                                current_model=self.current_model)
         self._subscribe(session)
         self.session = session
         self._show_study(session.study)
@@ -386,7 +394,10 @@ class ReviewController(QObject):
         self._act(ReviewSession.redo, needs_finding=False)
 
     def sign_off(self) -> None:
-        self._act(ReviewSession.sign_off, needs_finding=False)
+        sign_off.sign_off(self)
+
+    def sign_off_without_ai(self) -> None:
+        sign_off.sign_off_without_ai(self)
 
     def reopen(self) -> None:
         self._act(lambda s: s.reopen("reopened in the viewer"), needs_finding=False)

@@ -38,6 +38,7 @@ def _review_actions(c: ReviewController) -> tuple[tuple[str, str, Callable[[], o
         ("undo", "Undo", c.undo, "&Review"),
         ("redo", "Redo", c.redo, "&Review"),
         ("sign_off", "Sign off", c.sign_off, "&Review"),
+        ("sign_off_without_ai", "Sign off without AI…", c.sign_off_without_ai, "&Review"),
         ("reopen", "Reopen", c.reopen, "&Review"),
         ("next_study", "Next study", c.next_study, "&Review"),
         ("help", "Shortcuts", c.help.toggle, "&Help"),

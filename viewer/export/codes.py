@@ -19,6 +19,7 @@ NODCOUNT           Nodules reported (report qualitative evaluations; unit {nodul
 AICOUNT            AI findings reviewed (report qualitative evaluations)
 AIREJECT           AI findings rejected by the reviewer (ditto)
 NONODULE           No lung nodule reported (exam finding of a report without nodules)
+READSTATE          Read state (TEXT: signed off / preliminary, undecided findings, read without AI and why)
 =================  ====================================================================
 """
 
@@ -101,6 +102,7 @@ COUNT_FINDINGS = CodedConcept("{findings}", "UCUM", "findings")
 FINDING = CodedConcept("121071", "DCM", "Finding")
 NO_NODULE = private("NONODULE", "No lung nodule reported")
 MANAGEMENT = CodedConcept("121075", "DCM", "Recommendation")
+READ_STATE = private("READSTATE", "Read state")
 
 # -- saliency parametric map -------------------------------------------------------------------
 SALIENCY = CodedConcept.from_code(codes.DCM.Saliency)

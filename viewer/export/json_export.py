@@ -25,7 +25,7 @@ from viewer.export import identity
 from viewer.export.deid import DeidEntry, Deidentifier
 from viewer.export.luna_csv import diameter_of
 from viewer.export.plan import Comparison, ExportPlan, PlannedNodule, build_plan
-from viewer.export.sr import is_signed
+from viewer.review.sign_off import is_signed, report_state, status_line, undecided_reported
 from viewer.export.sr_groups import nodule_values, sr_tracking_identifier
 from viewer.review.model import AuditEntry, DecisionRecord, FindingState, ReviewedStudy
 
@@ -53,6 +53,11 @@ def export_document(study: ReviewedStudy, decisions: Sequence[DecisionRecord] = 
             "scan_path": study.scan_path,
             "status": study.status.value,
             "signed_off": is_signed(study),
+            "report_state": report_state(study).value,
+            "status_line": status_line(study, names=False),
+            "undecided_findings": list(undecided_reported(study)),
+            "read_mode": study.read_mode.value if study.read_mode else None,
+            "read_without_ai_reason": study.read_without_ai_reason,
             "reviewer": study.reviewer,
             "signed_off_by": study.signed_off_by,
             "signed_off_at": _time(study.signed_off_at),

@@ -22,7 +22,8 @@ from pydicom.dataset import Dataset
 from viewer.export import identity, pdf_comparison
 from viewer.export.key_images import KeyImage, png_bytes
 from viewer.export.plan import ExportPlan, PlannedNodule
-from viewer.export.sr import is_signed
+from viewer.review.model import ReadMode
+from viewer.review.sign_off import ReportState, is_signed, report_state, undecided_reported
 from viewer.export.sr_groups import nodule_values
 
 TITLE = "Low-dose CT lung cancer screening — Lung-RADS v2022 report"
@@ -268,12 +269,20 @@ def _model_and_signoff(plan: ExportPlan, c: ReportContext, s: dict[str, Any]) ->
         if c.intended_use:
             out.append(Paragraph("Intended use: " + _esc(c.intended_use), s["small"]))
     out.append(Paragraph("Review and sign-off", s["h"]))
-    if is_signed(study) and study.signed_off_at is not None:
+    left = undecided_reported(study)
+    if report_state(study) is ReportState.FINAL and study.signed_off_at is not None:
         who = "the reviewing radiologist" if c.deidentified else _esc(display_name(study.signed_off_by))
         at = study.signed_off_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
         when = "" if c.deidentified else f" on {at}"  # dates go, as in the de-identified SR
-        out.append(Paragraph(f"Reviewed and signed off by <b>{who}</b>{when}. Every AI finding was "
-                             "accepted, edited or rejected by the reviewer.", s["p"]))
+        if study.read_mode is ReadMode.WITHOUT_AI:
+            out.append(Paragraph(f"Signed off by <b>{who}</b>{when}, <b>read WITHOUT AI</b>; reason: "
+                                 f"{_esc(study.read_without_ai_reason)}.", s["p"]))
+        else:
+            out.append(Paragraph(f"Reviewed and signed off by <b>{who}</b>{when}. Every AI finding was "
+                                 "accepted, edited or rejected by the reviewer.", s["p"]))
+    elif is_signed(study):
+        out.append(Paragraph(f"<b>PRELIMINARY — signed off, but {len(left)} finding(s) are undecided "
+                             f"({_esc(', '.join(left))}).</b> The study must be reviewed again.", s["p"]))
     else:
         who = "the reviewer" if c.deidentified else _esc(display_name(study.reviewer) or "—")
         out.append(Paragraph(f"<b>PRELIMINARY — not signed off.</b> Reviewer: {who}.", s["p"]))

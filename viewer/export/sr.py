@@ -10,9 +10,12 @@
 - Image library: the key slice of every nodule.
 - Evidence: every source CT instance of the reviewed series, plus the SEG and the Parametric Maps
   the SR references.
-- Flags follow sign-off: a signed-off study gives COMPLETE / FINAL / VERIFIED with the verifying
-  observer's name, organisation and the sign-off time; any other study gives PARTIAL /
-  PRELIMINARY / UNVERIFIED, and :class:`UnsignedExportWarning` is issued.
+- Flags follow the real state (:func:`viewer.review.sign_off.report_state`): a signed-off study
+  whose every reported finding is decided gives COMPLETE / FINAL / VERIFIED with the verifying
+  observer's name, organisation and the sign-off time; any other study (not signed off, or new
+  findings undecided) gives PARTIAL / PRELIMINARY / UNVERIFIED, and :class:`UnsignedExportWarning`
+  is issued. The qualitative evaluations carry the read state in words (99NDLNS READSTATE),
+  including a read without AI and its reason.
 
 Rejected AI findings are not written as measurement groups. A TID 1500 measurement group states
 that a finding is present, and PACS viewers, registries and research pipelines that read SRs show
@@ -38,16 +41,16 @@ from viewer.export import identity
 from viewer.export.plan import ExportPlan
 from viewer.export.sr_groups import exam_evaluations, measurement_group, segment_source_uids
 from viewer.export.source import SourceSeries
-from viewer.review.model import ReviewedStudy, StudyStatus
+from viewer.review.model import ReviewedStudy
+from viewer.review.sign_off import ReportState, is_signed, report_state, status_line
+
+
+__all__ = ["UnsignedExportWarning", "build_sr", "is_signed"]
 
 
 class UnsignedExportWarning(UserWarning):
-    """The study is not signed off: the SR is written as PARTIAL, PRELIMINARY and UNVERIFIED."""
-
-
-def is_signed(study: ReviewedStudy) -> bool:
-    return (study.status is StudyStatus.SIGNED_OFF and bool(study.signed_off_by.strip())
-            and study.signed_off_at is not None)
+    """The study is not signed off, or has undecided findings: the SR is written as PARTIAL,
+    PRELIMINARY and UNVERIFIED."""
 
 
 def build_sr(plan: ExportPlan, source: SourceSeries, seg: Dataset | None = None,
@@ -56,9 +59,9 @@ def build_sr(plan: ExportPlan, source: SourceSeries, seg: Dataset | None = None,
     ``saliency_maps`` (finding id → Parametric Map) are referenced and put into the evidence."""
     study = plan.study
     saliency_maps = dict(saliency_maps or {})
-    signed = is_signed(study)
+    signed = report_state(study) is ReportState.FINAL
     if not signed:
-        warnings.warn(f"study {study.study_instance_uid} is not signed off: the SR is marked "
+        warnings.warn(f"study {study.study_instance_uid}: {status_line(study)}; the SR is marked "
                       "PARTIAL, PRELIMINARY and UNVERIFIED", UnsignedExportWarning, stacklevel=2)
     sources = segment_source_uids(seg) if seg is not None else {}
     groups: list = [measurement_group(plan, source, n, seg, sources.get(n.segment_number, ()),
@@ -75,7 +78,10 @@ def build_sr(plan: ExportPlan, source: SourceSeries, seg: Dataset | None = None,
         referenced_images=[source.datasets[n.key.z] for n in plan.nodules] or None,
     )
     root = report[0]
-    root.ContentSequence.append(exam_evaluations(plan))
+    evaluations = exam_evaluations(plan)
+    evaluations.ContentSequence.append(hd.sr.TextContentItem(
+        nl.READ_STATE, status_line(study, names=False)[:1024], relationship_type=hd.sr.RelationshipTypeValues.CONTAINS))
+    root.ContentSequence.append(evaluations)
     evidence = list(source.datasets)
     if seg is not None:
         evidence.append(seg)

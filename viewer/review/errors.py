@@ -61,6 +61,20 @@ class SignOffBlocked(ReviewError):
     """Sign-off asked for while AI findings are still undecided, or the study is signed off."""
 
 
+class NoDetection(SignOffBlocked):
+    """Sign-off asked for on a series that the current model has not screened: detect first, or
+    sign off explicitly without AI with a reason."""
+
+
+class ReasonRequired(SignOffBlocked):
+    """A sign-off without AI was asked for without a reason."""
+
+
+class JournalWriteError(StoreWriteError):
+    """Neither the store nor the pending-actions journal beside it could be written: the actions
+    are held only in the memory of this process."""
+
+
 class NoReviewer(ReviewError):
     """No reviewer name is set; every action must name its reviewer."""
 

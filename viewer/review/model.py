@@ -46,6 +46,23 @@ class StudyStatus(Enum):
     SIGNED_OFF = "signed off"
 
 
+class ReadMode(Enum):
+    """How a signed-off study was read: with the current model's detection, or explicitly without
+    AI (audited with the reader's reason)."""
+
+    WITH_AI = "with AI"
+    WITHOUT_AI = "without AI"
+
+
+class DetectionState(Enum):
+    """What detection the store holds for a series, judged against the model in use now."""
+
+    CURRENT = "detected by the current model"
+    OTHER_MODEL = "detected by another model"
+    FAILED = "detection failed"
+    NONE = "detection has not run"
+
+
 @dataclass(frozen=True, slots=True)
 class DecisionRecord:
     """One appended decision. ``at`` is timezone-aware UTC."""
@@ -103,6 +120,9 @@ class ReviewedStudy:
     signed_off_by: str = ""
     signed_off_at: datetime | None = None
     institution: str = ""
+    #: how the sign-off was read (None while not signed off) and, without AI, the reader's reason
+    read_mode: ReadMode | None = None
+    read_without_ai_reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)

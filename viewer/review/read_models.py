@@ -13,6 +13,7 @@ from inference.domain.nodule import LungRads
 from viewer.review import derive
 from viewer.review.derive import StoredFinding
 from viewer.review.model import Decision, DecisionRecord, ReviewedStudy, StudyStatus
+from viewer.review.sign_off import read_mode_of
 
 #: the decisions that decide a finding (for the reader-study times)
 DECIDING = (Decision.ACCEPTED, Decision.REJECTED, Decision.EDITED, Decision.ADDED)
@@ -33,10 +34,12 @@ def reviewed_study(row: dict, decisions: list[DecisionRecord], actions: list[dic
     signer = sign["actor"] if signed and sign is not None else ""
     signed_at = datetime.fromisoformat(sign["at"]) if signed and sign is not None else None
     reviewer = signer or (decisions[-1].reviewer if decisions else "")
+    mode, reason = read_mode_of(sign.get("detail")) if signed and sign is not None else (None, "")
     return ReviewedStudy(
         study_instance_uid=row["study_uid"], series_instance_uid=uid, scan_path=row["scan_path"],
         status=status, findings=derive.fold(stored, decisions, first_shown(actions)),
-        model=model, reviewer=reviewer, signed_off_by=signer, signed_off_at=signed_at)
+        model=model, reviewer=reviewer, signed_off_by=signer, signed_off_at=signed_at,
+        read_mode=mode, read_without_ai_reason=reason)
 
 
 def first_shown(actions: list[dict]) -> dict[str, datetime]:

@@ -116,7 +116,8 @@ def record_detection(store: Store, series_uid: str, detection: Detection,
     flagged, rads, risk = is_flagged(presented, detection.threshold)
     store.record_screening(series_uid, list(detection.findings), detection.model, flagged=flagged,
                            highest_lung_rads=rads, highest_risk=risk,
-                           saliency_paths=dict(detection.saliency_files), actor=actor)
+                           saliency_paths=dict(detection.saliency_files), actor=actor,
+                           threshold=detection.threshold)
     return flagged, rads
 
 

@@ -17,49 +17,36 @@ from __future__ import annotations
 
 import itertools
 import json
-import threading
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from inference.domain.finding import Box3D, Finding, FindingSource, Point
 from viewer.review import derive
-from viewer.review.errors import SignOffBlocked, StoreWriteError, UnknownFinding
+from viewer.review.errors import (
+    JournalWriteError, NoDetection, ReasonRequired, SignOffBlocked, StoreWriteError, UnknownFinding,
+)
 from viewer.review.events import (
     Events, FindingAdded, FindingDecided, PendingSaved, PendingWriteFailed, SelectionChanged, StudyChanged,
     StudyReopened, StudySignedOff,
 )
+from viewer.review.journal import Journal, PendingAction, to_line
+from viewer.review.measuring import Measure, Measured, add_box, default_measure
 from viewer.review.model import (
-    Decision, DecisionRecord, FindingState, FindingStatus, RejectReason, ReviewedStudy, StudyStatus,
+    Decision, DecisionRecord, DetectionState, FindingState, FindingStatus, ReadMode, RejectReason, ReviewedStudy,
+    StudyStatus,
 )
+from viewer.review.sign_off import SIGN_OFF, clean_reason, detection_problem, detection_state, sign_off_detail
 from viewer.review.settings import validate_reviewer
 from viewer.review.store import Store, utcnow
 
-#: size of the box put around a clicked centre before the nodule is measured (mm)
-DEFAULT_ADD_SIZE_MM = 10.0
-
-Measured = tuple[Any, "float | None"]  # (analysis, mean diameter mm)
-Measure = Callable[[Point, Box3D | None], Measured]
-
-
-@dataclass(frozen=True, slots=True)
-class PendingAction:
-    """An action the reviewer made that is not in the store yet."""
-
-    finding_id: str
-    decision: Decision
-    at: datetime
-    reason: RejectReason | None = None
-    comment: str = ""
-    new: dict = field(default_factory=dict)
-    undoes: int | None = None
-    added: Finding | None = None
-
 
 class ReviewSession:
+    """``current_model``: the model id a sign-off with AI needs a detection of (None: the one the
+    viewer detects with, :func:`inference.detection.registry.default_model_id`). ``journal``: where
+    pending actions are kept when the store cannot take them (default ``<store>.journal``)."""
+
     def __init__(self, store: Store, uid_or_path: str, reviewer: str, *, volume: Any = None,
-                 measure: Measure | None = None) -> None:
+                 measure: Measure | None = None, current_model: str | None = None,
+                 journal: Journal | None = None) -> None:
         self.store = store
         self.reviewer = validate_reviewer(reviewer)
         self.series_uid: str = store.series_row(uid_or_path)["series_uid"]
@@ -70,6 +57,9 @@ class ReviewSession:
         self._redo: list[DecisionRecord] = []
         self.events = Events()
         self._write_failed = False
+        self._current_model = current_model
+        self.journal = journal if journal is not None else Journal.beside(store.path)
+        self._journaled: set[str] = set()
         self.selected: str | None = None
         self.study: ReviewedStudy = store.reviewed_study(self.series_uid)
 
@@ -85,6 +75,11 @@ class ReviewSession:
     @property
     def pending(self) -> tuple[PendingAction, ...]:
         return tuple(self._pending)
+
+    @property
+    def unjournaled(self) -> int:
+        """Pending actions held only in memory (neither in the store nor in the journal)."""
+        return sum(a.id not in self._journaled for a in self._pending)
 
     def state(self, finding_id: str) -> FindingState:
         for fs in self.study.findings:
@@ -145,18 +140,48 @@ class ReviewSession:
                 if fs.finding.source is FindingSource.AI and fs.status is FindingStatus.PENDING
                 and (point is None or fs.finding.score >= point)]
 
+    @property
+    def current_model(self) -> str:
+        if self._current_model is None:
+            from inference.detection.registry import default_model_id
+            self._current_model = default_model_id()
+        return self._current_model
+
+    def detection(self) -> DetectionState:
+        """Whether the store holds a detection of this series by the current model."""
+        return detection_state(self.store.series_row(self.series_uid), self.current_model)
+
     def sign_off(self) -> None:
+        """Sign off a study the current model has screened, every reported AI finding decided."""
+        self._sign_off(ReadMode.WITH_AI, "")
+
+    def sign_off_without_ai(self, reason: str) -> None:
+        """Sign off explicitly without (current) AI detection; ``reason`` is required and audited."""
+        why = clean_reason(reason)
+        if not why:
+            raise ReasonRequired(self.study.study_instance_uid, "cannot be signed off without AI without a reason",
+                                 "Type why the study is read without AI (for example: AI unavailable, urgent)")
+        self._sign_off(ReadMode.WITHOUT_AI, why)
+
+    def _sign_off(self, mode: ReadMode, reason: str) -> None:
         self.retry_pending()
         if self.status is StudyStatus.SIGNED_OFF:
             raise SignOffBlocked(self.study.study_instance_uid, "is already signed off",
                                  "Reopen it to change anything")
+        row = self.store.series_row(self.series_uid)
+        state = detection_state(row, self.current_model)
+        if mode is ReadMode.WITH_AI and state is not DetectionState.CURRENT:
+            raise NoDetection(self.study.study_instance_uid, detection_problem(state, row, self.current_model),
+                              "Run Analysis > Detect nodules (Ctrl+D) or 'nodulelens screen' first, or choose "
+                              "Review > Sign off without AI and give the reason")
         left = self.undecided_ai()
         if left:
             raise SignOffBlocked(self.study.study_instance_uid,
                                  f"{len(left)} AI finding(s) are undecided ({', '.join(left)})",
                                  "Accept or reject every AI finding, then sign off")
         counts = {s.value: sum(fs.status is s for fs in self.findings) for s in FindingStatus}
-        self.store.log("sign_off", self.reviewer, self.series_uid, detail=counts)
+        self.store.log(SIGN_OFF, self.reviewer, self.series_uid,
+                       detail=sign_off_detail(counts, mode, state, row["model_id"], reason))
         self._undo.clear()
         self._redo.clear()
         self.refresh()
@@ -211,6 +236,13 @@ class ReviewSession:
         """Take back the last action: a pending one is dropped, a stored one gets a RESET."""
         if self._pending:
             dropped = self._pending.pop()
+            if dropped.id in self._journaled:
+                try:
+                    self.journal.append({"v": 1, "op": "drop", "id": dropped.id})
+                except JournalWriteError:
+                    self._pending.append(dropped)  # not undone: the journal would replay it
+                    raise
+                self._journaled.discard(dropped.id)
             if dropped.decision is Decision.RESET and self._redo:
                 self._undo.append(self._redo.pop())  # the undo itself was never saved
             return
@@ -229,23 +261,66 @@ class ReviewSession:
         self._redo.pop()
 
     def retry_pending(self) -> None:
-        """Write the pending actions in order; raises the store's error if it still fails."""
+        """Write the pending actions in order; raises the store's error if it still fails (the
+        actions are then in the journal, or :class:`JournalWriteError` says they are not)."""
         committed: list[PendingAction] = []
         error: StoreWriteError | None = None
         try:
             while self._pending:
-                rec = self._commit(self._pending[0])
+                a = self._pending[0]
+                rec = self._stored_copy(a) or self._commit(a)
                 committed.append(self._pending.pop(0))
                 if rec.decision is not Decision.RESET:
                     self._undo.append(rec)
                 if self._pending:  # the next action's "previous value" is the state after this one
                     self.study = self.store.reviewed_study(self.series_uid)
         except StoreWriteError as exc:
-            error = exc
-            raise
+            error = self._keep_in_journal(exc)
+            if error is exc:
+                raise
+            raise error from exc
         finally:
             self.refresh()  # show exactly what is on disk, also when a later write failed
             self._announce(committed, error)
+        if self._journaled:
+            self._settle_journal()
+
+    def restore(self, actions: list[PendingAction]) -> None:
+        """Take up actions from the journal (a crashed session's) and write them."""
+        self._pending.extend(actions)
+        self._journaled.update(a.id for a in actions)
+        self.retry_pending()
+
+    def _stored_copy(self, a: PendingAction) -> DecisionRecord | None:
+        """The decision of a journaled action that is already in the store (replayed elsewhere)."""
+        if a.id not in self._journaled:
+            return None
+        key = (a.finding_id, a.decision, self.reviewer, a.at)
+        return next((d for d in self.store.decisions(self.series_uid)
+                     if (d.finding_id, d.decision, d.reviewer, d.at) == key), None)
+
+    def _keep_in_journal(self, exc: StoreWriteError) -> StoreWriteError:
+        """Append the pending actions not yet journaled; the store's error, or the journal's."""
+        todo = [a for a in self._pending if a.id not in self._journaled]
+        if not todo:
+            return exc
+        try:
+            self.journal.append(*(to_line(a, self.series_uid, self.reviewer) for a in todo))
+        except JournalWriteError as jexc:
+            return JournalWriteError(jexc.subject, f"{jexc.problem}, and the store {exc.subject} failed too "
+                                     f"({exc.problem}): {len(self._pending)} action(s) are pending only in this "
+                                     "window", f"{exc.fix}; do not quit: the actions are retried")
+        self._journaled.update(a.id for a in todo)
+        return exc
+
+    def _settle_journal(self) -> None:
+        if self._pending:
+            return
+        try:
+            self.journal.settle(self.store)
+            self._journaled.clear()
+        except OSError:
+            pass  # replay skips what is in the store: a journal left behind applies nothing twice
 
     def _announce(self, committed: list[PendingAction], error: StoreWriteError | None) -> None:
         for a in committed:
@@ -322,37 +397,3 @@ class ReviewSession:
     def _measured(self, finding: Finding, box: Box3D, measured: Measured | None) -> Finding:
         analysis, diameter = measured if measured is not None else self.measure(finding.center, box)
         return finding.evolve(analysis=analysis, diameter_mm=diameter)
-
-
-def add_box(box: Box3D | None, center: Point | None) -> Box3D:
-    """The box of an added nodule: the drawn one, or a default box around a clicked centre."""
-    if box is not None and center is None:
-        return box
-    if center is not None and box is None:
-        return Box3D.around(center, DEFAULT_ADD_SIZE_MM)
-    raise ValueError("add() needs either a box or a centre")
-
-
-def default_measure(volume: Any) -> Measure | None:
-    """Measurement through :func:`inference.nodules.analyze` when it and a volume are available."""
-    if volume is None:
-        return None
-    from inference.imaging.lung_mask import lung_mask
-    from inference.nodules import AnalysisError, analyze
-
-    lungs: list = []
-    lock = threading.Lock()
-
-    def measure(center: Point, box: Box3D | None) -> tuple[Any, float | None]:
-        with lock:  # one lung mask per scan (seconds on a full scan), then reused
-            if not lungs:
-                lungs.append(lung_mask(volume))
-        try:
-            result = analyze(volume, center, box=box, lung_mask=lungs[0])
-        except AnalysisError:
-            return None, None  # the reviewer's box stands; it is shown unmeasured
-        result = getattr(result, "analysis", result)
-        m = getattr(result, "measurement", None)
-        d = getattr(m, "mean_diameter_mm", None)
-        return result, float(d) if d is not None else None
-    return measure

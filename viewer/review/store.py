@@ -23,6 +23,7 @@ from viewer.review import codec, derive, read_models
 from viewer.review.connection import open_store, write_error
 from viewer.review.errors import ReviewError, StoreCorrupt, UnknownFinding, UnknownStudy
 from viewer.review.model import AuditEntry, Decision, DecisionRecord, ReviewedStudy
+from viewer.review.sign_off import REOPEN, SIGN_OFF, reopen_reason
 
 T = TypeVar("T")
 
@@ -45,6 +46,11 @@ class Store:
         self.path = Path(path).expanduser().absolute()
         self._conn, self.read_only = open_store(self.path, read_only=read_only)
         self._lock = threading.RLock()
+        #: what replaying the pending-actions journal beside the store did (one line per series)
+        self.journal_notes: list[str] = []
+        if not self.read_only:
+            from viewer.review.journal import replay  # it drives a review session, which uses the store
+            self.journal_notes = replay(self)
 
     # -- life cycle ----------------------------------------------------------------------------
     def close(self) -> None:
@@ -140,10 +146,14 @@ class Store:
     # -- screening results ---------------------------------------------------------------------
     def record_screening(self, series_uid: str, findings: list[Finding], model: ModelInfo | None,
                          *, flagged: bool, highest_lung_rads: LungRads | None, highest_risk: float | None,
-                         saliency_paths: dict[str, str] | None = None, actor: str = "screening") -> None:
+                         saliency_paths: dict[str, str] | None = None, actor: str = "screening",
+                         threshold: float | None = None) -> None:
         """Store AI findings and the screening summary of a series (replacing an earlier,
-        never-reviewed screening)."""
+        never-reviewed screening). A signed-off study that gets findings at or above ``threshold``
+        (default: the model's operating point) is reopened in the same transaction (audited)."""
         now, sal = _iso(utcnow()), saliency_paths or {}
+        point = threshold if threshold is not None else (model.operating_threshold if model else None)
+        presented = [f.finding_id for f in findings if point is None or f.score >= point]
 
         def tx(c: sqlite3.Connection) -> None:
             if c.execute("SELECT 1 FROM decisions WHERE series_uid=? LIMIT 1", (series_uid,)).fetchone():
@@ -167,6 +177,13 @@ class Store:
             self.append_audit(c, actor, "screen", series_uid, detail={
                 "findings": len(findings), "flagged": flagged,
                 "model": model.model_id if model else None})
+            last = c.execute("SELECT action FROM audit WHERE series_uid=? AND action IN (?, ?) ORDER BY seq DESC "
+                             "LIMIT 1", (series_uid, SIGN_OFF, REOPEN)).fetchone()
+            if presented and last is not None and last[0] == SIGN_OFF:
+                model_id = model.model_id if model else None
+                self.append_audit(c, actor, REOPEN, series_uid, detail={
+                    "reason": reopen_reason(len(presented), model_id), "automatic": True,
+                    "new_findings": presented, "model": model_id})
         self.transaction("storing the screening result", tx)
 
     def record_screen_failure(self, series_uid: str, error: str, actor: str = "screening") -> None:
@@ -219,6 +236,13 @@ class Store:
         uid = self.series_row(study_uid)["series_uid"]
         return [_decision(r) for r in self._rows(
             "SELECT * FROM decisions WHERE series_uid=? ORDER BY seq", (uid,))]
+
+    def has_decision(self, series_uid: str, finding_id: str, decision: Decision, reviewer: str,
+                     at: datetime) -> bool:
+        """Whether this exact decision (same reviewer and time) is stored: journal replay's test."""
+        return bool(self._rows("SELECT 1 FROM decisions WHERE series_uid=? AND finding_id=? AND decision=? "
+                               "AND reviewer=? AND at=? LIMIT 1",
+                               (series_uid, finding_id, decision.value, reviewer, _iso(at))))
 
     # -- audit ---------------------------------------------------------------------------------
     def log(self, action: str, actor: str, series_uid: str | None = None, finding_id: str | None = None,

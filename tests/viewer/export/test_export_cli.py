@@ -31,7 +31,7 @@ def reviewed_db(tmp_path_factory, lidc1, lidc1_volume, study, saliency):
         store.add_series(info.study_instance_uid, info.series_instance_uid, str(lidc1), actor="test")
         store.record_screening(info.series_instance_uid, [f1, f2], study.model, flagged=True,
                                highest_lung_rads=LungRads.CAT_4B, highest_risk=0.42, saliency_paths=sal)
-        session = ReviewSession(store, info.series_instance_uid, "Doe^Jane")
+        session = ReviewSession(store, info.series_instance_uid, "Doe^Jane", current_model=study.model.model_id)
         session.accept("f1")
         session.reject("f2", RejectReason.VESSEL)
         session.sign_off()
@@ -164,7 +164,7 @@ def test_cli_leaves_out_a_saliency_map_off_the_scan_grid(tmp_path, lidc1, lidc1_
         store.record_screening(info.series_instance_uid, [study.findings[0].finding], study.model,
                                flagged=True, highest_lung_rads=LungRads.CAT_4B, highest_risk=0.42,
                                saliency_paths={"f1": str(path)})
-        session = ReviewSession(store, info.series_instance_uid, "Doe^Jane")
+        session = ReviewSession(store, info.series_instance_uid, "Doe^Jane", current_model=study.model.model_id)
         session.accept("f1")
         session.sign_off()
     rc = main(["export", info.series_instance_uid, "--db", str(db), "--format", "sr", "--out",

@@ -146,7 +146,7 @@ def _review_and_sign_off(store: Store, series_uid: str, folder: str) -> None:
     from viewer.review.model import RejectReason
     from viewer.review.session import ReviewSession
 
-    session = ReviewSession(store, series_uid, "Dr Test", volume=load(folder))
+    session = ReviewSession(store, series_uid, "Dr Test", volume=load(folder), current_model="classical")
     for fid in session.undecided_ai():
         session.reject(fid, next(iter(RejectReason)))
     nodule = max(demo_phantom(shape_zyx=SMALL_SHAPE_ZYX).nodules, key=lambda n: n.diameter_mm)

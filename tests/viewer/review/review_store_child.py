@@ -4,6 +4,7 @@
     python review_store_child.py readonly DB      open a read-only store, try a decision, print JSON
     python review_store_child.py forced-readonly DB   the same with Store(DB, read_only=True)
     python review_store_child.py open DB          try to open, print the error type and message
+    python review_store_child.py full DB          fill the store, keep actions pending, print them, wait
 """
 
 from __future__ import annotations
@@ -47,6 +48,30 @@ def readonly(db: str, force: bool) -> None:
                       "status": session.state("f1").status.value}))
 
 
+def full(db: str) -> None:
+    """Make the store full (SQLite's page limit), decide until writes fail, then make two more
+    decisions that stay pending; print them and wait to be killed."""
+    import contextlib
+    import time
+
+    from viewer.review.errors import StoreFull
+    from viewer.review.model import RejectReason
+
+    store = Store(db)
+    session = ReviewSession(store, SERIES, "Dr Kill")
+    pages = store._conn.execute("PRAGMA page_count").fetchone()[0]
+    store._conn.execute(f"PRAGMA max_page_count = {pages}")
+    with contextlib.suppress(StoreFull):
+        for i in range(500):
+            session.comment("f2", "a long comment " * 40 + str(i))
+    for act in (lambda: session.accept("f1"), lambda: session.reject("f3", RejectReason.VESSEL, "<b>x</b>")):
+        with contextlib.suppress(StoreFull):
+            act()
+    print(json.dumps([{"finding_id": p.finding_id, "decision": p.decision.value, "at": p.at.isoformat(),
+                       "comment": p.comment} for p in session.pending]), flush=True)
+    time.sleep(600)
+
+
 def try_open(db: str) -> None:
     try:
         Store(db)
@@ -58,6 +83,8 @@ def try_open(db: str) -> None:
 if __name__ == "__main__":
     if sys.argv[1] == "open":
         try_open(sys.argv[2])
+    elif sys.argv[1] == "full":
+        full(sys.argv[2])
     elif sys.argv[1] == "decide":
         decide(sys.argv[2], int(sys.argv[3]), sys.argv[4] if len(sys.argv) > 4 else "a")
     else:

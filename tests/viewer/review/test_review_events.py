@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from review_fixtures import SERIES
+from review_fixtures import MODEL, SERIES
 
 from viewer.review.errors import StoreFull
 from viewer.review.events import (
@@ -72,7 +72,7 @@ def test_write_failure_and_recovery_are_announced(store: Store, screened: str) -
 
 
 def test_sign_off_and_reopen_are_announced(store: Store, screened: str) -> None:
-    s = ReviewSession(store, SERIES, "Dr Ev")
+    s = ReviewSession(store, SERIES, "Dr Ev", current_model=MODEL.model_id)
     heard = _recording(s)
     for fid in ("f1", "f2"):
         s.accept(fid)

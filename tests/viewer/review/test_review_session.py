@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from review_fixtures import SERIES, STUDY
+from review_fixtures import MODEL, SERIES, STUDY
 
 from inference.domain.finding import Box3D, FindingSource
 from inference.domain.nodule import LungRads, Measurement, NoduleAnalysis, NoduleType
@@ -117,7 +117,7 @@ def test_navigation_cycles_through_undecided(store: Store, screened: str) -> Non
 
 
 def test_sign_off_needs_every_ai_finding_and_reopen_is_audited(store: Store, screened: str) -> None:
-    s = ReviewSession(store, STUDY, "Dr Ada")
+    s = ReviewSession(store, STUDY, "Dr Ada", current_model=MODEL.model_id)
     s.accept("f1")
     s.add(center=(0.0, 0.0, 0.0))
     # f3 scores 0.4, below the study's operating point (0.5): kept for a lower point, not required
@@ -133,7 +133,7 @@ def test_sign_off_needs_every_ai_finding_and_reopen_is_audited(store: Store, scr
         s.accept("f2")
     with pytest.raises(SignOffBlocked, match="already signed off"):
         s.sign_off()
-    other = ReviewSession(store, STUDY, "Dr Bea")
+    other = ReviewSession(store, STUDY, "Dr Bea", current_model=MODEL.model_id)
     other.reopen("second opinion")
     assert store.reviewed_study(STUDY).status is StudyStatus.IN_REVIEW
     other.accept("f2")

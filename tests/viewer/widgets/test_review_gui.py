@@ -69,6 +69,7 @@ def test_whole_study_by_keyboard(window, qtbot, screened_store):
     store, series, settings = screened_store
     phantom_diameter = 14.0
     c = install_review(window, store, settings)
+    c.current_model = MODEL.model_id  # the model it was screened with
     assert [r.series_uid for r in c.worklist.visible_rows()] == [series]
     _open_first_study(qtbot, window, c)
     assert c.selected == "f1" and window.scene.selected == "f1"  # stored findings, no inference
@@ -160,7 +161,7 @@ def test_unsaved_decision_is_shown_and_retried(window, qtbot, screened_store):
     assert "NOT SAVED" in c.panel.unsaved.text() and c.panel.retry.isVisible()
     assert c.session.state("f1").status is FindingStatus.PENDING  # not shown as done
     assert not window.close() and window.isVisible()  # closing warns first: nothing lost silently
-    assert "NOT SAVED" in c.panel.notice.text()
+    assert f"1 action(s) are not in the store yet: kept in {c.session.journal.path}" in c.panel.notice.text()
     store._conn.execute("PRAGMA max_page_count = 1073741823")
     qtbot.mouseClick(c.panel.retry, Qt.MouseButton.LeftButton)
     assert not c.session.pending and c.session.state("f1").status is FindingStatus.ACCEPTED
@@ -195,6 +196,7 @@ def test_folder_screened_then_reviewed_by_keyboard(window, qtbot, tmp_path):
     settings = ReviewSettings(JsonBackend(tmp_path / "settings.json"))
     settings.set_reviewer("Dr End")
     c = install_review(window, store, settings)
+    c.current_model = "classical"  # the model it was screened with (the app uses its default model)
     _open_first_study(qtbot, window, c)
     n = len(c.session.findings)
     assert n == store.series_row(series)["n_findings"] >= 1
