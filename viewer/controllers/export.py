@@ -16,6 +16,8 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMessageBox
 
+from viewer.widgets.plain_text import plain_message_box
+
 from viewer.errors import user_facing_errors
 from viewer.widgets.export_dialog import ExportDialog
 
@@ -78,8 +80,7 @@ class ExportController(QObject):
     def _finished(self, outcome: object) -> None:
         if isinstance(outcome, BaseException):
             self.window.statusBar().showMessage("Export failed", 10000)
-            box = QMessageBox(QMessageBox.Icon.Warning, "Export failed", str(outcome),
-                              QMessageBox.StandardButton.Ok, self.window)
+            box = plain_message_box(QMessageBox.Icon.Warning, "Export failed", str(outcome), self.window)
             box.setObjectName("export-error")
             self.last_message = box
             box.open()
