@@ -19,6 +19,7 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import Qt as GuiQt
 from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
 
 
@@ -43,7 +44,7 @@ def plain_label(text: str = "", parent: QWidget | None = None, *, wrap: bool = F
 def plain_tip(text: str) -> str:
     """``text`` as a tooltip shows it: unchanged when Qt would take it as plain text, otherwise
     escaped inside a pre-wrapped paragraph (so tags, entities and line breaks show literally)."""
-    if not Qt.mightBeRichText(text):
+    if not GuiQt.mightBeRichText(text):
         return text
     return f'<p style="white-space:pre-wrap">{html.escape(text, quote=False)}</p>'
 
