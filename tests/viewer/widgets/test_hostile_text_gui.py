@@ -179,7 +179,8 @@ def test_main_window_review_and_worklist_keep_hostile_text_literal(window, qtbot
         assert_literal(window.findings_list.study_label, "finding(s)")
         window.show()
         save_screen(window, "main-window-hostile.png")
-        assert count_magenta(pixels(window)) == 0
+        for part in (window.statusBar(), window.findings_list, c.worklist):  # the VTK views may draw magenta
+            assert count_magenta(pixels(part)) == 0 and count_red(pixels(part)) == 0
     finally:
         store.close()
 
