@@ -52,9 +52,10 @@ class ExportController(QObject):
         dialog = ExportDialog(Path.home(), f"nodulelens-{uid[-12:]}", self.window)
         if dialog.exec():
             self.export(dialog.fmt(), dialog.out.text(), deidentify=dialog.deidentify.isChecked(),
-                        reviewed_csv=dialog.reviewed.isChecked())
+                        reviewed_csv=dialog.reviewed.isChecked(), force=dialog.replace.isChecked())
 
-    def export(self, fmt: str, out: str, *, deidentify: bool = False, reviewed_csv: bool = False) -> bool:
+    def export(self, fmt: str, out: str, *, deidentify: bool = False, reviewed_csv: bool = False,
+               force: bool = False) -> bool:
         uid = self._series()
         if uid is None or (self.worker is not None and self.worker.is_alive()):
             return False
@@ -65,7 +66,7 @@ class ExportController(QObject):
 
             try:
                 result, notes = export_from_store(store, uid, fmt, out, deidentify=deidentify,
-                                                  reviewed_csv=reviewed_csv, actor=actor)
+                                                  reviewed_csv=reviewed_csv, actor=actor, force=force)
                 self.done.emit(([str(p) for p in result.files], notes))
             except user_facing_errors() as exc:
                 self.done.emit(exc)

@@ -107,8 +107,8 @@ def export_study(inputs: ExportInputs, fmt: ExportFormat | str, out: str | Path,
         out_path.prepare_output(out, folder, private=not deidentify)
         result = _export(inputs, fmt, out, deidentify, reviewed_csv, uid_map, with_ct, folder)
     except BaseException as exc:
-        if created and not folder and out.is_file() and out.stat().st_size == 0:
-            out.unlink()  # the empty placeholder of a file export that failed
+        if created:  # a failed export leaves nothing half-written where it was to go
+            out_path.remove_created(out, folder)
         if isinstance(exc, OSError):
             raise out_path.OutputPathError(exc.filename or out, f"could not be written: {exc.strerror or exc}",
                                            "Check the path, the free space and the permissions, "

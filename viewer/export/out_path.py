@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -50,6 +51,15 @@ def check_output(fmt_value: str, out: str | Path, *, force: bool = False, deiden
         raise OutputPathError("--out", "is empty: no file or folder to write",
                               "Give the file or folder to write, e.g. --out study-export")
     path = Path(out).expanduser()
+    try:
+        return _checked(fmt_value, path, force, deidentify)
+    except (OSError, ValueError) as exc:  # a name too long, a NUL byte, a path the system refuses
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise OutputPathError(str(out), f"is not a usable path: {reason}",
+                              "Give a shorter or plainer file or folder name") from exc
+
+
+def _checked(fmt_value: str, path: Path, force: bool, deidentify: bool) -> Path:
     folder = writes_folder(fmt_value, path)
     if folder and path.exists() and not path.is_dir():
         raise OutputPathError(path, f"is a file, but a {fmt_value} export writes a folder",
@@ -118,3 +128,11 @@ def make_private(files: Iterable[Path], folders: Iterable[Path] = ()) -> None:
             os.chmod(folder, FOLDER_MODE)
     for f in files:
         os.chmod(f, FILE_MODE)
+
+
+def remove_created(path: Path, folder: bool) -> None:
+    """Take back what a failed export created: its folder (with what it wrote) or its file."""
+    if folder and path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    elif not folder and path.is_file():
+        path.unlink()

@@ -90,6 +90,10 @@ def test_impossible_and_empty_paths_are_typed(screened, tmp_path, capsys):
     assert export(screened, "json", blocker / "sub" / "e.json") == 2
     line = one_line_error(capsys)
     assert str(blocker / "sub" / "e.json") in line and f"{blocker} is a file, not a folder" in line
+    too_long = tmp_path / ("x" * 300 + ".json")
+    assert export(screened, "json", too_long) == 2
+    line = one_line_error(capsys)
+    assert str(too_long) in line and "is not a usable path: File name too long" in line
     assert export(screened, "json", "") == 2
     assert "--out: is empty" in one_line_error(capsys)
     assert export(screened, "pdf", "   ") == 2
