@@ -10,8 +10,11 @@ heading or load a local file. So:
 - :func:`plain_message_box` — a ``QMessageBox`` whose text, informative and detailed text are plain;
 - :func:`plain_tip` — tooltip text that Qt shows literally (escaped when it could pass for HTML).
 
-``tests/viewer/widgets/test_plain_text_gate.py`` fails when code in ``viewer/`` creates a ``QLabel``
-or ``QMessageBox`` itself or gives ``setToolTip`` anything but a literal or :func:`plain_tip`.
+Item views (tables, lists, trees) draw their display text plain; their tooltips are rich, so a
+model's ``ToolTipRole`` returns :func:`plain_tip` too. Status-bar messages and window titles are
+drawn plain. ``tests/viewer/widgets/test_plain_text_gate.py`` fails when code in ``viewer/`` creates
+a ``QLabel`` or ``QMessageBox`` itself, gives ``setToolTip`` anything but a literal or
+:func:`plain_tip`, labels a form row with computed text, or turns rich text on.
 """
 
 from __future__ import annotations

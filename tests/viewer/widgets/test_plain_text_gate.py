@@ -46,6 +46,9 @@ def violations(source: str, where: str) -> list[str]:
             found.append(f"{line}: QMessageBox.{node.func.attr}(...) renders rich text (use plain_message_box)")
         if func == "setToolTip" and node.args and not _tip_ok(node.args[0]):
             found.append(f"{line}: setToolTip with computed text (wrap it in plain_tip)")
+        if func == "addRow" and node.args and isinstance(node.args[0], (ast.JoinedStr, ast.BinOp)):
+            found.append(f"{line}: a form row label from computed text (QFormLayout makes an AutoText label: "
+                         "pass plain_label(...))")
         if func == "setTextFormat" and node.args and _name(node.args[0]) in ("RichText", "AutoText", "MarkdownText"):
             found.append(f"{line}: rich text turned on (only plain_text.rich_label may)")
     return found
@@ -69,13 +72,16 @@ QMessageBox.critical(None, "t", text)
 w.setToolTip(path)
 w.setToolTip(f"{name}")
 w.setTextFormat(Qt.TextFormat.RichText)
+form.addRow(f"Patient {name}", field)
 '''
     found = violations(bad, "bad.py")
-    assert [f.split(": ", 1)[0] for f in found] == [f"bad.py:{n}" for n in (3, 4, 5, 6, 7, 8, 9)]
+    assert [f.split(": ", 1)[0] for f in found] == [f"bad.py:{n}" for n in (3, 4, 5, 6, 7, 8, 9, 10)]
     good = '''
 a = plain_label(name)
 w.setToolTip("constant")
 w.setToolTip(plain_tip(path))
 box = plain_message_box(icon, "t", text)
+form.addRow("Window", field)
+form.addRow(plain_label(name), field)
 '''
     assert violations(good, "good.py") == []
