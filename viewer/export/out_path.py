@@ -3,8 +3,9 @@
 - ``check_output`` refuses, with a typed :class:`OutputPathError` naming the path, an empty path,
   a file where the format writes a folder (SR, Parametric Maps, PDF, Secondary Capture, SEG into a
   folder) and a folder where it writes one file (CSV, JSON, SEG as ``*.dcm``), a path below a file
-  or in a folder that cannot be written; and, unless ``force``, an output that already exists
-  (:class:`OutputExists`: a file, a folder holding anything, or the de-identification record).
+  or in a folder that cannot be written, a link or a device as a file output; and, unless
+  ``force``, an output that already exists (:class:`OutputExists`: a file, a folder holding
+  anything, or the de-identification record).
 - ``deid_record_path``: the de-identification record belongs to its export: ``deidentification.json``
   inside a folder export, ``<file name>.deidentification.json`` beside a file export.
 - Exports with patient data are private like the review store: files 0600, the folders the export
@@ -67,6 +68,9 @@ def _checked(fmt_value: str, path: Path, force: bool, deidentify: bool) -> Path:
     if not folder and path.is_dir():
         raise OutputPathError(path, f"is a folder, but a {fmt_value} export writes one file",
                               f"Give a file name, e.g. {path / ('study.' + _ext(fmt_value))}")
+    if not folder and (path.is_symlink() or (path.exists() and not path.is_file())):
+        raise OutputPathError(path, "is a link, a device or a pipe, not a plain file or folder",
+                              "Give the path of a plain file or folder to write")
     _check_parent(path)
     if not force:
         _refuse_existing(path, folder, deid_record_path(path, folder) if deidentify else None)
@@ -127,7 +131,8 @@ def make_private(files: Iterable[Path], folders: Iterable[Path] = ()) -> None:
         if folder.is_dir():
             os.chmod(folder, FOLDER_MODE)
     for f in files:
-        os.chmod(f, FILE_MODE)
+        if f.is_file() and not f.is_symlink():
+            os.chmod(f, FILE_MODE)
 
 
 def remove_created(path: Path, folder: bool) -> None:

@@ -94,6 +94,9 @@ def test_impossible_and_empty_paths_are_typed(screened, tmp_path, capsys):
     assert export(screened, "json", too_long) == 2
     line = one_line_error(capsys)
     assert str(too_long) in line and "is not a usable path: File name too long" in line
+    assert export(screened, "json", "/dev/null", "--force") == 2  # never truncated, never chmod-ed
+    assert "/dev/null: is a link, a device or a pipe" in one_line_error(capsys)
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode) and mode(Path("/dev/null")) == 0o666
     assert export(screened, "json", "") == 2
     assert "--out: is empty" in one_line_error(capsys)
     assert export(screened, "pdf", "   ") == 2
