@@ -133,19 +133,30 @@ def hostile_series(tmp_path: Path, png: Path) -> tuple[Path, str, str]:
     return folder, study, series
 
 
-def test_error_dialog_shows_a_markup_folder_name_literally(window, qtbot, tmp_path):
-    """The "Cannot open scan" dialog on a folder named with markup (the loader names the folder)."""
-    folder = tmp_path / FOLDER
-    folder.mkdir()
-    (folder / "notes.txt").write_text("not a scan")
+@pytest.mark.filterwarnings("ignore:The value length:UserWarning")  # a CS value that long is the point
+@pytest.mark.parametrize("where", ["folder name", "modality"])
+def test_error_dialog_shows_markup_from_a_folder_name_or_header_literally(window, qtbot, tmp_path, where):
+    """The "Cannot open scan" dialog on a folder named with markup (the loader names the folder),
+    and on a series whose Modality is markup (the loader names the modality)."""
+    if where == "folder name":
+        folder, shown = tmp_path / FOLDER, FOLDER
+        folder.mkdir()
+        (folder / "notes.txt").write_text("not a scan")
+    else:
+        folder, shown = tmp_path / "scan", "<H1><FONT COLOR=RED>MR"  # the loader upper-cases a CS value
+        write_ct_series(small_phantom().volume, folder, "P-MOD")
+        for f in folder.glob("*.dcm"):
+            ds = pydicom.dcmread(f)
+            ds.Modality = "<h1><font color=red>MR"
+            ds.save_as(f)
     window.open_path(folder)
     qtbot.waitUntil(lambda: window.error_dialog is not None and window.error_dialog.isVisible(), timeout=30000)
     box = window.error_dialog
     assert box.textFormat() == Qt.TextFormat.PlainText
-    assert FOLDER in box.text()
+    assert shown in box.text()
     label = box.findChild(QLabel, "qt_msgbox_label")
-    assert_literal(label, FOLDER)
-    save_screen(box, "cannot-open-scan.png")
+    assert_literal(label, shown)
+    save_screen(box, f"cannot-open-scan-{where.replace(' ', '-')}.png")
     box.close()
 
 
