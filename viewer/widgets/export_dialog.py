@@ -61,6 +61,8 @@ class ExportDialog(QDialog):
         if self.fmt() in SUFFIX:
             path, _ = QFileDialog.getSaveFileName(self, "Export to", self.out.text())
         else:
-            path = QFileDialog.getExistingDirectory(self, "Export into folder", str(self.default_dir))
+            where = QFileDialog.getExistingDirectory(self, "Export into folder", str(self.default_dir))
+            # the export makes its own folder there (an existing folder with files is refused)
+            path = str(Path(where) / f"{self.stem}-{self.fmt()}") if where else ""
         if path:
             self.out.setText(path)
