@@ -86,7 +86,7 @@ class _Scheduler:
         self.deaths: dict[str, int] = {}
         self.timed_out: set[Any] = set()
         self.outcomes: list[Outcome] = []
-        self.saliency_root = store_saliency_root(store.path)  # <store file>.saliency
+        self.saliency_root = store_saliency_root(store.path, create=bool(opts.saliency))  # <store file>.saliency
 
     def run(self, jobs: tuple[SeriesJob, ...]) -> list[Outcome]:
         self.queue.extend(jobs)

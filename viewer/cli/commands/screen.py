@@ -110,7 +110,7 @@ def _single_process(args: argparse.Namespace, todo: Any, store: Any, bar: Any) -
     from viewer.review.saliency_dir import saliency_root as store_saliency_root
     from viewer.review.screening import Detection, SeriesJob, screen_jobs
 
-    saliency_root = store_saliency_root(store.path)  # <store file>.saliency: the store's own maps
+    saliency_root = store_saliency_root(store.path, create=not args.no_saliency)  # the store's own maps
     node = socket.gethostname()
     with InferenceClient(model=args.model, device=args.device, torch_threads=args.threads) as client:
         def detect(job: SeriesJob, sub: Any) -> Detection:
