@@ -67,6 +67,7 @@ from viewer.widgets.finding_card import FindingCardView
 from viewer.widgets.findings_list import FindingsList
 from viewer.controllers.loader import Loader
 from viewer.widgets.messages_panel import MessagesPanel
+from viewer.widgets.plain_text import plain_message_box
 from viewer.widgets.series_chooser import SeriesChooser
 from viewer.widgets.vtk_view import BoxMouse, SliceWidget, VolumeWidget
 
@@ -350,8 +351,7 @@ class MainWindow(DisplayCommands, FindingDisplay, QMainWindow):
         """A non-blocking error dialog; the app keeps running."""
         self.progress.hide()
         self.statusBar().showMessage("Could not open the scan", 10000)
-        box = QMessageBox(QMessageBox.Icon.Critical, "Cannot open scan", str(error),
-                          QMessageBox.StandardButton.Ok, self)
+        box = plain_message_box(QMessageBox.Icon.Critical, "Cannot open scan", str(error), self)
         box.setObjectName("error-dialog")
         box.setWindowModality(Qt.WindowModality.WindowModal)
         self.error_dialog = box

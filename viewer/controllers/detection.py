@@ -12,7 +12,6 @@ warm until the window closes.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject
@@ -96,7 +95,9 @@ class DetectionController(QObject):
         self._volume = volume
         saliency_dir = None
         if self.review is not None and volume.info.series_instance_uid:
-            saliency_dir = Path(self.review.store.path).parent / "saliency" / volume.info.series_instance_uid
+            from viewer.review.saliency_dir import series_saliency_dir
+
+            saliency_dir = series_saliency_dir(self.review.store.path, volume.info.series_instance_uid)
         self.bar.setValue(0)
         self.bar.show()
         self.cancel_button.show()

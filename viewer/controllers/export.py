@@ -16,6 +16,8 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMessageBox
 
+from viewer.widgets.plain_text import plain_message_box
+
 from viewer.errors import user_facing_errors
 from viewer.widgets.export_dialog import ExportDialog
 
@@ -50,9 +52,10 @@ class ExportController(QObject):
         dialog = ExportDialog(Path.home(), f"nodulelens-{uid[-12:]}", self.window)
         if dialog.exec():
             self.export(dialog.fmt(), dialog.out.text(), deidentify=dialog.deidentify.isChecked(),
-                        reviewed_csv=dialog.reviewed.isChecked())
+                        reviewed_csv=dialog.reviewed.isChecked(), force=dialog.replace.isChecked())
 
-    def export(self, fmt: str, out: str, *, deidentify: bool = False, reviewed_csv: bool = False) -> bool:
+    def export(self, fmt: str, out: str, *, deidentify: bool = False, reviewed_csv: bool = False,
+               force: bool = False) -> bool:
         uid = self._series()
         if uid is None or (self.worker is not None and self.worker.is_alive()):
             return False
@@ -63,7 +66,7 @@ class ExportController(QObject):
 
             try:
                 result, notes = export_from_store(store, uid, fmt, out, deidentify=deidentify,
-                                                  reviewed_csv=reviewed_csv, actor=actor)
+                                                  reviewed_csv=reviewed_csv, actor=actor, force=force)
                 self.done.emit(([str(p) for p in result.files], notes))
             except user_facing_errors() as exc:
                 self.done.emit(exc)
@@ -78,8 +81,7 @@ class ExportController(QObject):
     def _finished(self, outcome: object) -> None:
         if isinstance(outcome, BaseException):
             self.window.statusBar().showMessage("Export failed", 10000)
-            box = QMessageBox(QMessageBox.Icon.Warning, "Export failed", str(outcome),
-                              QMessageBox.StandardButton.Ok, self.window)
+            box = plain_message_box(QMessageBox.Icon.Warning, "Export failed", str(outcome), self.window)
             box.setObjectName("export-error")
             self.last_message = box
             box.open()

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, QTimer
-from PySide6.QtWidgets import QLabel
 
 from inference.domain.finding import Box3D
 from inference.imaging.volume import Volume
@@ -35,6 +34,7 @@ from viewer.points import as_point
 from viewer.controllers import sign_off
 from viewer.controllers.measurer import Measurer
 from viewer.widgets.review_dialogs import BoxDialog, CommentDialog, HelpOverlay, RejectDialog, help_rows
+from viewer.widgets.plain_text import plain_label
 from viewer.widgets.review_panel import ReviewPanel
 from viewer.widgets.worklist_panel import WorklistPanel, WorklistRow
 
@@ -60,7 +60,7 @@ class ReviewController(QObject):
         self.panel = ReviewPanel()
         self.worklist = WorklistPanel()
         self.help = HelpOverlay(window, partial(help_rows, window.keys.keys_of))
-        self.status_label = QLabel()
+        self.status_label = plain_label()  # the reviewer's name is outside text
         self.measurer = Measurer(self)
         self.retry_timer = QTimer(self)
         self.retry_timer.setInterval(RETRY_MS)

@@ -10,8 +10,10 @@
 - ``json``: the versioned JSON document.
 
 With ``deidentify`` every DICOM object goes through one :class:`Deidentifier` (consistent UIDs) and
-``deidentification.json`` (the report of what was removed) is written beside the outputs; the CSV
-and JSON get the same UID table, no scan path and no person names.
+the report of what was removed is written with the export it belongs to: ``deidentification.json``
+inside a folder export, ``<file name>.deidentification.json`` beside a file export; the CSV and
+JSON get the same UID table, no scan path and no person names. Where the output may go, ``force``
+and the file modes: :mod:`viewer.export.out_path`.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from pathlib import Path
 from pydicom.dataset import Dataset
 
 from inference.imaging.volume import Volume
-from viewer.export import json_export, luna_csv
+from viewer.export import json_export, luna_csv, out_path
 from viewer.export.deid import DeidReport, Deidentifier
 from viewer.export.errors import ExportError, UnknownFormat
 from viewer.export.plan import Comparison, ExamComparison, ExportPlan, build_plan
@@ -88,12 +90,40 @@ class ExportResult:
 
 def export_study(inputs: ExportInputs, fmt: ExportFormat | str, out: str | Path, *,
                  deidentify: bool = False, reviewed_csv: bool = False,
-                 uid_map: Mapping[str, str] | None = None, with_ct: bool = False) -> ExportResult:
+                 uid_map: Mapping[str, str] | None = None, with_ct: bool = False,
+                 force: bool = False) -> ExportResult:
     """Write one format. ``uid_map`` continues the study's de-identification UID map (from the
     store: every de-identified export of a study then uses the same UIDs); ``with_ct`` also writes
-    the source CT series (de-identified with the same map) to ``ct/`` beside the outputs."""
+    the source CT series (de-identified with the same map) to ``ct/`` beside the outputs.
+
+    The output is checked first (:mod:`viewer.export.out_path`): an existing one is replaced only
+    with ``force``; a path that cannot take the export is a typed ``OutputPathError``, and so is
+    a failed write. Without ``deidentify`` the files are 0600 and the folders made 0700."""
     fmt = fmt if isinstance(fmt, ExportFormat) else ExportFormat.parse(fmt)
-    out = Path(out)
+    out = out_path.check_output(fmt.value, out, force=force, deidentify=deidentify)
+    folder = out_path.writes_folder(fmt.value, out)
+    created = not out.exists()
+    try:
+        out_path.prepare_output(out, folder, private=not deidentify)
+        result = _export(inputs, fmt, out, deidentify, reviewed_csv, uid_map, with_ct, folder)
+    except BaseException as exc:
+        if created:  # a failed export leaves nothing half-written where it was to go
+            out_path.remove_created(out, folder)
+        if isinstance(exc, OSError):
+            raise out_path.OutputPathError(exc.filename or out, f"could not be written: {exc.strerror or exc}",
+                                           "Check the path, the free space and the permissions, "
+                                           "then export again") from exc
+        raise
+    if not deidentify:
+        made = [out] if folder and created else []
+        ct = (out if folder else out.parent) / "ct"
+        made += [ct] if with_ct else []
+        out_path.make_private(result.files, made)
+    return result
+
+
+def _export(inputs: ExportInputs, fmt: ExportFormat, out: Path, deidentify: bool, reviewed_csv: bool,
+            uid_map: Mapping[str, str] | None, with_ct: bool, folder: bool) -> ExportResult:
     deid = Deidentifier(uid_map=uid_map) if deidentify else None
     left_out: list[str] = []
     plan = build_plan(inputs.study, inputs.volume, inputs.masks, _edited(inputs.decisions), inputs.comparisons,
@@ -109,14 +139,13 @@ def export_study(inputs: ExportInputs, fmt: ExportFormat | str, out: str | Path,
         else:
             files = [_json(inputs, plan, out, deid)]
     if with_ct:
-        files += write_ct(_source(inputs), (out if out.suffix == "" else out.parent) / "ct", deid)
+        files += write_ct(_source(inputs), (out if folder else out.parent) / "ct", deid)
     unsigned = [str(w.message) for w in caught if issubclass(w.category, UnsignedExportWarning)]
     for note in unsigned:  # re-issue for callers that watch warnings
         warnings.warn(note, UnsignedExportWarning, stacklevel=2)
     notes = tuple(unsigned + left_out)
     if deid is not None:
-        report_path = (out if out.suffix == "" else out.parent) / "deidentification.json"
-        report_path.parent.mkdir(parents=True, exist_ok=True)
+        report_path = out_path.deid_record_path(out, folder)  # beside its export, never shared
         deid.report.write(report_path)
         files.append(report_path)
     return ExportResult(tuple(files), notes, deid.report if deid else None,

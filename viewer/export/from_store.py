@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from viewer.export.errors import MissingAnalysis, SourceFilesMissing, SourceMismatch
 from viewer.export.exporter import DICOM_FORMATS, ExportFormat, ExportInputs
 from viewer.export.grid import crop_offset
+from viewer.export.out_path import check_output
 
 if TYPE_CHECKING:
     from viewer.review.store import Store
@@ -75,7 +76,7 @@ def inputs_from_store(store: Store, study_key: str, fmt: ExportFormat, need_scan
 
 def export_from_store(store: Store, study_key: str, fmt: ExportFormat | str, out: str | Path, *,
                       deidentify: bool = False, reviewed_csv: bool = False, actor: str = "",
-                      with_ct: bool = False) -> tuple[Any, list[str]]:
+                      with_ct: bool = False, force: bool = False) -> tuple[Any, list[str]]:
     """Export one study of the store and record it in the audit trail: (result, warnings).
 
     The one path the CLI and the GUI's export dialog both take. A de-identified export continues
@@ -88,13 +89,14 @@ def export_from_store(store: Store, study_key: str, fmt: ExportFormat | str, out
     from viewer.review import deid_map
 
     fmt = fmt if isinstance(fmt, ExportFormat) else ExportFormat.parse(fmt)
+    check_output(fmt.value, out, force=force, deidentify=deidentify)  # before the scan is read
     inputs, notes = inputs_from_store(store, study_key, fmt, need_scan=with_ct)
     study = inputs.study
     known = deid_map.uid_map(store, study.study_instance_uid) if deidentify else None
     with _warnings.catch_warnings():
         _warnings.simplefilter("ignore", UnsignedExportWarning)  # returned in result.warnings
         result = export_study(inputs, fmt, out, deidentify=deidentify, reviewed_csv=reviewed_csv,
-                              uid_map=known, with_ct=with_ct)
+                              uid_map=known, with_ct=with_ct, force=force)
     if deidentify:
         deid_map.remember(store, study.study_instance_uid, result.uid_map)
     store.log("export", actor or study.signed_off_by or study.reviewer or "export",

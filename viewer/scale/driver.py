@@ -27,6 +27,7 @@ from types import ModuleType
 from typing import Any
 
 from inference.service.ray_actor import ScanResult, WorkerInfo
+from viewer.review.saliency_dir import saliency_root as store_saliency_root
 from viewer.review.screen_runs import Engine, RunState, RunTracker, ScanPlacement
 from viewer.review.screening import (Detection, Log, OnResult, Outcome, Plan, SeriesJob, Summary,
                                      record_outcome, record_failure, link_priors)
@@ -85,7 +86,7 @@ class _Scheduler:
         self.deaths: dict[str, int] = {}
         self.timed_out: set[Any] = set()
         self.outcomes: list[Outcome] = []
-        self.saliency_root = store.path.parent / "saliency"
+        self.saliency_root = store_saliency_root(store.path, create=bool(opts.saliency))  # <store file>.saliency
 
     def run(self, jobs: tuple[SeriesJob, ...]) -> list[Outcome]:
         self.queue.extend(jobs)

@@ -9,7 +9,6 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QPushButton,
     QSlider,
     QWidget,
@@ -18,6 +17,7 @@ from PySide6.QtWidgets import (
 from viewer.scene.heat import MEANING
 from viewer.scene.overlays2d import DEFAULT_OPACITY
 from viewer.scene.presets import DEFAULT_SLAB_MM, Preset, WindowLevel
+from viewer.widgets.plain_text import plain_label, plain_tip
 
 
 class DisplayControls(QWidget):
@@ -35,12 +35,12 @@ class DisplayControls(QWidget):
         self.preset_buttons: dict[Preset, QPushButton] = {}
         for p in Preset:
             b = QPushButton(f"{p.label} ({p.key})")
-            b.setToolTip(f"W {p.window.width:g} / L {p.window.level:g}  — key {p.key}")
+            b.setToolTip(plain_tip(f"W {p.window.width:g} / L {p.window.level:g}  — key {p.key}"))
             b.clicked.connect(lambda _=False, p=p: self.preset_chosen.emit(p))
             presets.addWidget(b)
             self.preset_buttons[p] = b
         form.addRow("Window", presets)
-        self.window_label = QLabel()
+        self.window_label = plain_label()
         form.addRow("", self.window_label)
         slab = QHBoxLayout()
         self.slab_box = QCheckBox("Thick-slab MIP (M)")
@@ -63,7 +63,7 @@ class DisplayControls(QWidget):
         self.opacity.setValue(round(100 * DEFAULT_OPACITY))
         self.opacity.valueChanged.connect(lambda v: self.saliency_opacity_changed.emit(v / 100.0))
         sal.addWidget(self.saliency_box)
-        sal.addWidget(QLabel("opacity"))
+        sal.addWidget(plain_label("opacity"))
         sal.addWidget(self.opacity)
         form.addRow("Overlay", sal)
         self.saliency_all = QCheckBox("All findings' maps")
@@ -71,8 +71,7 @@ class DisplayControls(QWidget):
                                      "own finding) instead of the selected finding's only")
         self.saliency_all.toggled.connect(self.saliency_all_changed)
         form.addRow("", self.saliency_all)
-        meaning = QLabel(MEANING)
-        meaning.setTextFormat(Qt.TextFormat.PlainText)
+        meaning = plain_label(MEANING)
         meaning.setWordWrap(True)
         form.addRow("", meaning)
         self.demo_box = QCheckBox("Demo: phantom truth")

@@ -28,6 +28,8 @@ class ExportDialog(QDialog):
             self.format.addItem(text, key)
         self.reviewed = QCheckBox("CSV: reviewed nodules (annotations layout) instead of AI candidates")
         self.deidentify = QCheckBox("De-identify (DICOM PS3.15 basic profile)")
+        self.replace = QCheckBox("Replace an existing export at this place")
+        self.replace.setToolTip("Without it an existing file, or a folder holding files, is never overwritten")
         self.out = QLineEdit()
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse)
@@ -38,6 +40,7 @@ class ExportDialog(QDialog):
         form.addRow("Format", self.format)
         form.addRow("", self.reviewed)
         form.addRow("", self.deidentify)
+        form.addRow("", self.replace)
         form.addRow("Write to", row)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
@@ -58,6 +61,8 @@ class ExportDialog(QDialog):
         if self.fmt() in SUFFIX:
             path, _ = QFileDialog.getSaveFileName(self, "Export to", self.out.text())
         else:
-            path = QFileDialog.getExistingDirectory(self, "Export into folder", str(self.default_dir))
+            where = QFileDialog.getExistingDirectory(self, "Export into folder", str(self.default_dir))
+            # the export makes its own folder there (an existing folder with files is refused)
+            path = str(Path(where) / f"{self.stem}-{self.fmt()}") if where else ""
         if path:
             self.out.setText(path)

@@ -6,23 +6,20 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QVBoxLayout, QWidget
 
 from viewer.review.finding_rows import FindingCard
+from viewer.widgets.plain_text import PlainLabel, plain_label
 
 
-def _plain(text: str = "") -> QLabel:
-    label = QLabel(text)
-    label.setTextFormat(Qt.TextFormat.PlainText)  # finding text may carry DICOM header data
-    label.setWordWrap(True)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    return label
+def _plain(text: str = "") -> PlainLabel:
+    return plain_label(text, wrap=True, selectable=True)  # finding text may carry DICOM header data
 
 
 class FindingCardView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.image = QLabel()
+        self.image = plain_label()
         self.image.setFixedSize(192, 192)
         self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.image.setStyleSheet("background: black;")
@@ -38,7 +35,7 @@ class FindingCardView(QWidget):
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.image, 0, Qt.AlignmentFlag.AlignTop)
         lay.addLayout(text, 1)
-        self.values: dict[str, QLabel] = {}
+        self.values: dict[str, PlainLabel] = {}
 
     def show_card(self, card: FindingCard | None, image: np.ndarray | None = None) -> None:
         while self.form.rowCount():

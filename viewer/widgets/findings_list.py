@@ -12,11 +12,12 @@ from collections.abc import Mapping, Sequence
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QVBoxLayout, QWidget
 
 from viewer.review.finding_rows import COLUMNS, FindingRow, sorted_rows
 from viewer.review.model import FindingStatus
 from viewer.scene.presets import STATUS_COLORS
+from viewer.widgets.plain_text import plain_label, plain_tip
 
 #: row background per review state (text stays readable on light and dark styles)
 STATE_BACKGROUND = {
@@ -71,7 +72,7 @@ class FindingsModel(QAbstractTableModel):
             return QColor.fromRgbF(*STATUS_COLORS[row.status])
         if role == Qt.ItemDataRole.ToolTipRole:
             tip = row.note or row.status.value
-            return f"{tip} (below the operating point)" if row.below_point else tip
+            return plain_tip(f"{tip} (below the operating point)" if row.below_point else tip)
         if role == Qt.ItemDataRole.TextAlignmentRole and col in NUMERIC:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
@@ -91,9 +92,7 @@ class FindingsList(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.study_label = QLabel("")
-        self.study_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.study_label.setWordWrap(True)
+        self.study_label = plain_label(wrap=True)
         self.study_label.hide()
         self.model = FindingsModel()
         self.table = QTableView()

@@ -17,12 +17,13 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QImage, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QLabel, QSplitter, QTableWidget, QTableWidgetItem,
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QSplitter, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
 from inference.imaging.volume import Volume
 from inference.longitudinal.types import PairStatus
 from viewer.review.followup_rows import FollowupRow
+from viewer.widgets.plain_text import PlainLabel, plain_label, plain_tip
 
 COLUMNS = ("finding", "status", "now", "prior", "change", "doubling time", "Lung-RADS")
 WINDOW = (-600.0, 1500.0)  # lung window: level, width
@@ -58,7 +59,7 @@ def growth_chart_png(row: FollowupRow, size_px: tuple[int, int] = (420, 220)) ->
     return buf.getvalue()
 
 
-class SlicePane(QLabel):
+class SlicePane(PlainLabel):
     """One axial slice with the shared crosshair; reports clicks, wheel steps and zoom steps."""
 
     clicked = Signal(float, float)  # row, column (voxel units)
@@ -71,7 +72,6 @@ class SlicePane(QLabel):
         self.title = title
         self.setMinimumSize(256, 256)
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setTextFormat(Qt.TextFormat.PlainText)
         self._geom = (0.0, 0.0, 1.0)  # x0, y0, scale of the drawn image
         self._drag: tuple[float, float] | None = None
 
@@ -139,9 +139,7 @@ class FollowupView(QWidget):
             pane.scrolled.connect(lambda s: self.set_slice(self.k + s))
             pane.zoomed.connect(self.set_zoom)
             pane.windowed.connect(lambda dl, dw: self.set_window(self.level + dl, self.width_hu + dw))
-        self.header = QLabel(header)
-        self.header.setTextFormat(Qt.TextFormat.PlainText)
-        self.header.setWordWrap(True)
+        self.header = plain_label(header, wrap=True)
         self.table = QTableWidget(len(rows), len(COLUMNS))
         self.table.setHorizontalHeaderLabels(list(COLUMNS))
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -150,14 +148,12 @@ class FollowupView(QWidget):
             for j, text in enumerate((r.key, r.status.value, r.current_size, r.prior_size, r.change,
                                       r.doubling_time, r.lung_rads)):
                 item = QTableWidgetItem(text)
-                item.setToolTip(r.reason)
+                item.setToolTip(plain_tip(r.reason))
                 self.table.setItem(i, j, item)
         self.table.resizeColumnsToContents()
         self.table.itemSelectionChanged.connect(self._row_selected)
-        self.reason = QLabel("")
-        self.reason.setTextFormat(Qt.TextFormat.PlainText)
-        self.reason.setWordWrap(True)
-        self.chart = QLabel()
+        self.reason = plain_label(wrap=True)
+        self.chart = plain_label()
         panes = QHBoxLayout()
         panes.addWidget(self.prior_pane)
         panes.addWidget(self.current_pane)

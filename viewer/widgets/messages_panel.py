@@ -6,6 +6,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
 
 from viewer.messages import Level, Message, MessageLog
+from viewer.widgets.plain_text import plain_tip
 
 LEVEL_COLOUR = {Level.INFO: QColor(200, 200, 200), Level.WARNING: QColor(255, 200, 80),
                 Level.ERROR: QColor(255, 110, 110)}
@@ -23,7 +24,7 @@ class MessagesPanel(QListWidget):
     def add(self, message: Message) -> None:
         item = QListWidgetItem(message.line())  # plain text: list items are never rich text
         item.setForeground(LEVEL_COLOUR[message.level])
-        item.setToolTip(message.text)
+        item.setToolTip(plain_tip(message.text))
         self.addItem(item)
         self.scrollToBottom()
 

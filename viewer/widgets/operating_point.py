@@ -12,9 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
+from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QPushButton, QSlider, QWidget
 
 from inference.training.operating_table import DEFAULT_FLOOR, OperatingTable, OperatingTableError
+from viewer.widgets.plain_text import plain_label
 from viewer.review.operating_point import BelowPoint, card_table, operating_point, readout_lines, \
     record_operating_point
 
@@ -36,15 +37,13 @@ class OperatingPointPanel(QWidget):
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(round(DEFAULT_FLOOR * STEPS), STEPS - 1)
         self.slider.setToolTip("Score threshold: findings scoring at least this are presented")
-        self.value = QLabel()
-        self.value.setTextFormat(Qt.TextFormat.PlainText)
+        self.value = plain_label()
         self.reset = QPushButton("Card's point")
         row.addWidget(self.slider, 1)
         row.addWidget(self.value)
         row.addWidget(self.reset)
         form.addRow("Score ≥", row)
-        self.readout = QLabel()
-        self.readout.setTextFormat(Qt.TextFormat.PlainText)
+        self.readout = plain_label()
         self.readout.setWordWrap(True)
         self.readout.setMinimumHeight(self.readout.fontMetrics().lineSpacing() * 7)
         form.addRow("Expected", self.readout)
@@ -52,8 +51,7 @@ class OperatingPointPanel(QWidget):
         for mode in BelowPoint:
             self.below.addItem(f"below the point: {mode.value}", mode)
         form.addRow("Findings", self.below)
-        self.counts = QLabel()
-        self.counts.setTextFormat(Qt.TextFormat.PlainText)
+        self.counts = plain_label()
         form.addRow("", self.counts)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)

@@ -11,11 +11,11 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QLabel
 
 from viewer.errors import user_facing_errors
+from viewer.widgets.plain_text import plain_label
 
 STATUS_MS = 2000
 RETRY_MS = 60_000
@@ -34,8 +34,7 @@ class PacsController(QObject):
         self.dialog: Any = None
         self._send_thread: threading.Thread | None = None
         self._signed_sent: set[tuple[str, int]] = set()
-        self.status = QLabel("PACS listener: off")
-        self.status.setTextFormat(Qt.TextFormat.PlainText)
+        self.status = plain_label("PACS listener: off")
         window.statusBar().addPermanentWidget(self.status)
         self.query_action = QAction("Query PACS…", window)
         self.query_action.triggered.connect(lambda _c=False: self.open_query())

@@ -11,11 +11,12 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QProgressBar,
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import (QComboBox, QDialog, QFormLayout, QHBoxLayout, QLineEdit, QProgressBar,
                                QPushButton, QSpinBox, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from viewer.errors import user_facing_errors
+from viewer.widgets.plain_text import plain_label
 
 COLUMNS = ("Date", "Patient ID", "Name", "Modalities", "Description", "Instances")
 
@@ -75,8 +76,7 @@ class QueryPacsDialog(QDialog):
         self.results.setColumnWidth(4, 250)
         self.bar = QProgressBar()
         self.bar.setRange(0, 1000)
-        self.message = QLabel("")
-        self.message.setTextFormat(Qt.TextFormat.PlainText)
+        self.message = plain_label()
         self.message.setWordWrap(True)
 
         form = QFormLayout()

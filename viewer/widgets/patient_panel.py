@@ -13,12 +13,13 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QHeaderView, QLabel,
+    QAbstractItemView, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QHeaderView,
     QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
 from viewer.review.clinical import InputSource, PatientInputs, Sex, SmokingStatus
 from viewer.review.clinical_risk import INPUT_LABELS, FindingRisk
+from viewer.widgets.plain_text import PlainLabel, plain_label, plain_tip
 
 UNKNOWN = "not given"
 YES_NO = ((UNKNOWN, None), ("no", False), ("yes", True))
@@ -57,11 +58,8 @@ def _spin(lo: float, hi: float, decimals: int, suffix: str) -> QDoubleSpinBox:
     return s
 
 
-def _plain(text: str = "") -> QLabel:
-    label = QLabel(text)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setWordWrap(True)
-    return label
+def _plain(text: str = "") -> PlainLabel:
+    return plain_label(text, wrap=True)
 
 
 class PatientPanel(QWidget):
@@ -176,11 +174,12 @@ class PatientPanel(QWidget):
         self._laa = percent
         if percent is None:
             self.emphysema_measured.setText(detail or "not measured")
-            self.emphysema_measured.setToolTip(detail)
+            self.emphysema_measured.setToolTip(plain_tip(detail))
         else:
             verdict = "present" if percent >= 5.0 else "absent"
             self.emphysema_measured.setText(f"{percent:.1f} % → {verdict} (≥ 5 %: present)")
-            self.emphysema_measured.setToolTip("Share of lung voxels below -950 HU on the lung mask" + detail)
+            self.emphysema_measured.setToolTip(plain_tip("Share of lung voxels below -950 HU on the lung mask"
+                                                         + detail))
 
     def select_finding(self, finding_id: str | None) -> None:
         self._finding = finding_id
@@ -228,7 +227,7 @@ class PatientPanel(QWidget):
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if col == 3 and r.defaults_used:
-                    item.setToolTip("These inputs took the model's documented default: "
-                                    + ", ".join(f"{INPUT_LABELS[d]} ({InputSource.DEFAULT.value})"
-                                                for d in r.defaults_used))
+                    item.setToolTip(plain_tip("These inputs took the model's documented default: "
+                                              + ", ".join(f"{INPUT_LABELS[d]} ({InputSource.DEFAULT.value})"
+                                                          for d in r.defaults_used)))
                 self.risks.setItem(row, col, item)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QFrame,
-                               QLabel, QLineEdit, QListWidget, QVBoxLayout, QWidget)
+                               QLineEdit, QListWidget, QVBoxLayout, QWidget)
 
 from inference.domain.finding import Box3D
 from viewer.review.model import RejectReason
 from viewer.points import as_point
+from viewer.widgets.plain_text import plain_label, rich_label
 
 #: (action names, what they do) — the help overlay shows each with its keys from the key map;
 #: an entry without action names is a mouse gesture, shown as written
@@ -66,7 +67,7 @@ class RejectDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         lay = QVBoxLayout(self)
-        lay.addWidget(QLabel("Why is this not a nodule?"))
+        lay.addWidget(plain_label("Why is this not a nodule?"))
         lay.addWidget(self.reasons)
         lay.addWidget(self.text)
         lay.addWidget(buttons)
@@ -155,8 +156,7 @@ class HelpOverlay(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setStyleSheet("#reviewHelp { background: rgba(20, 20, 20, 225); border-radius: 8px; }"
                            "QLabel { color: white; font-size: 13px; }")
-        self.label = QLabel("", self)
-        self.label.setTextFormat(Qt.TextFormat.RichText)  # built here from the key map, escaped
+        self.label = rich_label("", self)  # built here from the key map, escaped
         lay = QVBoxLayout(self)
         lay.addWidget(self.label)
         self.hide()

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QPushButton, QToolButton, QVBoxLayout, QWidget
+
+from viewer.widgets.plain_text import plain_label
 
 BUTTONS = ("accept", "reject", "edit", "add_here", "add_tool", "comment", "undo", "redo",
            "sign_off", "reopen", "help")
@@ -18,13 +20,9 @@ BUTTONS = ("accept", "reject", "edit", "add_here", "add_tool", "comment", "undo"
 class ReviewPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.notice = QLabel("")
-        self.notice.setTextFormat(Qt.TextFormat.PlainText)
-        self.notice.setWordWrap(True)
-        self.unsaved = QLabel("")
-        self.unsaved.setTextFormat(Qt.TextFormat.PlainText)
+        self.notice = plain_label(wrap=True)
+        self.unsaved = plain_label(wrap=True)
         self.unsaved.setStyleSheet("color: #ff6060; font-weight: bold;")
-        self.unsaved.setWordWrap(True)
         self.retry = QPushButton("Retry saving")
         self.retry.hide()
         self.buttons: dict[str, QToolButton] = {}

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLineEdit, QVBoxLayout, QWidget
 
 from viewer.review.errors import NoReviewer
 from viewer.review.settings import APP_NAME, ReviewSettings, validate_reviewer
+from viewer.widgets.plain_text import plain_label
 
 
 def qt_settings() -> ReviewSettings:
@@ -22,13 +23,13 @@ class ReviewerDialog(QDialog):
         self.setWindowTitle("Who is reviewing?")
         self.name_edit = QLineEdit(current)
         self.name_edit.setPlaceholderText("e.g. Dr A. Lovelace")
-        self.problem = QLabel("")
+        self.problem = plain_label()
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                         | QDialogButtonBox.StandardButton.Cancel)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         lay = QVBoxLayout(self)
-        lay.addWidget(QLabel("Your name is recorded with every decision and sign-off."))
+        lay.addWidget(plain_label("Your name is recorded with every decision and sign-off."))
         lay.addWidget(self.name_edit)
         lay.addWidget(self.problem)
         lay.addWidget(self.buttons)

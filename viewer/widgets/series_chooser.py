@@ -8,11 +8,12 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
     QDialogButtonBox,
-    QLabel,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
 )
+
+from viewer.widgets.plain_text import plain_label
 
 
 class SeriesChooser(QDialog):
@@ -24,7 +25,7 @@ class SeriesChooser(QDialog):
         self.setWindowTitle("Choose a series")
         self.candidates = list(candidates)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(f"{folder} holds {len(self.candidates)} series. Which one to open?"))
+        layout.addWidget(plain_label(f"{folder} holds {len(self.candidates)} series. Which one to open?"))
         self.table = QTableWidget(len(self.candidates), 5)
         self.table.setHorizontalHeaderLabels(["Description", "Slices", "Thickness", "Orientation", "Modality"])
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -39,7 +40,7 @@ class SeriesChooser(QDialog):
         self.table.resizeColumnsToContents()
         layout.addWidget(self.table)
         if reason:
-            layout.addWidget(QLabel(f"Suggested: {reason}"))
+            layout.addWidget(plain_label(f"Suggested: {reason}", wrap=True))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Open | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)

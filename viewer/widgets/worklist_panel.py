@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLay
 
 from viewer.review.model import StudyStatus
 from viewer.review.read_models import WorklistRow
+from viewer.widgets.plain_text import plain_tip
 
 NO_PARENT = QModelIndex()
 COLUMNS = ("Flag", "Patient", "Lung-RADS", "Risk", "Findings", "State", "Reviewer", "Series")
@@ -58,7 +59,7 @@ class WorklistModel(QAbstractTableModel):
         if role == SORT_ROLE:
             return key if not isinstance(key, tuple) else int(key[0]) * 2 + int(key[1])
         if role == Qt.ItemDataRole.ToolTipRole:
-            return r.screen_error or r.scan_path
+            return plain_tip(r.screen_error or r.scan_path)
         return None
 
 

@@ -85,7 +85,7 @@ def test_a_deidentified_json_and_csv_carry_no_names_or_paths(tmp_path, study) ->
     text = (tmp_path / "e.json").read_text()
     assert "Doe^Jane" not in text and study.study_instance_uid not in text and "LIDC" not in text
     assert json.loads(text)["study"]["reviewer"] == "reviewer 1"
-    assert res.files[-1].name == "deidentification.json"
+    assert res.files[-1].name == "e.json.deidentification.json"  # beside its own export
     export_study(ExportInputs(study), "csv", tmp_path / "c.csv", deidentify=True)
     assert study.series_instance_uid not in (tmp_path / "c.csv").read_text()
 

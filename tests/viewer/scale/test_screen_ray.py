@@ -89,7 +89,7 @@ def test_ray_stores_the_single_process_findings_and_the_corrupt_scan_failure(
                 assert np.allclose(fa.finding.center, fb.finding.center, atol=1e-3), name
                 assert fa.finding.analysis == fb.finding.analysis
                 assert Path(fb.saliency_path).is_file(), "the driver wrote the map the worker returned"
-                assert Path(fb.saliency_path).parent == on_ray.parent / "saliency" / rb["series_uid"]
+                assert Path(fb.saliency_path).parent == on_ray.with_name("s.db.saliency") / rb["series_uid"]
                 sa, sb = load_saliency(fa.saliency_path), load_saliency(fb.saliency_path)
                 assert np.allclose(sa.voxels, sb.voxels, atol=2 / 255) and np.allclose(sa.affine, sb.affine)
             assert ra["screens"] == rb["screens"] == (1 if name != CORRUPT else 0)

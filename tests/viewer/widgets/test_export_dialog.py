@@ -55,6 +55,28 @@ def test_json_export_of_the_study_on_screen_is_written_and_audited(qtbot, opened
     assert any(e.action == "export" and e.actor == "Dr Export" for e in store.audit_log(series))
 
 
+def test_an_existing_export_is_kept_unless_replace_is_ticked(qtbot, opened):
+    import os
+    import stat
+
+    from PySide6.QtCore import Qt
+
+    exporter, store, series, tmp_path = opened
+    out = tmp_path / "again.json"
+    out.write_text("an earlier export")
+    with qtbot.waitSignal(exporter.done, timeout=60000):
+        assert exporter.export("json", str(out))
+    qtbot.waitUntil(lambda: getattr(exporter, "last_message", None) is not None)
+    message = exporter.last_message
+    assert message.textFormat() == Qt.TextFormat.PlainText
+    assert str(out) in message.text() and "already exists" in message.text()
+    assert out.read_text() == "an earlier export"
+    with qtbot.waitSignal(exporter.done, timeout=60000):
+        assert exporter.export("json", str(out), force=True)  # the dialog's "Replace an existing export"
+    assert json.loads(out.read_text())["findings"][0]["id"] == "f1"
+    assert stat.S_IMODE(os.stat(out).st_mode) == 0o600
+
+
 def test_moved_source_files_are_named_in_a_message_and_the_app_keeps_running(qtbot, opened):
     exporter, store, series, tmp_path = opened
     shutil.move(str(tmp_path / "scan"), str(tmp_path / "moved"))
@@ -72,3 +94,4 @@ def test_the_dialog_proposes_a_file_or_folder_per_format(qtbot, tmp_path):
         dialog.format.setCurrentIndex(dialog.format.findData(fmt))
         assert Path(dialog.out.text()) == tmp_path / expected
         assert dialog.reviewed.isEnabled() == (fmt == "csv")
+    assert not dialog.replace.isChecked()  # overwriting is never the default

@@ -28,11 +28,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "(LUNA16 annotations layout) instead of the AI candidates")
     parser.add_argument("--deidentify", action="store_true",
                         help="apply the DICOM PS3.15 basic profile (UIDs remapped consistently) and "
-                        "write deidentification.json beside the output")
+                        "write the de-identification record with the export: deidentification.json "
+                        "inside a folder export, <file name>.deidentification.json beside a file")
     parser.add_argument("--with-ct", action="store_true",
                         help="also write the source CT series to ct/ beside the output (de-identified "
                         "with the same UID map under --deidentify, so the objects lie on it)")
-    parser.add_argument("--out", required=True, metavar="PATH", help="file or folder to write")
+    parser.add_argument("--out", required=True, metavar="PATH",
+                        help="file or folder to write; an existing one is refused unless --force. "
+                        "Without --deidentify the files are private (0600, new folders 0700)")
+    parser.add_argument("--force", action="store_true",
+                        help="overwrite an existing output (files of the same names in the folder)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -42,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     with Store(args.db) as store:
         result, notes = export_from_store(store, args.study, args.format, args.out,
                                           deidentify=args.deidentify, reviewed_csv=args.reviewed,
-                                          with_ct=args.with_ct)
+                                          with_ct=args.with_ct, force=args.force)
     for note in notes:
         print(f"nodulelens export: warning: {note}", file=sys.stderr)
     for path in result.files:

@@ -36,6 +36,7 @@ def run(args: argparse.Namespace) -> int:
     from viewer.pacs.config import PacsSettings
     from viewer.pacs.intake import Intake, client_detect
     from viewer.pacs.listener import Listener
+    from viewer.review.saliency_dir import saliency_root
     from viewer.pacs.send import Sender
     from viewer.review.settings import JsonBackend, ReviewSettings, default_store_path
     from viewer.review.store import Store
@@ -50,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         if not args.no_screen:
             from inference.service.client import InferenceClient
             client = stack.enter_context(InferenceClient(model=args.model, device=args.device))
-            detect = client_detect(client, None if args.no_saliency else store.path.parent / "saliency", print)
+            detect = client_detect(client, None if args.no_saliency else saliency_root(store.path), print)
         listener = Listener(config, Intake(store, detect, lambda m: print(m, flush=True)),
                             port=args.port, bind=args.bind)
         listener.start()

@@ -107,9 +107,10 @@ def _from_pacs(args: argparse.Namespace, store: Any) -> tuple[Any, int]:
 def _single_process(args: argparse.Namespace, todo: Any, store: Any, bar: Any) -> Any:
     from inference.service.client import InferenceClient
     from viewer.review.screen_runs import ScanPlacement
+    from viewer.review.saliency_dir import saliency_root as store_saliency_root
     from viewer.review.screening import Detection, SeriesJob, screen_jobs
 
-    saliency_root = store.path.parent / "saliency"
+    saliency_root = store_saliency_root(store.path, create=not args.no_saliency)  # the store's own maps
     node = socket.gethostname()
     with InferenceClient(model=args.model, device=args.device, torch_threads=args.threads) as client:
         def detect(job: SeriesJob, sub: Any) -> Detection:
