@@ -13,11 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 
-from inference.domain.finding import Box3D
 from inference.imaging.volume import Volume
 from viewer.messages import Level, Source
 from viewer.review.errors import ReviewError, StoreWriteError
@@ -27,12 +26,12 @@ from viewer.review.events import (
 )
 from viewer.review.finding_rows import rows_for_study
 from viewer.review.model import FindingStatus, RejectReason, ReviewedStudy
-from viewer.review.session import Measured, ReviewSession, add_box
+from viewer.review.session import ReviewSession
 from viewer.review.settings import ReviewSettings
 from viewer.review.store import Store
-from viewer.points import as_point
 from viewer.controllers import sign_off
 from viewer.controllers.measurer import Measurer
+from viewer.controllers.review_boxes import BoxEditing
 from viewer.widgets.review_dialogs import BoxDialog, CommentDialog, HelpOverlay, RejectDialog, help_rows
 from viewer.widgets.plain_text import plain_label
 from viewer.widgets.review_panel import ReviewPanel
@@ -48,7 +47,10 @@ RETRY_MS = 5000
 WORKLIST_REFRESH_MS = 15000
 
 
-class ReviewController(QObject):
+class ReviewController(BoxEditing, QObject):
+    #: the series UID of a study just signed off (with or without AI); the automatic PACS send listens
+    signed_off = Signal(str)
+
     def __init__(self, window: MainWindow, store: Store, settings: ReviewSettings) -> None:
         super().__init__(window)
         self.window, self.store, self.settings = window, store, settings
@@ -211,6 +213,7 @@ class ReviewController(QObject):
     def _on_signed_off(self, event: StudySignedOff) -> None:
         self.refresh_worklist()
         self.notice(f"Signed off by {event.reviewer}. Next study: Ctrl+Shift+N.")
+        self.signed_off.emit(event.series_uid)
 
     def _on_write_failed(self, event: PendingWriteFailed) -> None:
         self.panel.show_unsaved(event.pending, str(event.error))
@@ -332,60 +335,6 @@ class ReviewController(QObject):
 
     def _commented(self, finding_id: str, text: str) -> None:
         self._act(lambda s: s.comment(finding_id, text), needs_finding=False)
-
-    def _measured(self, box: Box3D, then: Callable[[Measured], None]) -> None:
-        """Measure in the background, then ``then(measured)`` on the GUI thread."""
-        if self.session is None:
-            self.window.cancel_box_preview()
-            self.notice("Open a study from the worklist first.")
-            return
-        if self.measurer.start(self.session, box, partial(self._after_measuring, self.session, then)):
-            self.notice("Measuring the nodule…")
-        else:
-            self.window.cancel_box_preview()
-            self.notice("Still measuring the previous nodule; try again in a moment.")
-
-    def _after_measuring(self, session: ReviewSession, then: Callable[[Measured], None],
-                         result: Measured | Exception) -> None:
-        if self.session is not session:
-            return  # another study was opened meanwhile
-        if isinstance(result, Exception):
-            self.notice(f"Measuring failed ({result}); the box is kept unmeasured.")
-            result = (None, None)
-        then(result)
-
-    def add_at(self, world: Any) -> None:
-        """Add a nodule at a clicked centre (a default box around it, then measured)."""
-        self.add_drawn(add_box(None, as_point(world)))
-
-    def add_drawn(self, box: Box3D) -> None:
-        """Add a nodule with a box drawn in a view; measured like an AI finding; selected once
-        stored (``FindingAdded``)."""
-        self._measured(box, partial(self._add, box))
-
-    def _add(self, box: Box3D, measured: Measured) -> None:
-        self._act(lambda s: s.add(box=box, measured=measured), needs_finding=False)
-
-    def add_here(self) -> None:
-        self.add_at(self.window.scene.cursor)
-
-    def set_add_tool(self, on: bool) -> None:
-        self.add_tool_on = bool(on)
-        self.window.box_drawing = self.add_tool_on
-        self.notice("Add-nodule tool: click the nodule's centre or drag a box around it in any view."
-                    if on else "")
-
-    def on_click(self, world: Any) -> None:
-        if self.add_tool_on:
-            self.add_at(world)
-
-    def edit_box(self, finding_id: str, box: Box3D) -> None:
-        """A finding's new box (dragged in a view or typed in the dialog): an EDITED decision,
-        re-measured off the GUI thread."""
-        self._measured(box, partial(self._edit, finding_id, box))
-
-    def _edit(self, finding_id: str, box: Box3D, measured: Measured) -> None:
-        self._act(lambda s: s.edit(finding_id, box, measured=measured), needs_finding=False)
 
     def undo(self) -> None:
         self._act(ReviewSession.undo, needs_finding=False)

@@ -46,9 +46,9 @@ class PacsController(QObject):
         window.add_action("&File", self.query_action, "pacs_query", ("Ctrl+Shift+Q",))
         window.add_action("&File", self.send_action, "pacs_send", ())
         window.add_action("&File", self.listen_action, "pacs_listener", ())
-        sign_off = getattr(review, "actions", {}).get("sign_off") if review is not None else None
-        if sign_off is not None:  # connected after the review's own slot: runs once it has signed off
-            sign_off.triggered.connect(lambda _c=False: self.after_sign_off())
+        signed_off = getattr(review, "signed_off", None)
+        if signed_off is not None:  # every sign-off, with AI or without (after its reason dialog)
+            signed_off.connect(lambda _uid: self.after_sign_off())
         self.sent.connect(self._sent)
         self.timer = QTimer(self)
         self.timer.setInterval(STATUS_MS)
