@@ -174,7 +174,7 @@ def _dicom(inputs: ExportInputs, plan: ExportPlan, fmt: ExportFormat, out: Path,
     maps = build_parametric_maps(study, source, saliency) if fmt is not ExportFormat.SEG else {}
     if fmt is ExportFormat.PMAP and not maps:
         raise ExportError(study.study_instance_uid, "no finding has a saliency map",
-                          "Run detection with saliency (Grad-CAM) and export again")
+                          "Run detection with saliency maps (not --no-saliency) and export again")
     if fmt is ExportFormat.SR:
         objects.append(("sr", build_sr(plan, source, seg, maps)))
     if seg is not None:

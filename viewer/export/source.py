@@ -19,6 +19,14 @@ from inference.imaging.volume import Volume
 from viewer.export.errors import NotDicomSource, SourceFilesMissing, SourceMismatch
 
 
+#: type 2 attributes of the Patient, General Study and General Equipment modules that the SR, SEG
+#: and Parametric Map copy from their source. Type 2 means "present, possibly empty"; files written
+#: by anonymisers or old scanners often drop them, so they are added empty to the in-memory headers
+#: (the files are not touched) - the one repair here that is certain.
+TYPE2_COPIED = ("PatientName", "PatientID", "PatientBirthDate", "PatientSex", "StudyDate", "StudyTime",
+                "ReferringPhysicianName", "StudyID", "AccessionNumber", "Manufacturer")
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class SourceSeries:
     """Headers (no pixel data) of the source slices, index-aligned with the volume's z axis."""
@@ -80,6 +88,9 @@ def load_source(volume: Volume, subject: str = "") -> SourceSeries:
             except (InvalidDicomError, OSError, EOFError) as exc:
                 raise SourceMismatch(path, f"the source file can no longer be read ({exc})",
                                      "Restore the original file and export again") from exc
+            for keyword in TYPE2_COPIED:
+                if keyword not in ds:
+                    setattr(ds, keyword, "")
             cache[path] = ds
         if str(ds.SOPInstanceUID) != uid:
             raise SourceMismatch(
