@@ -7,9 +7,10 @@ an expiry (unix seconds). While it works a :class:`Renewer` thread pushes the ex
 finish or failure the lease is released. Another screener that finds the lease held by someone else
 goes on with other series and comes back to it (:func:`claim_in_turn`): by then the series is
 screened (it is skipped) or the lease has expired because its holder died (it is taken over, with
-a ``lease_takeover`` audit row). A result is stored only by the lease's holder
-(:func:`guard`, run inside the storing transaction), so a screener that lost its lease (paused
-past the expiry and taken over) stores nothing.
+a ``lease_takeover`` audit row) — at once where the holder ran on this machine and its process is
+gone (:func:`holder_gone`), so re-running a killed ``screen`` does not wait for the expiry. A
+result is stored only by the lease's holder (:func:`guard`, run inside the storing transaction),
+so a screener that lost its lease (paused past the expiry and taken over) stores nothing.
 
 Expiry is compared with this machine's clock: screeners on several machines need clocks that agree
 to well within the lease duration (default :data:`DEFAULT_LEASE_S`).
@@ -27,6 +28,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timezone
 from enum import StrEnum
+from pathlib import Path
 from typing import Protocol, TypeVar
 
 from viewer.review.errors import ReviewError, StoreWriteError
@@ -77,15 +79,42 @@ def acquire(store: Store, series_uid: str, holder: str, *, seen: str = "", durat
         now = clock()
         lease = c.execute("SELECT holder, expires_at FROM series_leases WHERE series_uid=?",
                           (series_uid,)).fetchone()
-        if lease is not None and lease[0] != holder and lease[1] > now:
+        live = lease is not None and lease[1] > now and not holder_gone(lease[0])
+        if lease is not None and lease[0] != holder and live:
             return Claim.HELD, str(lease[0])
         c.execute("INSERT OR REPLACE INTO series_leases (series_uid, holder, acquired_at, expires_at) "
                   "VALUES (?,?,?,?)", (series_uid, holder, _iso(now), now + duration_s))
         if lease is not None and lease[0] != holder and row is not None:
             store.append_audit(c, actor, "lease_takeover", series_uid, detail={
-                "from": lease[0], "to": holder, "expired_at": _iso(lease[1])})
+                "from": lease[0], "to": holder, "expires_at": _iso(lease[1]),
+                "reason": "expired" if lease[1] <= now else "its process on this machine has ended"})
         return Claim.ACQUIRED, ""
     return store.transaction(f"taking the screening lease of series {series_uid}", tx)
+
+
+def holder_gone(holder: str) -> bool:
+    """True when ``holder`` ran on this machine and its process has ended (killed): its leases need
+    not wait for their expiry. A holder elsewhere, or a process id now reused, counts as alive (it
+    then waits for the expiry); a process id of another container mistaken for ended costs at most
+    one inference twice, never a second stored result (:func:`guard`)."""
+    host, _, rest = holder.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, another user's
+    try:  # a killed child not yet reaped by its parent is a zombie: ended
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[:1] == ["Z"]
 
 
 def renew(store: Store, series_uids: Sequence[str], holder: str, duration_s: float,

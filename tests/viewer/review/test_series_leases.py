@@ -72,6 +72,14 @@ def _screen(scans: Path, db: Path, *more: str) -> subprocess.Popen[str]:
                             start_new_session=True)
 
 
+def _lease_holders(db: Path) -> list[str]:
+    conn = sqlite3.connect(db, timeout=10)
+    try:
+        return [r[0] for r in conn.execute("SELECT holder FROM series_leases")]
+    finally:
+        conn.close()
+
+
 def _screens_per_series(db: Path) -> Counter[str]:
     with Store(db, read_only=True) as store:
         return Counter(r["series_uid"] for r in store.query("SELECT series_uid FROM audit WHERE action='screen'"))
@@ -98,32 +106,45 @@ def test_two_screen_processes_on_one_store_screen_every_series_exactly_once(tmp_
 
 
 @pytest.mark.slow
-def test_the_lease_of_a_killed_screener_is_taken_over_after_it_expires(tmp_path: Path) -> None:
+@pytest.mark.parametrize("machine", ["this", "another"])
+def test_the_lease_of_a_killed_screener_is_taken_over(machine: str, tmp_path: Path) -> None:
+    """On this machine the ended process is seen at once; a holder on another machine (the killed
+    process's lease rewritten as if it had run there) is waited for until its lease expires."""
     scans, db = tmp_path / "scans", tmp_path / "store.db"
     write_good(scans, "p0", 20)
     with Store(db):
         pass
-    first = _screen(scans, db, "--lease-seconds", "2")
+    first = _screen(scans, db, "--lease-seconds", "3")
     holder = ""
     deadline = time.monotonic() + 60
     while not holder and time.monotonic() < deadline and first.poll() is None:
-        with sqlite3.connect(db, timeout=10) as conn:
-            row = conn.execute("SELECT holder FROM series_leases").fetchone()
-        holder = row[0] if row else ""
+        holder = next(iter(_lease_holders(db)), "")
         time.sleep(0.05)
     os.killpg(first.pid, signal.SIGKILL)  # the screener and its inference worker, mid-series
     first.communicate(timeout=30)
     assert holder.endswith(f":{first.pid}:1"), holder  # host:pid:run
     assert _screens_per_series(db) == Counter()  # it stored nothing
+    if machine == "another":
+        holder, expires = f"elsewhere.example:{first.pid}:1", time.time() + 3
+        conn = sqlite3.connect(db, timeout=10)
+        with conn:
+            conn.execute("UPDATE series_leases SET holder=?, expires_at=?", (holder, expires))
+        conn.close()
 
-    second = _screen(scans, db, "--lease-seconds", "2")
+    second = _screen(scans, db, "--lease-seconds", "3")
     out = second.communicate(timeout=180)[0]
     assert second.returncode == 0, out
-    assert f"being screened by {holder}; waiting for its result" in out
     assert "1 scan(s): 1 screened" in out
     assert set(_screens_per_series(db).values()) == {1}
     with Store(db, read_only=True) as store:
         (uid,) = store.series_uids()
         takeover = [e for e in store.audit_log(uid) if e.action == "lease_takeover"]
-        assert len(takeover) == 1 and json.loads(takeover[0].detail)["from"] == holder
+        assert len(takeover) == 1, out
+        detail = json.loads(takeover[0].detail)
+        assert detail["from"] == holder
+        if machine == "this":
+            assert detail["reason"] == "its process on this machine has ended"
+        else:
+            assert detail["reason"] == "expired" and takeover[0].at.timestamp() >= expires
+            assert f"being screened by {holder}; waiting for its result" in out
         assert leases.holders(store) == {}
