@@ -58,7 +58,7 @@ class WorklistModel(QAbstractTableModel):
         if role == SORT_ROLE:
             return key if not isinstance(key, tuple) else int(key[0]) * 2 + int(key[1])
         if role == Qt.ItemDataRole.ToolTipRole:
-            return r.screen_error or r.scan_path
+            return r.tooltip()  # the failure, or the path and the warnings stored with the screening
         return None
 
 
