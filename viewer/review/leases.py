@@ -66,6 +66,13 @@ def holder_id(run: int | str) -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{run}"
 
 
+def screened_at(store: Store, series_uid: str) -> str:
+    """The series' last screening time as stored ("" = never, or not stored): what a run saw when it
+    planned the series (``SeriesJob.screened_at``), for :func:`acquire`'s ``seen``."""
+    rows = store.query("SELECT screened_at FROM series WHERE series_uid=?", (series_uid,))
+    return str(rows[0]["screened_at"] or "") if rows else ""
+
+
 def acquire(store: Store, series_uid: str, holder: str, *, seen: str = "", duration_s: float = DEFAULT_LEASE_S,
             actor: str = "screening", clock: Callable[[], float] = time.time) -> tuple[Claim, str]:
     """Take (or renew) the lease of ``series_uid`` for ``holder`` unless a live one is held by

@@ -22,7 +22,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from inference.domain.finding import Finding, ModelInfo
@@ -188,8 +187,7 @@ def plan(root: str | Path, store: Store, *, force: bool = False, log: Log | None
             say(f"{job.folder}: already reviewed; not screened again" if force else
                 f"{job.folder}: already screened, skipped (use --force to screen again)")
             continue
-        rows = store.query("SELECT screened_at FROM series WHERE series_uid=?", (job.series_uid,))
-        todo.append(replace(job, screened_at=(rows[0]["screened_at"] or "") if rows else ""))
+        todo.append(replace(job, screened_at=leases.screened_at(store, job.series_uid)))
     return Plan(str(Path(root).resolve()), tuple(todo), tuple(skipped), tuple(notes))
 
 
