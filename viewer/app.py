@@ -54,17 +54,19 @@ def run(path: str | None = None, series_uid: str | None = None, layout: str = "2
 
 
 def install_features(win: Any, review: Any, *, auto_detect: bool = True) -> Any:
-    """Everything the reading room adds to a window with its review (None: no store): detection,
-    export, saliency, the operating point, the patient panel, PACS and the follow-up comparison.
-    Returns the detection controller (its runner is the worker)."""
+    """Everything the reading room adds to a window with its review (None: no store): the scan's
+    warnings in the status bar, detection, export, saliency, the operating point, the patient panel,
+    PACS and the follow-up comparison. Returns the detection controller (its runner is the worker)."""
     from viewer.controllers.detection import install_detection
     from viewer.controllers.export import install_export
+    from viewer.controllers.load_warnings import install_load_warnings
     from viewer.widgets.followup_view import install_followup
     from viewer.widgets.operating_point import install_operating_point
     from viewer.widgets.pacs_actions import install_pacs
     from viewer.widgets.patient_docks import install_patient_panel
     from viewer.widgets.saliency_loader import install_saliency_loader
 
+    install_load_warnings(win, review.store if review is not None else None)
     detection = install_detection(win, review, auto=auto_detect)
     install_export(win, review)
     install_saliency_loader(win, review)

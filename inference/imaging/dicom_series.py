@@ -10,6 +10,7 @@ import enum
 import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -93,19 +94,31 @@ def _candidate(uid: str, planes: list[SliceHeader], incomplete: ImagingError | N
         is_localizer=all(p.is_localizer for p in planes), planes=tuple(planes), incomplete=incomplete)
 
 
-def _read_all(files: list[str]) -> list[SliceHeader]:
+def _read_all(files: list[str], unreadable: list[ImagingError] | None = None) -> list[SliceHeader]:
+    read = read_headers if unreadable is None else partial(_read_or_note, unreadable=unreadable)
     if len(files) < 8:
-        return [h for f in files for h in read_headers(f)]
+        return [h for f in files for h in read(f)]
     with ThreadPoolExecutor(max_workers=2) as pool:
-        return [h for hs in pool.map(read_headers, files) for h in hs]
+        return [h for hs in pool.map(read, files) for h in hs]
 
 
-def scan_series(path: str | Path, recursive: bool = True) -> list[SeriesCandidate]:
+def _read_or_note(path: str, unreadable: list[ImagingError]) -> list[SliceHeader]:
+    try:
+        return read_headers(path)
+    except ImagingError as exc:
+        unreadable.append(exc)
+        return []
+
+
+def scan_series(path: str | Path, recursive: bool = True, *,
+                unreadable: list[ImagingError] | None = None) -> list[SeriesCandidate]:
     """The image series under ``path`` (a folder, or the folder of one file), largest first.
 
     Raises :class:`NoDicomFound` for an empty folder, one without DICOM images or one holding only a
     DICOMDIR index, :class:`NotReadable` for a folder or file that cannot be read, and
-    :class:`CorruptFile` for a DICOM file whose header cannot be read.
+    :class:`CorruptFile` for a DICOM file whose header cannot be read — unless ``unreadable`` is
+    given (batch screening): then each such file's typed error is appended to it, the file is left
+    out and the others are scanned.
     """
     root = Path(path)
     if root.is_file():
@@ -122,7 +135,7 @@ def scan_series(path: str | Path, recursive: bool = True) -> list[SeriesCandidat
                            "Choose the folder that holds the CT series' .dcm files, "
                            "or open a NIfTI (.nii, .nii.gz) or MetaImage (.mhd) file")
     groups: dict[str, list[SliceHeader]] = {}
-    for h in _read_all(dicom):
+    for h in _read_all(dicom, unreadable):
         if h.modality in NOT_SCANS or h.sop_class_uid in NOT_SCAN_CLASSES:
             continue  # derived objects (segmentations, dose, parametric maps) next to the scan
         groups.setdefault(h.series_instance_uid, []).append(h)

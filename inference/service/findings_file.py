@@ -11,6 +11,7 @@ Schema ``"nodulelens.findings"``, version 1 (JSON Schema: ``resources/schemas/fi
                 "threshold": 0.5},                      # the operating point findings passed
       "device": "cpu",
       "timings": {"load": 1.2, "detect": 20.5, ...},     # wall-clock seconds per stage
+      "warnings": ["values ... clipped to the int16 range", ...],  # about the scan and the result
       "findings": [
         {"id": "F1", "center_mm": [x, y, z], "box_mm": {"lo": [x, y, z], "hi": [x, y, z]},
          "score": 0.93, "source": "ai", "diameter_mm": 21.0 | null,
@@ -18,6 +19,10 @@ Schema ``"nodulelens.findings"``, version 1 (JSON Schema: ``resources/schemas/fi
          "saliency": "F1.npz" | null}                   # relative to the JSON file's folder
       ]
     }
+
+``warnings`` (optional; files without it read as none) are the loader's warnings about the scan
+(repairs it made, values it clipped) and the worker's about the result: a reader of the file must
+see them, as a reader of ``detect``'s output does.
 
 All coordinates are world LPS mm (DICOM patient frame). A saliency file is a compressed ``.npz``
 holding ``voxels`` (uint8, 0..255 = saliency 0..1, indexed z, y, x) and ``affine`` (4x4, index
@@ -83,6 +88,8 @@ class ScanFindings:
     #: finding id → saliency file (absolute after reading; as given when writing)
     saliency_files: tuple[tuple[str, str], ...] = ()
     created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat())
+    #: the loader's warnings about the scan, then the worker's about the result
+    warnings: tuple[str, ...] = ()
 
     @property
     def saliency(self) -> dict[str, str]:
@@ -167,6 +174,7 @@ def to_json_dict(scan: ScanFindings, base_dir: str | Path | None = None) -> dict
                   "name": m.name, "threshold": float(scan.threshold)},
         "device": scan.device,
         "timings": {k: round(float(v), 4) for k, v in scan.timings},
+        "warnings": [str(w) for w in scan.warnings],
         "findings": findings,
     }
 
@@ -257,6 +265,9 @@ def read_findings(path: str | Path) -> ScanFindings:
     timings = doc.get("timings", {})
     if not isinstance(timings, dict) or not all(isinstance(v, (int, float)) for v in timings.values()):
         raise InvalidFindings(path, "field 'timings' must map stage names to seconds", _FIX)
+    warnings = doc.get("warnings", [])  # absent in files written before it existed
+    if not isinstance(warnings, list) or not all(isinstance(w, str) for w in warnings):
+        raise InvalidFindings(path, "field 'warnings' must be a list of texts", _FIX)
     findings, saliency = [], []
     base = path.parent.resolve()
     for i, d in enumerate(raw_findings):
@@ -278,4 +289,4 @@ def read_findings(path: str | Path) -> ScanFindings:
         frame_of_reference_uid=str(scan.get("frame_of_reference_uid", "")),
         source=str(scan.get("source", "")),
         timings=tuple((str(k), float(v)) for k, v in timings.items()),
-        saliency_files=tuple(saliency), created=str(doc.get("created", "")))
+        saliency_files=tuple(saliency), created=str(doc.get("created", "")), warnings=tuple(warnings))

@@ -146,7 +146,11 @@ class DetectionController(QObject):
         """Stored like a screening (:func:`viewer.review.screening.record_detection`), then reviewed."""
         review = self.review
         assert review is not None
-        detection = Detection(tuple(reply.findings), reply.model, reply.threshold, reply.saliency)
+        # the loader's warnings about the scan on screen and the worker's about the result, stored with
+        # the series as a screening stores them
+        warnings = tuple(dict.fromkeys((*volume.info.warnings, *reply.info.warnings, *reply.warnings)))
+        detection = Detection(tuple(reply.findings), reply.model, reply.threshold, reply.saliency,
+                              warnings=warnings)
         try:
             record_detection(review.store, volume.info.series_instance_uid, detection, review.reviewer)
         except ReviewError as exc:

@@ -5,6 +5,7 @@ Pure functions over rows and records; every SQL query is in :mod:`viewer.review.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -65,6 +66,22 @@ class WorklistRow:
     n_findings: int
     status: StudyStatus
     reviewer: str
+    warnings: tuple[str, ...] = ()  # the loader's and the worker's warnings stored with the screening
+
+    def tooltip(self) -> str:
+        """The worklist row's tooltip: the failure, or the scan path and every stored warning."""
+        if self.screen_error:
+            return self.screen_error
+        return "\n".join([self.scan_path, *(f"warning: {w}" for w in self.warnings)])
+
+
+def warnings_of(stored: str | None) -> tuple[str, ...]:
+    """The stored JSON list of warnings (``series.screen_warnings``) as a tuple."""
+    try:
+        value = json.loads(stored or "[]")
+    except json.JSONDecodeError:
+        return (str(stored),)
+    return tuple(str(w) for w in value) if isinstance(value, list) else (str(value),)
 
 
 def worklist(rows: list[dict]) -> list[WorklistRow]:
@@ -86,7 +103,8 @@ def worklist(rows: list[dict]) -> list[WorklistRow]:
             patient_id=r["patient_id"], description=r["description"], screen_state=r["screen_state"],
             screen_error=r["screen_error"], flagged=bool(r["flagged"]),
             highest_lung_rads=LungRads(rads) if rads else None, highest_risk=r["highest_risk"],
-            n_findings=r["n_findings"], status=status, reviewer=reviewer))
+            n_findings=r["n_findings"], status=status, reviewer=reviewer,
+            warnings=warnings_of(r.get("screen_warnings"))))
     out.sort(key=lambda w: (not w.flagged, -(w.highest_lung_rads.rank if w.highest_lung_rads else -1),
                             -(w.highest_risk or 0.0), w.patient_id, w.series_uid))
     return out

@@ -229,8 +229,23 @@ CREATE TRIGGER pairings_no_delete BEFORE DELETE ON pairings
     BEGIN SELECT RAISE(ABORT, 'pairing decisions are append-only'); END;
 """
 
+#: batch safety: the loader's warnings stored with each screened series (a JSON list of strings), and
+#: one lease per series being screened, so that concurrent screeners (two ``nodulelens screen`` runs,
+#: the Ray driver) share the work: a holder (host:pid:run) keeps it while it renews the expiry (unix
+#: seconds); an expired lease is taken over (viewer/review/leases.py)
+_V_SCREEN_LEASES = """
+ALTER TABLE series ADD COLUMN screen_warnings TEXT NOT NULL DEFAULT '[]';
+CREATE TABLE series_leases (
+    series_uid      TEXT PRIMARY KEY,
+    holder          TEXT NOT NULL,
+    acquired_at     TEXT NOT NULL,
+    expires_at      REAL NOT NULL
+);
+"""
+
 #: MIGRATIONS[n - 1] brings the schema from version n - 1 to n.
-MIGRATIONS: tuple[str, ...] = (_V1, _V_CODEC, _V_CLINICAL, _V_PACS, _V_SCREEN_RUN, _V_DEID_MAP, _V_TIMELINE)
+MIGRATIONS: tuple[str, ...] = (_V1, _V_CODEC, _V_CLINICAL, _V_PACS, _V_SCREEN_RUN, _V_DEID_MAP, _V_TIMELINE,
+                              _V_SCREEN_LEASES)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 #: tables every version >= 1 has; used to tell a foreign SQLite file from ours.

@@ -121,6 +121,13 @@ class RunTracker:
             self.failed += 1
         return self._save(RunState.RUNNING)
 
+    def elsewhere(self) -> RunFigures:
+        """One series of this run was stored by another screener (viewer.review.leases): it counts
+        as skipped, not as done here."""
+        self.total = max(0, self.total - 1)
+        self.skipped += 1
+        return self._save(RunState.RUNNING)
+
     def finish(self, state: RunState = RunState.FINISHED) -> RunFigures:
         return self._save(state)
 
@@ -129,9 +136,9 @@ class RunTracker:
         now = _now()
 
         def tx(c: sqlite3.Connection) -> None:
-            c.execute("UPDATE screen_runs SET done=?, failed=?, per_minute=?, eta_seconds=?, state=?, "
-                      "updated_at=?, finished_at=? WHERE run_id=?",
-                      (f.done, f.failed, f.per_minute, f.eta_s, state.value, now,
+            c.execute("UPDATE screen_runs SET total=?, skipped=?, done=?, failed=?, per_minute=?, "
+                      "eta_seconds=?, state=?, updated_at=?, finished_at=? WHERE run_id=?",
+                      (f.total, f.skipped, f.done, f.failed, f.per_minute, f.eta_s, state.value, now,
                        None if state is RunState.RUNNING else now, self.run_id))
         self.store.transaction("recording the screening progress", tx)
         return f

@@ -26,6 +26,8 @@ from viewer.review.model import AuditEntry, Decision, DecisionRecord, ReviewedSt
 from viewer.review.sign_off import REOPEN, SIGN_OFF, reopen_reason
 
 T = TypeVar("T")
+#: a check run first inside a write's transaction; it refuses the write by raising
+Guard = Callable[[sqlite3.Connection], None]
 
 
 def utcnow() -> datetime:
@@ -147,15 +149,22 @@ class Store:
     def record_screening(self, series_uid: str, findings: list[Finding], model: ModelInfo | None,
                          *, flagged: bool, highest_lung_rads: LungRads | None, highest_risk: float | None,
                          saliency_paths: dict[str, str] | None = None, actor: str = "screening",
-                         threshold: float | None = None) -> None:
+                         threshold: float | None = None, warnings: Iterable[str] = (),
+                         guard: Guard | None = None) -> None:
         """Store AI findings and the screening summary of a series (replacing an earlier,
-        never-reviewed screening). A signed-off study that gets findings at or above ``threshold``
-        (default: the model's operating point) is reopened in the same transaction (audited)."""
+        never-reviewed screening), with the loader's and the worker's ``warnings`` about the scan.
+        A signed-off study that gets findings at or above ``threshold`` (default: the model's
+        operating point) is reopened in the same transaction (audited). ``guard(conn)`` runs first in
+        the same transaction and may refuse the write by raising (a screener checks that it still
+        holds the series' lease, :mod:`viewer.review.leases`)."""
         now, sal = _iso(utcnow()), saliency_paths or {}
         point = threshold if threshold is not None else (model.operating_threshold if model else None)
         presented = [f.finding_id for f in findings if point is None or f.score >= point]
+        notes = json.dumps(list(dict.fromkeys(str(w) for w in warnings)))
 
         def tx(c: sqlite3.Connection) -> None:
+            if guard is not None:
+                guard(c)
             if c.execute("SELECT 1 FROM decisions WHERE series_uid=? LIMIT 1", (series_uid,)).fetchone():
                 raise ReviewError(series_uid, "already has reviewer decisions",
                                   "A reviewed series is not re-screened")
@@ -168,15 +177,15 @@ class Store:
                     f.diameter_mm, codec.analysis_json(f.analysis), sal.get(f.finding_id), now, actor))
             c.execute("UPDATE series SET screen_state='screened', screen_error='', screened_at=?, "
                       "flagged=?, highest_lung_rads=?, highest_risk=?, highest_score=?, n_findings=?, "
-                      "model_id=?, model_version=?, model_sha256=?, model_name=?, operating_threshold=? "
-                      "WHERE series_uid=?", (
+                      "model_id=?, model_version=?, model_sha256=?, model_name=?, operating_threshold=?, "
+                      "screen_warnings=? WHERE series_uid=?", (
                           now, int(flagged), highest_lung_rads.value if highest_lung_rads else None,
                           highest_risk,
                           max((f.score for f in findings), default=None), len(findings),
-                          *(_model_cols(model)), series_uid))
+                          *(_model_cols(model)), notes, series_uid))
             self.append_audit(c, actor, "screen", series_uid, detail={
                 "findings": len(findings), "flagged": flagged,
-                "model": model.model_id if model else None})
+                "model": model.model_id if model else None, "warnings": json.loads(notes)})
             last = c.execute("SELECT action FROM audit WHERE series_uid=? AND action IN (?, ?) ORDER BY seq DESC "
                              "LIMIT 1", (series_uid, SIGN_OFF, REOPEN)).fetchone()
             if presented and last is not None and last[0] == SIGN_OFF:
@@ -186,12 +195,21 @@ class Store:
                     "new_findings": presented, "model": model_id})
         self.transaction("storing the screening result", tx)
 
-    def record_screen_failure(self, series_uid: str, error: str, actor: str = "screening") -> None:
+    def record_screen_failure(self, series_uid: str, error: str, actor: str = "screening",
+                              guard: Guard | None = None) -> None:
+        """The series could not be screened: ``error`` (the typed error's text) is kept with it."""
         def tx(c: sqlite3.Connection) -> None:
-            c.execute("UPDATE series SET screen_state='failed', screen_error=?, screened_at=? "
-                      "WHERE series_uid=?", (error, _iso(utcnow()), series_uid))
+            if guard is not None:
+                guard(c)
+            c.execute("UPDATE series SET screen_state='failed', screen_error=?, screened_at=?, "
+                      "screen_warnings='[]' WHERE series_uid=?", (error, _iso(utcnow()), series_uid))
             self.append_audit(c, actor, "screen_failed", series_uid, detail={"error": error})
         self.transaction("recording the screening failure", tx)
+
+    def screen_warnings(self, series_uid: str) -> tuple[str, ...]:
+        """The warnings stored with the series' screening (the loader's repairs, the worker's notes)."""
+        rows = self._rows("SELECT screen_warnings FROM series WHERE series_uid=?", (series_uid,))
+        return read_models.warnings_of(rows[0]["screen_warnings"]) if rows else ()
 
     def is_screened(self, series_uid: str) -> bool:
         rows = self._rows("SELECT screen_state FROM series WHERE series_uid=?", (series_uid,))

@@ -13,6 +13,13 @@ run skips it (:func:`viewer.review.screening.plan`). Faults:
 
 Every wait is bounded (``ray.wait`` with a timeout, a per-scan timeout, a start timeout), and the
 number of dispatches is at most ``scans × (max_retries + 1)``.
+
+The driver takes each series' lease in the store before it hands the scan out
+(:mod:`viewer.review.leases`), renews it while the scan runs and releases it with the result, so a
+``nodulelens screen`` run (or another driver) on the same store never infers the same series: a
+series leased by another screener waits until that one stores it (then it is skipped) or dies (then
+its lease expires and is taken over). A series next to a damaged file is recorded failed without
+being handed out.
 """
 
 from __future__ import annotations
@@ -27,10 +34,12 @@ from types import ModuleType
 from typing import Any
 
 from inference.service.ray_actor import ScanResult, WorkerInfo
+from viewer.review import leases
 from viewer.review.saliency_dir import saliency_root as store_saliency_root
 from viewer.review.screen_runs import Engine, RunState, RunTracker, ScanPlacement
 from viewer.review.screening import (Detection, Log, OnResult, Outcome, Plan, SeriesJob, Summary,
-                                     record_outcome, record_failure, link_priors)
+                                     detection_warnings, record_outcome, record_failure, link_priors,
+                                     screened_elsewhere)
 from viewer.review.store import Store
 from viewer.scale.cluster import ClusterError, RayOptions, WorkerKeptDying, connect, pool_shape
 from viewer.scale.pool import Pool, Worker
@@ -41,8 +50,9 @@ OnSubmit = Callable[[SeriesJob, WorkerInfo], None]
 
 def screen_on_ray(p: Plan, store: Store, opts: RayOptions, *, log: Log | None = None,
                   on_result: OnResult | None = None, on_submit: OnSubmit | None = None,
-                  actor: str = "screening") -> Summary:
-    """Screen the planned series on the Ray cluster named by ``opts.address``."""
+                  actor: str = "screening", lease_s: float = leases.DEFAULT_LEASE_S) -> Summary:
+    """Screen the planned series on the Ray cluster named by ``opts.address``, each under its lease
+    (``lease_s``: how long a lease lasts unrenewed)."""
     say = log or (lambda _line: None)
     ray = connect(opts.address)
     shape = pool_shape(ray.cluster_resources(), opts)
@@ -58,8 +68,9 @@ def screen_on_ray(p: Plan, store: Store, opts: RayOptions, *, log: Log | None = 
     try:
         if p.jobs:
             pool.start(min(shape.workers, len(p.jobs)))
-            sched = _Scheduler(ray, pool, store, run, opts, say, on_result, on_submit, actor)
-            outcomes.extend(sched.run(p.jobs))
+            with leases.Renewer(store, leases.holder_id(run.run_id), lease_s) as renewer:
+                sched = _Scheduler(ray, pool, store, run, opts, say, on_result, on_submit, actor, renewer)
+                outcomes.extend(sched.run(p.jobs))
         link_priors(store, outcomes, say, actor)
         state = RunState.FINISHED
     finally:
@@ -77,10 +88,16 @@ class _Flight:
 
 class _Scheduler:
     def __init__(self, ray: ModuleType, pool: Pool, store: Store, run: RunTracker, opts: RayOptions,
-                 say: Log, on_result: OnResult | None, on_submit: OnSubmit | None, actor: str) -> None:
+                 say: Log, on_result: OnResult | None, on_submit: OnSubmit | None, actor: str,
+                 renewer: leases.Renewer) -> None:
         self.ray, self.pool, self.store, self.run_, self.opts = ray, pool, store, run, opts
         self.say, self.on_result, self.on_submit, self.actor = say, on_result, on_submit, actor
+        self.renewer, self.holder = renewer, renewer.holder
         self.queue: deque[SeriesJob] = deque()
+        self.held: list[SeriesJob] = []  # leased by another screener: asked again every poll
+        self.told: set[str] = set()
+        self.poll = min(2.0, max(0.1, renewer.duration_s / 10))
+        self.next_poll = 0.0
         self.flights: dict[Any, _Flight] = {}
         self.idle: list[Worker] = list(pool.live)
         self.deaths: dict[str, int] = {}
@@ -90,12 +107,17 @@ class _Scheduler:
 
     def run(self, jobs: tuple[SeriesJob, ...]) -> list[Outcome]:
         self.queue.extend(jobs)
-        while self.queue or self.flights:
+        while self.queue or self.flights or self.held:
+            self._requeue_held()
             self._dispatch()
             if not self.flights and not self.pool.starting:
-                raise ClusterError("the Ray cluster", f"has no screening worker left; {len(self.queue)} "
-                                   "scan(s) not screened", "Check the nodes, then run the same command "
-                                   "again: what was stored is kept and skipped")
+                if self.queue:
+                    raise ClusterError("the Ray cluster", f"has no screening worker left; {len(self.queue)} "
+                                       "scan(s) not screened", "Check the nodes, then run the same command "
+                                       "again: what was stored is kept and skipped")
+                if self.held:  # only series another screener is working on: wait for it
+                    time.sleep(self.poll)
+                continue
             done, _ = self.ray.wait(list(self.flights) + list(self.pool.starting), num_returns=1, timeout=1.0)
             for ref in done:
                 if ref in self.pool.starting:
@@ -107,9 +129,44 @@ class _Scheduler:
             self._expire()
         return self.outcomes
 
+    def _requeue_held(self) -> None:
+        if self.held and time.monotonic() >= self.next_poll:
+            self.queue.extend(self.held)
+            self.held.clear()
+            self.next_poll = time.monotonic() + self.poll
+
+    def _claim(self, job: SeriesJob) -> bool:
+        """Take the series' lease; False when another screener holds it (kept for later) or has
+        stored it meanwhile (its stored outcome emitted), or when its error is known already."""
+        claim, other = leases.acquire(self.store, job.series_uid, self.holder, seen=job.screened_at,
+                                      duration_s=self.renewer.duration_s, actor=self.actor) \
+            if job.series_uid else (leases.Claim.ACQUIRED, "")
+        if claim is leases.Claim.HELD:
+            if job.series_uid not in self.told:
+                self.say(f"{job.folder}: being screened by {other}; waiting for its result")
+                self.told.add(job.series_uid)
+            self.held.append(job)
+            return False
+        if claim is leases.Claim.DONE:
+            self._emit(screened_elsewhere(job, self.store, self.run_, self.say))
+            return False
+        self.renewer.hold(job.series_uid)
+        if job.error:  # a damaged file next to it: failed without running the detector
+            self._finish(job, record_failure(job, self.store, job.error, actor=self.actor, run=self.run_,
+                                             log=self.say, holder=self.holder))
+            return False
+        return True
+
+    def _finish(self, job: SeriesJob, outcome: Outcome) -> None:
+        self.renewer.drop(job.series_uid)
+        self._emit(outcome)
+
     def _dispatch(self) -> None:
         while self.idle and self.queue:
-            worker, job = self.idle.pop(0), self.queue.popleft()
+            job = self.queue.popleft()
+            if not self._claim(job):
+                continue
+            worker = self.idle.pop(0)
             ref = worker.handle.screen.remote(job.folder, job.series_uid, self.opts.saliency)
             self.flights[ref] = _Flight(job, worker, time.monotonic())
             if self.on_submit is not None:
@@ -142,21 +199,22 @@ class _Scheduler:
             return
         except self.ray.exceptions.RayError as exc:  # the call itself failed (e.g. an unreadable reply)
             self.idle.append(f.worker)
-            self._emit(record_failure(f.job, self.store, f"{type(exc).__name__}: {exc}", actor=self.actor,
-                                      run=self.run_, log=self.say))
+            self._finish(f.job, record_failure(f.job, self.store, f"{type(exc).__name__}: {exc}",
+                                               actor=self.actor, run=self.run_, log=self.say, holder=self.holder))
             return
         self.idle.append(f.worker)
         where = ScanPlacement(res.device, res.node, res.seconds)
         if res.reply is None:
-            self._emit(record_failure(f.job, self.store, f"{res.error_type}: {res.error}", actor=self.actor,
-                                      run=self.run_, log=self.say, placement=where))
+            self._finish(f.job, record_failure(f.job, self.store, f"{res.error_type}: {res.error}",
+                                               actor=self.actor, run=self.run_, log=self.say, placement=where,
+                                               holder=self.holder))
             return
         reply = res.reply
         detection = Detection(reply.findings, reply.model, reply.threshold,
                               self._write_saliency(f.job.series_uid, res.saliency),
-                              reply.info.study_instance_uid, where, reply.warnings)
-        self._emit(record_outcome(f.job, self.store, detection, actor=self.actor, run=self.run_,
-                                    log=self.say))
+                              reply.info.study_instance_uid, where, detection_warnings(reply))
+        self._finish(f.job, record_outcome(f.job, self.store, detection, actor=self.actor, run=self.run_,
+                                           log=self.say, holder=self.holder))
 
     def _died(self, f: _Flight, cause: str) -> None:
         uid = f.job.series_uid
@@ -169,9 +227,10 @@ class _Scheduler:
         err = WorkerKeptDying(f.job.folder, f"{cause} on {n} worker(s) in a row (last {f.worker.line()})",
                               "Not retried again in this run: check the scan (size, pixel data) and the "
                               "workers' memory, then run screen again to retry it")
-        self._emit(record_failure(f.job, self.store, f"{type(err).__name__}: {err}", actor=self.actor,
-                                  run=self.run_, log=self.say,
-                                  placement=ScanPlacement(f.worker.info.device, f.worker.info.node, None)))
+        self._finish(f.job, record_failure(f.job, self.store, f"{type(err).__name__}: {err}", actor=self.actor,
+                                           run=self.run_, log=self.say, holder=self.holder,
+                                           placement=ScanPlacement(f.worker.info.device, f.worker.info.node,
+                                                                   None)))
 
     def _write_saliency(self, series_uid: str, maps: tuple[tuple[str, bytes], ...]) -> dict[str, str]:
         """The maps a worker returned, written next to the store (as the single-process path does)."""

@@ -59,7 +59,7 @@ class WorklistModel(QAbstractTableModel):
         if role == SORT_ROLE:
             return key if not isinstance(key, tuple) else int(key[0]) * 2 + int(key[1])
         if role == Qt.ItemDataRole.ToolTipRole:
-            return plain_tip(r.screen_error or r.scan_path)
+            return plain_tip(r.tooltip())  # the failure, or the path and the warnings stored with the screening
         return None
 
 

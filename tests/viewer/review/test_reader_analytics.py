@@ -191,8 +191,7 @@ def test_a_store_from_before_the_clinical_migration_is_upgraded_and_read(tmp_pat
         m.setattr(schema, "SCHEMA_VERSION", before)
         with Store(db) as store:
             store.add_series("1.2.3", "1.2.3.4", "/data/old", actor="screening")
-            store.record_screening("1.2.3.4", [_f("x1", (0.0, 0.0, 0.0), 0.9)], MODEL, flagged=False,
-                                   highest_lung_rads=LungRads("2"), highest_risk=0.01)
+            _old_screening(store, _f("x1", (0.0, 0.0, 0.0), 0.9))
     with sqlite3.connect(db) as c:
         assert c.execute("PRAGMA user_version").fetchone()[0] == before
         assert not c.execute("SELECT name FROM sqlite_master WHERE name = 'clinical_inputs'").fetchall()
@@ -202,3 +201,19 @@ def test_a_store_from_before_the_clinical_migration_is_upgraded_and_read(tmp_pat
         assert c.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION
         assert c.execute("SELECT COUNT(*) FROM findings").fetchone()[0] == 1
         assert c.execute("SELECT COUNT(*) FROM clinical_inputs").fetchone()[0] == 0
+
+
+def _old_screening(store: Store, f) -> None:
+    """A screening result in the columns the first release had (today's record_screening also
+    writes columns added by later migrations)."""
+    from viewer.review import codec
+
+    at = "2024-01-01T00:00:00+00:00"
+
+    def tx(c) -> None:
+        c.execute("INSERT INTO findings VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", (
+            "1.2.3.4", f.finding_id, "ai", MODEL.model_id, MODEL.version, MODEL.manifest_sha256,
+            codec.geometry_json(f), f.score, None, None, None, at, "screening"))
+        c.execute("UPDATE series SET screen_state='screened', screened_at=?, n_findings=1, highest_lung_rads='2', "
+                  "highest_risk=0.01, model_id=? WHERE series_uid='1.2.3.4'", (at, MODEL.model_id))
+    store.transaction("storing a first-release screening", tx)

@@ -8,6 +8,7 @@ nothing stored and the next run screens only the rest.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -186,3 +187,44 @@ def test_a_killed_driver_loses_nothing_and_the_rerun_screens_only_the_rest(
         assert killed.state is RunState.INTERRUPTED and new.state is RunState.FINISHED
         assert (new.total, new.skipped, new.done, new.failed) == (N_GOOD + 1 - len(before), len(before),
                                                                    N_GOOD - len(before), 1)
+
+
+def test_the_driver_takes_each_series_lease_and_leaves_others_their_series(
+        ray_address: str, scans: Path, tmp_path: Path) -> None:
+    """A series another screener holds waits for its lease to expire (then taken over, once); one it
+    stored after this run's plan is not handed to a worker; every lease is released at the end."""
+    from dataclasses import replace
+
+    from inference.domain.finding import ModelInfo
+    from viewer.review import leases
+
+    other = "elsewhere.example:4242:9"
+    submitted: list[str] = []
+    lines: list[str] = []
+    with Store(tmp_path / "s.db") as store:
+        full = plan(scans, store)
+        jobs = {Path(j.folder).name: j for j in full.jobs}
+        held, stored = jobs["p01"], jobs["p03"]
+
+        def on_submit(job: SeriesJob, _worker: WorkerInfo) -> None:
+            submitted.append(Path(job.folder).name)
+            if len(submitted) == 1:  # the other screener takes p01 just before the driver asks for it
+                assert leases.acquire(store, held.series_uid, other, seen=held.screened_at, duration_s=3)[0] \
+                    is leases.Claim.ACQUIRED
+
+        store.record_screening(stored.series_uid, [], ModelInfo("other", "1", "cd" * 32), flagged=False,
+                               highest_lung_rads=None, highest_risk=None, actor="other screener")
+        p = replace(full, jobs=(jobs["p00"], held, stored))
+        opts = RayOptions(address=ray_address, workers=2, model="classical", device="cpu", saliency=False)
+        summary = screen_on_ray(p, store, opts, log=lines.append, lease_s=3.0, on_submit=on_submit)
+        assert sorted(submitted) == ["p00", "p01"]  # p03 was never handed out
+        assert (summary.count("screened"), summary.count("skipped")) == (2, 1)
+        assert f"{held.folder}: being screened by {other}; waiting for its result" in lines
+        rows = _by_folder(store)
+        assert rows["p01"]["screens"] == rows["p03"]["screens"] == rows["p00"]["screens"] == 1
+        assert rows["p03"]["model_id"] == "other"  # the other screener's result stands
+        takeover = [json.loads(e.detail) for e in store.audit_log(held.series_uid) if e.action == "lease_takeover"]
+        assert [(t["from"], t["reason"]) for t in takeover] == [(other, "expired")]
+        assert leases.holders(store) == {}
+        run = runs(store)[0]
+        assert (run.total, run.skipped, run.done, run.failed) == (2, 1, 2, 0)

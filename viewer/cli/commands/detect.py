@@ -2,7 +2,9 @@
 
 Runs the same worker process as the GUI (torch stays out of this process), shows a progress bar,
 and writes a findings file (``inference.service.findings_file``, schema version 1) with saliency
-maps in ``--saliency DIR`` when given.
+maps in ``--saliency DIR`` when given. Every warning about the scan (the loader's: repairs, clipped
+values) and the result (the worker's) is printed on stderr as ``WARNING: …``, counted on the result
+line and written into the findings file: a scan read with a repair is never reported as plainly clean.
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
     from inference.service.client import InferenceClient
     from inference.service.findings_file import ScanFindings, write_findings
     from viewer.cli.progress_bar import ProgressBar
+    from viewer.review.screening import detection_warnings
 
     out = Path(args.out)
     bar = ProgressBar("detect")
@@ -80,20 +83,23 @@ def run(args: argparse.Namespace) -> int:
         finally:
             bar.done()
     info = reply.info
+    warnings = detection_warnings(reply)
     timings = (("load_model", ready.load_seconds),) + reply.timings
     scan = ScanFindings(
         findings=reply.findings, model=reply.model, threshold=reply.threshold, device=reply.device,
         study_instance_uid=info.study_instance_uid, series_instance_uid=info.series_instance_uid,
         frame_of_reference_uid=info.frame_of_reference_uid, source=str(args.path),
-        timings=timings, saliency_files=reply.saliency_files)
+        timings=timings, saliency_files=reply.saliency_files, warnings=warnings)
     write_findings(scan, out)
-    for w in reply.warnings:
-        print(f"note: {w}", file=sys.stderr)
+    for w in warnings:
+        print(f"WARNING: {args.path}: {w}", file=sys.stderr)
     above = sum(f.score >= reply.threshold for f in reply.findings)
     below = f" (+{len(reply.findings) - above} below it, kept)" if len(reply.findings) > above else ""
     print(f"{above} finding(s) at threshold {reply.threshold:g}{below} "
           f"({reply.model.model_id} {reply.model.version}, {reply.device}, "
           f"{sum(t for _, t in reply.timings):.1f} s) → {out}")
+    if warnings:
+        print(f"  {len(warnings)} WARNING(S) about this scan or its result: on stderr and in 'warnings' of {out}")
     for line in expected_at(reply.model.model_id, reply.threshold):
         print(f"  expected at {reply.threshold:g}: {line}")
     for f in reply.findings[:10]:

@@ -5,10 +5,15 @@ Without ``--ray`` it runs the same inference worker as the GUI, one scan after a
 stays out of this process). With ``--ray auto|ADDRESS`` every scan goes to a pool of Ray actors
 (one model load per worker; a GPU share each where the cluster has GPUs) and this process stores
 the results as they arrive. Either way it is resumable: series already screened are skipped
-unless ``--force``. A series that cannot be read or analysed is logged with its error and
-skipped. With ``--from-pacs`` the studies whose series are all screened are not pulled again,
-and a study the node cannot give is noted and the others go on. Exit status 0 when no series
-failed (and every study was pulled), 1 otherwise.
+unless ``--force``. A series that cannot be read or analysed — also one next to a damaged file —
+is logged with its typed error (naming the file) and recorded failed; the others are screened.
+The loader's warnings about a scan are printed and stored with its series. Several screeners on
+one store (two runs, or a run and ``--ray``) share the work through per-series leases: a series
+is inferred once; one whose screener died is taken over after ``--lease-seconds``. With
+``--from-pacs`` the studies whose series are all screened are not pulled again, and a study the
+node cannot give is noted and the others go on. Exit status 0 when no series failed (and every
+study was pulled), 1 otherwise; 2 only when nothing could be screened at all (a missing folder,
+one without any DICOM file, a store that cannot be opened).
 """
 
 from __future__ import annotations
@@ -46,6 +51,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="screen again series that were already screened (not reviewed ones)")
     parser.add_argument("--no-saliency", action="store_true", help="skip the Grad-CAM maps")
     parser.add_argument("--threads", type=int, default=None, help="CPU threads per worker")
+    parser.add_argument("--lease-seconds", type=_positive, default=None, metavar="S",
+                        help="how long a series' lease lasts unrenewed: another screener of the same store "
+                             "takes over the series of one that died after this long (default 120)")
     cluster = parser.add_argument_group("screening on a Ray cluster (pip install 'nodulelens[cluster]')")
     cluster.add_argument("--ray", default=None, metavar="auto|ADDRESS",
                          help="run each scan on a Ray cluster: 'auto' joins the cluster of this machine "
@@ -59,6 +67,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                          help="times a scan is given to another worker after its worker died (default 2)")
     cluster.add_argument("--scan-timeout", type=float, default=1800.0, metavar="S",
                          help="seconds after which a scan's worker is stopped and the scan retried (default 1800)")
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{value:g} is not a positive number of seconds")
+    return value
+
+
+def _lease_s(args: argparse.Namespace) -> float:
+    from viewer.review.leases import DEFAULT_LEASE_S
+
+    return float(args.lease_seconds) if args.lease_seconds is not None else DEFAULT_LEASE_S
 
 
 def run(args: argparse.Namespace) -> int:
@@ -108,7 +132,7 @@ def _single_process(args: argparse.Namespace, todo: Any, store: Any, bar: Any) -
     from inference.service.client import InferenceClient
     from viewer.review.screen_runs import ScanPlacement
     from viewer.review.saliency_dir import saliency_root as store_saliency_root
-    from viewer.review.screening import Detection, SeriesJob, screen_jobs
+    from viewer.review.screening import Detection, SeriesJob, detection_warnings, screen_jobs
 
     saliency_root = store_saliency_root(store.path, create=not args.no_saliency)  # the store's own maps
     node = socket.gethostname()
@@ -120,10 +144,10 @@ def _single_process(args: argparse.Namespace, todo: Any, store: Any, bar: Any) -
                                   progress=sub)
             return Detection(reply.findings, reply.model, reply.threshold, reply.saliency,
                              reply.info.study_instance_uid, ScanPlacement(reply.device, node),
-                             reply.warnings)
+                             detection_warnings(reply))
 
         return screen_jobs(todo, store, detect, progress=bar.scan_progress, log=bar.write,
-                           on_result=bar.result)
+                           on_result=bar.result, lease_s=_lease_s(args))
 
 
 def _on_ray(args: argparse.Namespace, todo: Any, store: Any, bar: Any) -> Any:
@@ -133,4 +157,4 @@ def _on_ray(args: argparse.Namespace, todo: Any, store: Any, bar: Any) -> Any:
     opts = RayOptions(address=args.ray, workers=args.workers, gpus_per_scan=args.gpus_per_scan,
                       max_retries=args.max_retries, scan_timeout_s=args.scan_timeout, model=args.model,
                       device=args.device, torch_threads=args.threads, saliency=not args.no_saliency)
-    return screen_on_ray(todo, store, opts, log=bar.write, on_result=bar.result)
+    return screen_on_ray(todo, store, opts, log=bar.write, on_result=bar.result, lease_s=_lease_s(args))

@@ -45,6 +45,7 @@ class ScreenBar:
     def result(self, _outcome: Outcome, figures: RunFigures) -> None:
         """One more scan stored (or failed): the bar and its figures."""
         if self.tty:
+            self.bar.total = figures.total  # less when another screener stored some of this run's series
             self.bar.n = figures.processed
             self.bar.set_postfix_str(_postfix(figures), refresh=True)
             return

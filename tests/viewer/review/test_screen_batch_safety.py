@@ -1,0 +1,79 @@
+"""``nodulelens screen`` goes on past one damaged file and keeps the loader's warnings with the series.
+
+Real DICOM series written here, the real inference worker (classical model, CPU), a real store.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from batch_scans import FAST, add_duplicate, cut_header, write_good
+
+from inference.imaging import load
+from viewer.cli import main
+from viewer.review.screening import ScreenState, find_series
+from viewer.review.store import Store
+
+pytestmark = pytest.mark.slow
+
+
+def test_one_unreadable_header_fails_its_series_by_name_and_the_rest_are_screened(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    scans = tmp_path / "scans"
+    write_good(scans, "a-good", 1)
+    dup = add_duplicate(write_good(scans, "b-warned", 2))
+    cut = cut_header(write_good(scans, "c-cut", 3)[0])  # the first slice: a shorter volume if left out
+    db = tmp_path / "store.db"
+
+    code = main(["screen", str(scans), "--db", str(db), *FAST])
+    out = capsys.readouterr().out
+    assert code == 1, out  # one series failed: status 1 as the README says, not 2 for the whole batch
+    assert "3 scan(s): 2 screened, 0 already screened (skipped), 2 flagged, 1 failed" in out
+    assert f"CorruptFile: {cut}: " in out  # the log line names the file
+    with Store(db) as store:
+        rows = {Path(r.scan_path).name: r for r in store.worklist()}
+        assert set(rows) == {"a-good", "b-warned", "c-cut"}
+        bad = rows["c-cut"]
+        assert bad.screen_state == "failed" and bad.n_findings == 0
+        assert bad.screen_error.startswith(f"CorruptFile: {cut}: ") and "not screened" in bad.screen_error
+        assert not store.stored_findings(bad.series_uid)
+        failed = [a for a in store.audit_log(bad.study_uid) if a.action == "screen_failed"]
+        assert len(failed) == 1 and str(cut) in json.loads(failed[0].detail)["error"]
+        assert rows["a-good"].screen_state == rows["b-warned"].screen_state == "screened"
+
+        # the loader's warning about the duplicate slice is stored with its series, word for word
+        warned = load(dup.parent).info.warnings
+        assert len(warned) == 1 and str(dup) in warned[0]
+        uid = rows["b-warned"].series_uid
+        assert store.screen_warnings(uid) == warned
+        assert rows["b-warned"].warnings == warned and rows["a-good"].warnings == ()
+        assert rows["b-warned"].tooltip().splitlines()[1:] == [f"warning: {warned[0]}"]
+        screen = [a for a in store.audit_log(uid) if a.action == "screen"]
+        assert json.loads(screen[0].detail)["warnings"] == list(warned)
+    assert f"WARNING: {warned[0]}" in out  # and printed while screening
+
+
+def test_a_damaged_file_outside_any_series_is_a_failed_job_naming_it(tmp_path: Path) -> None:
+    scans = tmp_path / "scans"
+    files = write_good(scans, "a-good", 1)
+    stray = scans / "stray"
+    stray.mkdir()
+    lone = stray / "lone.dcm"
+    lone.write_bytes(files[0].read_bytes())
+    cut_header(lone)
+    jobs, _ = find_series(scans)
+    assert [(j.folder, bool(j.series_uid), bool(j.error)) for j in jobs] == \
+        [(str((scans / "a-good").resolve()), True, False), (str(stray.resolve()), False, True)]
+    assert jobs[1].error.startswith(f"CorruptFile: {lone}: ")
+
+    from viewer.review.screening import screen_folder
+
+    def never(job, progress):  # the damaged job is recorded without running the detector
+        raise AssertionError(f"detector called for {job.folder}")
+
+    with Store(tmp_path / "s.db") as store:
+        summary = screen_folder(stray, store, never)
+    assert [o.state for o in summary.outcomes] == [ScreenState.FAILED]
+    assert "lone.dcm" in summary.outcomes[0].error
