@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from inference.domain.progress import Progress
-from inference.imaging.errors import CorruptFile, UnsupportedSeries
+from inference.imaging.errors import CorruptFile, UnsupportedFormat, UnsupportedSeries
 from inference.imaging.metaimage_header import MetaHeader, read_metaimage_header
 from inference.imaging.nifti_header import NiftiHeader, grid_from_sform_if_pixdim_bad, read_nifti_header
 from inference.imaging.voxel_data import check_metaimage_data, check_nifti_data
@@ -73,11 +73,31 @@ def _check_metaimage_geometry(path: Path, hdr: MetaHeader) -> None:
                           "is not a valid orientation", "Correct the header or write the MetaImage again")
 
 
+#: voxel sizes outside this range (mm) are not a CT's: a unit error (NIfTI's xyzt_units in microns
+#: or metres) or a damaged header
+SPACING_RANGE_MM = (1e-3, 1e3)
+
+
+def _check_plausible_grid(path: Path, affine: np.ndarray) -> None:
+    spacing = np.linalg.norm(affine[:3, :3], axis=0)
+    lo, hi = SPACING_RANGE_MM
+    direction = affine[:3, :3] / np.where(spacing > 0, spacing, 1.0)
+    if not np.all(np.isfinite(affine)) or np.any(spacing < lo) or np.any(spacing > hi) \
+            or abs(np.linalg.det(direction)) < 1e-3:
+        raise CorruptFile(path, f"the voxel grid read from the header (voxel size {spacing.tolist()} mm) is not "
+                          f"a CT's: sizes must lie within {lo:g}..{hi:g} mm on independent axes",
+                          "Check the header's spacing and units (e.g. NIfTI xyzt_units) or export the "
+                          "scan again")
+
+
 def _check_header(p: Path, warnings: list[str]) -> tuple[tuple[int, ...], np.ndarray | None]:
     """Header and data checks before SimpleITK reads: the dims promised, and a grid where the
     header's sform has to replace a bad pixdim."""
     if p.name.lower().endswith((".nii", ".nii.gz")):
         hdr: NiftiHeader | MetaHeader = read_nifti_header(p)
+        if hdr.version == 2:  # SimpleITK's NIfTI reader (nifti1_io) does not read NIfTI-2
+            raise UnsupportedFormat(p, f"this is a NIfTI-2 file ({hdr.describe}), which the reader does not read",
+                                    "Convert it to NIfTI-1 (e.g. nibabel.Nifti1Image or dcm2niix)")
         check_nifti_data(p, hdr)
         grid, warning = grid_from_sform_if_pixdim_bad(p, hdr)
         if warning:
@@ -126,6 +146,7 @@ def load_itk(path: str | Path, progress: Progress | None = None) -> Volume:
                               "and orientation")
         affine = Volume.make_affine((spacing[0], spacing[1], spacing[2]), (origin[0], origin[1], origin[2]),
                                     direction)
+    _check_plausible_grid(p, affine)
     if float(voxels.min()) > -500:
         warnings.append("no voxel is below -500 HU: check that the file holds Hounsfield units")
     info = SeriesInfo(modality="CT", series_description=p.name, source=str(p),

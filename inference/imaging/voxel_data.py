@@ -78,15 +78,16 @@ def _file_chunks(f: BinaryIO, start: int) -> Iterator[bytes]:
         yield chunk
 
 
-def _compare(subject: Path, where: str, have: int, promised: int, describe: str) -> None:
+def _compare(subject: Path, where: str, have: int, promised: int, describe: str, at_least: bool = False) -> None:
     if have < promised:
         raise CorruptFile(subject, f"{where} holds {_size_text(have)} of voxel data but the header promises "
                           f"{_size_text(promised)} ({describe}): the file is truncated or the header's "
                           "sizes are too big", "Copy or export the scan again; a volume is not read from "
                           "part of its data")
     if have > promised:
-        raise CorruptFile(subject, f"{where} holds more voxel data than the {_size_text(promised)} the "
-                          f"header promises ({describe}): the header's sizes do not match "
+        raise CorruptFile(subject, f"{where} holds {'at least ' if at_least else ''}{_size_text(have)} of "
+                          f"voxel data, more than the {_size_text(promised)} the header promises ({describe}): "
+                          "the header's sizes do not match "
                           "the data (read as it is, the volume would be sheared)",
                           "Correct the header's sizes or export the scan again")
 
@@ -134,7 +135,7 @@ def check_nifti_data(path: Path, hdr: NiftiHeader) -> None:
                           AGAIN) from exc
     except (gzip.BadGzipFile, zlib.error, OSError) as exc:
         raise CorruptFile(path, f"the gzip stream is damaged ({exc})", AGAIN) from exc
-    _compare(path, "the decompressed file", counter.total, promised, hdr.describe)
+    _compare(path, "the decompressed file", counter.total, promised, hdr.describe, counter.over)
     _non_finite(path, counter, hdr.dims)
 
 
@@ -179,5 +180,6 @@ def check_metaimage_data(path: Path, hdr: MetaHeader) -> None:
         raise CorruptFile(path, f"the compressed data in {data.name} ends early, after "
                           f"{_size_text(counter.total)} of the {_size_text(promised)} the header promises "
                           f"({hdr.describe})", AGAIN)
-    _compare(path, f"the decompressed data of {data.name}", counter.total, promised, hdr.describe)
+    _compare(path, f"the decompressed data of {data.name}", counter.total, promised, hdr.describe,
+             counter.over)
     _non_finite(path, counter, hdr.dims)
