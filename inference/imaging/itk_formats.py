@@ -23,7 +23,7 @@ import numpy as np
 from inference.domain.progress import Progress
 from inference.imaging.errors import CorruptFile, UnsupportedFormat, UnsupportedSeries
 from inference.imaging.metaimage_header import MetaHeader, read_metaimage_header
-from inference.imaging.nifti_header import NiftiHeader, grid_from_sform_if_pixdim_bad, read_nifti_header
+from inference.imaging.nifti_header import grid_from_sform_if_pixdim_bad, read_nifti_header
 from inference.imaging.voxel_data import check_metaimage_data, check_nifti_data
 from inference.imaging.volume import SeriesInfo, Volume
 
@@ -94,7 +94,7 @@ def _check_header(p: Path, warnings: list[str]) -> tuple[tuple[int, ...], np.nda
     """Header and data checks before SimpleITK reads: the dims promised, and a grid where the
     header's sform has to replace a bad pixdim."""
     if p.name.lower().endswith((".nii", ".nii.gz")):
-        hdr: NiftiHeader | MetaHeader = read_nifti_header(p)
+        hdr = read_nifti_header(p)
         if hdr.version == 2:  # SimpleITK's NIfTI reader (nifti1_io) does not read NIfTI-2
             raise UnsupportedFormat(p, f"this is a NIfTI-2 file ({hdr.describe}), which the reader does not read",
                                     "Convert it to NIfTI-1 (e.g. nibabel.Nifti1Image or dcm2niix)")
