@@ -88,7 +88,11 @@ def _first_bytes(path: Path, n: int, gzipped: bool) -> bytes:
 
 def read_nifti_header(path: Path) -> NiftiHeader:
     """Parse the header of ``path``; raise an ImagingError for anything NIfTI does not allow."""
-    gzipped = path.name.lower().endswith(".gz")
+    with open(path, "rb") as f:
+        gzipped = f.read(2) == b"\x1f\x8b"  # by content: a plain file named .nii.gz still reads
+    if gzipped and not path.name.lower().endswith(".gz"):
+        raise UnsupportedFormat(path, "the file is gzip-compressed but its name ends in .nii, so the reader "
+                                "does not decompress it", f"Rename it to {path.name}.gz")
     raw = _first_bytes(path, N2_SIZE, gzipped)
     if len(raw) < N1_SIZE:
         raise CorruptFile(path, f"the file is {len(raw)} bytes long, shorter than a NIfTI header ({N1_SIZE})",

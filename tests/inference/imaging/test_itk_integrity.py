@@ -186,3 +186,17 @@ def test_intact_files_still_load_exactly(tmp_path, voxels, name, compress):
     np.testing.assert_array_equal(vol.voxels, voxels)
     np.testing.assert_allclose(vol.spacing_xyz, SPACING_XYZ, atol=1e-6)
     assert vol.info.warnings == ()
+
+
+def test_a_plain_nifti_named_nii_gz_is_checked_as_plain(tmp_path, voxels):
+    path = write_image(tmp_path / "a.nii", voxels).rename(tmp_path / "b.nii.gz")
+    np.testing.assert_array_equal(load(path).voxels, voxels)  # the reader takes it: so do the checks
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    _refused(path, "14×12×10 int16", "truncated")
+
+
+def test_a_gzipped_nifti_named_nii_is_told_to_be_renamed(tmp_path, voxels):
+    path = write_image(tmp_path / "a.nii.gz", voxels).rename(tmp_path / "b.nii")
+    with pytest.raises(UnsupportedFormat, match=r"b\.nii: the file is gzip-compressed .* Rename it to b\.nii\.gz$"):
+        load(path)
