@@ -56,3 +56,23 @@ def edit_mhd(path: Path, key: str, value: str | None) -> None:
         at = next((i for i, ln in enumerate(out) if ln.startswith("ElementDataFile")), len(out))
         out.insert(at, f"{key} = {value}")  # ElementDataFile itself goes last
     path.write_text("\n".join(out) + "\n")
+
+
+def nifti1_by_hand(path: Path, voxels: np.ndarray, endian: str = "<") -> Path:
+    """A NIfTI-1 file built field by field (int16 or float32, sform only) in either byte order."""
+    code, bits = {"i2": (4, 16), "f4": (16, 32)}[voxels.dtype.str[1:]]
+    h = bytearray(352)
+    nz, ny, nx = voxels.shape
+    struct.pack_into(endian + "i", h, 0, 348)
+    struct.pack_into(endian + "8h", h, 40, 3, nx, ny, nz, 1, 1, 1, 1)
+    struct.pack_into(endian + "2h", h, 70, code, bits)
+    struct.pack_into(endian + "8f", h, 76, 1, *SPACING_XYZ, 0, 0, 0, 0)
+    struct.pack_into(endian + "3f", h, 108, 352, 1, 0)
+    h[123] = 2  # mm
+    struct.pack_into(endian + "2h", h, 252, 0, 1)
+    rows = ([SPACING_XYZ[0], 0, 0, 1], [0, SPACING_XYZ[1], 0, 2], [0, 0, SPACING_XYZ[2], 3])
+    for r, row in enumerate(rows):
+        struct.pack_into(endian + "4f", h, 280 + 16 * r, *row)
+    h[344:348] = b"n+1\0"
+    path.write_bytes(bytes(h) + voxels.astype(endian + voxels.dtype.str[1:]).tobytes())
+    return path

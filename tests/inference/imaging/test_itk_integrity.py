@@ -10,7 +10,7 @@ import zlib
 
 import numpy as np
 import pytest
-from itk_files import SPACING_XYZ, chest_like, edit_mhd, patch_nifti, write_image
+from itk_files import SPACING_XYZ, chest_like, edit_mhd, nifti1_by_hand, patch_nifti, write_image
 
 from inference.imaging import CorruptFile, UnsupportedFormat, load
 
@@ -200,3 +200,13 @@ def test_a_gzipped_nifti_named_nii_is_told_to_be_renamed(tmp_path, voxels):
     path = write_image(tmp_path / "a.nii.gz", voxels).rename(tmp_path / "b.nii")
     with pytest.raises(UnsupportedFormat, match=r"b\.nii: the file is gzip-compressed .* Rename it to b\.nii\.gz$"):
         load(path)
+
+
+@pytest.mark.parametrize("endian", ["<", ">"], ids=["little-endian", "big-endian"])
+def test_a_nifti_built_by_hand_in_either_byte_order(tmp_path, voxels, endian):
+    vol = load(nifti1_by_hand(tmp_path / "a.nii", voxels, endian))
+    np.testing.assert_array_equal(vol.voxels, voxels)
+    np.testing.assert_allclose(vol.origin, (-1.0, -2.0, 3.0), atol=1e-6)  # the sform, RAS → LPS
+    f = voxels.astype(np.float32)
+    f[1, 2, 3] = np.nan
+    _refused(nifti1_by_hand(tmp_path / "b.nii", f, endian), "1 voxel(s) are NaN or infinite", "(3, 2, 1)")
