@@ -13,7 +13,6 @@ allocates them.
 
 from __future__ import annotations
 
-import gzip
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -126,17 +125,34 @@ def check_nifti_data(path: Path, hdr: NiftiHeader) -> None:
         return
     _ratio_check(path, path.stat().st_size, hdr.vox_offset + promised, hdr.describe)
     try:
-        with gzip.open(path, "rb") as f:
-            while not counter.over and (chunk := f.read1(CHUNK)):
-                counter.feed(chunk)
-    except EOFError as exc:
-        raise CorruptFile(path, f"the gzip stream ends early, after {_size_text(counter.total)} of the "
-                          f"{_size_text(promised)} of voxel data the header promises ({hdr.describe})",
-                          AGAIN) from exc
-    except (gzip.BadGzipFile, zlib.error, OSError) as exc:
+        complete = _inflate(path, 0, counter, gzip_members=True)
+    except zlib.error as exc:
         raise CorruptFile(path, f"the gzip stream is damaged ({exc})", AGAIN) from exc
+    if not complete:
+        raise CorruptFile(path, f"the gzip stream ends early, after {_size_text(counter.total)} of the "
+                          f"{_size_text(promised)} of voxel data the header promises ({hdr.describe})", AGAIN)
     _compare(path, "the decompressed file", counter.total, promised, hdr.describe, counter.over)
     _non_finite(path, counter, hdr.dims)
+
+
+def _inflate(path: Path, start: int, counter: _Counter, gzip_members: bool) -> bool:
+    """Decompress ``path`` from byte ``start`` (zlib or gzip framing, checksums checked by zlib) in
+    bounded chunks into ``counter``; True when the stream ended properly (or more than promised
+    came out). Further gzip members are read as gzip does; zero padding after the end is allowed."""
+    inflater = zlib.decompressobj(zlib.MAX_WBITS | 32)
+    with open(path, "rb") as f:
+        for chunk in _file_chunks(f, start):
+            pending = chunk
+            while pending and not counter.over:
+                if inflater.eof:
+                    if not gzip_members or not pending.strip(b"\0"):
+                        return True
+                    inflater = zlib.decompressobj(zlib.MAX_WBITS | 32)
+                counter.feed(inflater.decompress(pending, CHUNK))
+                pending = inflater.unconsumed_tail or (inflater.unused_data if inflater.eof else b"")
+            if counter.over:
+                return True
+    return inflater.eof
 
 
 def check_metaimage_data(path: Path, hdr: MetaHeader) -> None:
@@ -165,18 +181,11 @@ def check_metaimage_data(path: Path, hdr: MetaHeader) -> None:
         raise CorruptFile(path, f"{where} holds {_size_text(available)} of compressed data but "
                           f"CompressedDataSize is {_size_text(hdr.compressed_size)}: it is truncated", AGAIN)
     _ratio_check(path, available, promised, hdr.describe)
-    inflater = zlib.decompressobj(zlib.MAX_WBITS | 32)  # zlib or gzip framing
     try:
-        with open(data, "rb") as f:
-            for chunk in _file_chunks(f, start):
-                counter.feed(inflater.decompress(chunk, CHUNK))
-                while inflater.unconsumed_tail and not counter.over:
-                    counter.feed(inflater.decompress(inflater.unconsumed_tail, CHUNK))
-                if inflater.eof or counter.over:
-                    break
+        complete = _inflate(data, start, counter, gzip_members=False)
     except zlib.error as exc:
         raise CorruptFile(path, f"the compressed data in {data.name} is damaged ({exc})", AGAIN) from exc
-    if not inflater.eof and not counter.over:
+    if not complete:
         raise CorruptFile(path, f"the compressed data in {data.name} ends early, after "
                           f"{_size_text(counter.total)} of the {_size_text(promised)} the header promises "
                           f"({hdr.describe})", AGAIN)
