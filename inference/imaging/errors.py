@@ -96,3 +96,8 @@ class DuplicateSlices(ImagingError):
 
 class PathNotFound(ImagingError):
     """The path given does not exist."""
+
+
+class TooLittleChest(ImagingError):
+    """The volume is too thin or too small along some axis for detection (a few slices, one voxel
+    thick): refused before the inference worker runs (``inference.imaging.extent``)."""

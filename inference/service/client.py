@@ -31,6 +31,7 @@ from inference.detection.registry import ModelError
 from inference.domain.progress import Cancelled, Progress
 from inference.imaging import errors as imaging_errors
 from inference.imaging.errors import ImagingError
+from inference.imaging.extent import check_screenable
 from inference.imaging.volume import Volume
 from inference.service._bootstrap import run_worker
 from inference.service.errors import (OutOfMemory, ScanTransferError, ServiceError, WorkerDied, WorkerFailed,
@@ -189,7 +190,12 @@ class InferenceClient:
                analyze: bool = True, saliency: bool = True, saliency_dir: str | os.PathLike | None = None,
                saliency_top: int | None = 10, progress: Progress | None = None,
                threshold: float | None = None, floor: float | None = None) -> DetectReply:
-        """Run detection (and analysis, and saliency) on ``scan``; blocks until the reply."""
+        """Run detection (and analysis, and saliency) on ``scan``; blocks until the reply.
+
+        A volume with too little of the chest raises ``TooLittleChest`` here, before any worker
+        starts; a scan given by path is checked by the worker as soon as it has read it."""
+        if isinstance(scan, Volume):
+            check_screenable(scan)
         with self._lock:
             self._cancel_requested.clear()
             self._ensure_started()

@@ -20,6 +20,7 @@ import numpy as np
 
 from inference.domain.finding import Finding
 from inference.domain.progress import Cancelled, IsCancelled, Progress, check_cancelled
+from inference.imaging.extent import check_screenable
 from inference.imaging.volume import Volume
 from inference.service.operating import detect_at
 from inference.service.protocol import (CancelledReply, DetectReply, DetectRequest, ErrorReply,
@@ -86,6 +87,7 @@ class Runtime:
         progress(0.0, "reading scan")
         volume, source = self._volume(req.scan, stage(0.0, 0.1))
         timings["read"] = time.perf_counter() - t
+        check_screenable(volume, source)
 
         t = time.perf_counter()
         findings, threshold = detect_at(self.detector, volume, req.threshold, req.floor,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 import signal
 import threading
 
@@ -127,9 +128,11 @@ def test_bad_scan_path_is_a_typed_imaging_error_naming_the_file(client, tmp_path
 def test_an_exception_in_the_worker_is_a_typed_error_and_the_worker_stays_up(client, scan):
     volume, centre = scan
     pid = client.start().pid
-    too_small = Volume(np.zeros((1, 1, 1), np.int16), np.eye(4))  # the detector cannot filter it
+    # an age that is not a number breaks the analysis inside the worker (a volume too small to
+    # filter, used here before, is now refused before it reaches the worker: test_too_little_chest.py)
+    bad_age = Volume(volume.voxels, volume.affine, replace(volume.info, patient_age_years="sixty"))
     with pytest.raises(WorkerFailed) as err:
-        client.detect(too_small, saliency=False)
+        client.detect(bad_age, saliency=False)
     assert "detection failed in the inference worker" in str(err.value)
     assert err.value.error_type == "builtins:ValueError" and "Traceback" in err.value.details
     assert client.worker_pid == pid

@@ -47,3 +47,21 @@ def test_detect_with_an_unknown_model_is_status_2(tmp_path, capsys):
                  "--device", "cpu"])
     err = capsys.readouterr().err
     assert code == 2 and "no-such-model" in err
+
+
+def test_detect_on_two_slices_is_too_little_chest_status_2(tmp_path, capsys):
+    import SimpleITK as sitk
+
+    vox = np.random.default_rng(2).normal(-850, 20, (2, 96, 96)).astype(np.int16)
+    img = sitk.GetImageFromArray(vox)
+    img.SetSpacing((0.7, 0.7, 1.25))
+    path = tmp_path / "two-slices.nii"
+    sitk.WriteImage(img, str(path))
+    out = tmp_path / "f.json"
+    code = main(["detect", str(path), "--out", str(out), "--model", "classical", "--device", "cpu",
+                 "--threads", "1"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"{path}: too little of the chest to screen: the volume is 2 × 96 × 96 voxels" in err
+    assert "Traceback" not in err and "gradient" not in err
+    assert not out.exists()
