@@ -11,14 +11,13 @@ to Messages as well. Warning texts hold file names and header values: shown as p
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt
-from PySide6.QtWidgets import QLabel
+from PySide6.QtCore import QObject
 
 from viewer.messages import Level, Source
+from viewer.widgets.plain_text import plain_label, plain_tip
 
 if TYPE_CHECKING:
     from inference.imaging.volume import Volume
@@ -35,12 +34,6 @@ def scan_warnings(loaded: Sequence[str], stored: Sequence[str]) -> tuple[tuple[s
     return tuple(dict.fromkeys(loaded)) + extra, extra
 
 
-def plain_tooltip(lines: Sequence[str]) -> str:
-    """A tooltip that shows ``lines`` literally, one per line (a tooltip is rich text when it looks
-    like markup: escaped, markup in a warning is shown as its characters)."""
-    return "<qt>" + "<br>".join(html.escape(str(line)) for line in lines) + "</qt>"
-
-
 class LoadWarnings(QObject):
     """The badge; ``warnings`` are those of the scan on screen."""
 
@@ -48,9 +41,8 @@ class LoadWarnings(QObject):
         super().__init__(window)
         self.window, self.store = window, store
         self.warnings: tuple[str, ...] = ()
-        self.badge = QLabel()
+        self.badge = plain_label()
         self.badge.setObjectName("scanWarnings")
-        self.badge.setTextFormat(Qt.TextFormat.PlainText)
         self.badge.hide()
         window.statusBar().addPermanentWidget(self.badge)
         window.volume_loaded.connect(self._on_volume)
@@ -76,7 +68,7 @@ class LoadWarnings(QObject):
             self.badge.hide()
             return
         self.badge.setText(f"⚠ {len(shown)} warning(s) about this scan: see Messages")
-        self.badge.setToolTip(plain_tooltip(shown))
+        self.badge.setToolTip(plain_tip("\n".join(shown)))  # one per line, literally
         self.badge.show()
 
 
@@ -86,4 +78,4 @@ def install_load_warnings(window: Any, store: Store | None = None) -> LoadWarnin
     return controller
 
 
-__all__ = ["FROM_SCREENING", "LoadWarnings", "install_load_warnings", "plain_tooltip", "scan_warnings"]
+__all__ = ["FROM_SCREENING", "LoadWarnings", "install_load_warnings", "scan_warnings"]

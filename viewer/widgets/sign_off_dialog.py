@@ -6,8 +6,10 @@ Every text shown here is plain text (the study UID and the refusal come from out
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QPlainTextEdit, QVBoxLayout, QWidget
+
+from viewer.widgets.plain_text import plain_label
 
 
 class SignOffWithoutAiDialog(QDialog):
@@ -18,9 +20,8 @@ class SignOffWithoutAiDialog(QDialog):
     def __init__(self, study: str, why: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Sign off without AI")
-        self.explain = QLabel(f"Study {study}: {why}\n\nSign it off as read WITHOUT AI? The reason is kept in the "
+        self.explain = plain_label(f"Study {study}: {why}\n\nSign it off as read WITHOUT AI? The reason is kept in the "
                               "audit log and every export says the study was read without AI.")
-        self.explain.setTextFormat(Qt.TextFormat.PlainText)
         self.explain.setWordWrap(True)
         self.reason = QPlainTextEdit()
         self.reason.setPlaceholderText("Reason (required), e.g. AI unavailable, urgent read")

@@ -23,8 +23,14 @@ pytestmark = pytest.mark.gui
 
 
 def _rendered(tooltip: str) -> str:
+    """The text a tooltip shows: Qt renders it as HTML only when it might be rich text."""
+    from PySide6.QtGui import Qt as GuiQt
+
     doc = QTextDocument()
-    doc.setHtml(tooltip)
+    if GuiQt.mightBeRichText(tooltip):
+        doc.setHtml(tooltip)
+    else:
+        doc.setPlainText(tooltip)
     return doc.toPlainText()
 
 
