@@ -31,6 +31,10 @@ _ACTION_WORD = {"X": "removed", "Z": "emptied", "D": "replaced with a dummy valu
                 "U": "UID remapped", "P": "private attribute removed"}
 
 
+#: what a de-identified export says in place of the reader's free-text reason for a read without AI
+REASON_REMOVED = "free text removed by de-identification"
+
+
 @dataclass(frozen=True, slots=True)
 class DeidEntry:
     obj: str  # which output ("SR", "SEG", "PM f1")

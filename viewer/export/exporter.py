@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
 
@@ -28,7 +28,7 @@ from pydicom.dataset import Dataset
 
 from inference.imaging.volume import Volume
 from viewer.export import json_export, luna_csv, out_path
-from viewer.export.deid import DeidReport, Deidentifier
+from viewer.export.deid import REASON_REMOVED, DeidEntry, DeidReport, Deidentifier
 from viewer.export.errors import ExportError, UnknownFormat
 from viewer.export.plan import Comparison, ExamComparison, ExportPlan, build_plan
 from viewer.export.pmap import build_parametric_maps
@@ -125,6 +125,10 @@ def export_study(inputs: ExportInputs, fmt: ExportFormat | str, out: str | Path,
 def _export(inputs: ExportInputs, fmt: ExportFormat, out: Path, deidentify: bool, reviewed_csv: bool,
             uid_map: Mapping[str, str] | None, with_ct: bool, folder: bool) -> ExportResult:
     deid = Deidentifier(uid_map=uid_map) if deidentify else None
+    if deid is not None and inputs.study.read_without_ai_reason:
+        # the reason for a read without AI is the reader's free text: it may name the patient
+        inputs = replace(inputs, study=replace(inputs.study, read_without_ai_reason=REASON_REMOVED))
+        deid.report.entries.append(DeidEntry("report", "reason for the read without AI", "D"))
     left_out: list[str] = []
     plan = build_plan(inputs.study, inputs.volume, inputs.masks, _edited(inputs.decisions), inputs.comparisons,
                       inputs.followup)

@@ -93,3 +93,20 @@ def test_a_read_without_ai_is_final_and_says_so(tmp_path, study, lidc1_volume) -
     assert "read WITHOUT AI; reason: AI worker down, <b>urgent</b> read." in _pdf_text(pdf)
     assert doc["study"]["read_mode"] == "without AI" and doc["study"]["report_state"] == "final"
     assert doc["study"]["read_without_ai_reason"] == "AI worker down, <b>urgent</b> read"
+
+
+def test_a_deidentified_export_keeps_the_read_without_ai_but_not_its_free_text(tmp_path, study, lidc1_volume) -> None:
+    reason = "patient Jane Roe asked for an urgent read"
+    without = dataclasses.replace(study, read_mode=ReadMode.WITHOUT_AI, read_without_ai_reason=reason)
+    inputs = ExportInputs(without, lidc1_volume)
+    sr_export = export_study(inputs, "sr", tmp_path / "sr", deidentify=True)
+    pdf = next(p for p in export_study(inputs, "pdf", tmp_path / "pdf", deidentify=True).files if p.suffix == ".pdf")
+    doc = json.loads(export_study(inputs, "json", tmp_path / "j.json", deidentify=True).files[0].read_text())
+    sr = next(p for p in sr_export.files if p.suffix == ".dcm")
+    assert _read_state(sr) == "FINAL: signed off; read WITHOUT AI (reason: free text removed by de-identification)"
+    assert "read WITHOUT AI; reason: free text removed by de-identification." in _pdf_text(pdf)
+    assert doc["study"]["read_mode"] == "without AI"
+    assert doc["study"]["read_without_ai_reason"] == "free text removed by de-identification"
+    assert reason not in json.dumps(doc) and "Jane" not in _pdf_text(pdf)
+    assert "Jane" not in str(pydicom.dcmread(sr))
+    assert any(e.path == "reason for the read without AI" and e.action == "D" for e in sr_export.deid_report.entries)
