@@ -42,9 +42,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from viewer.export.from_store import export_from_store
-    from viewer.review.store import Store
+    from viewer.cli.open_store import open_store
 
-    with Store(args.db) as store:
+    with open_store(args.db) as store:
         result, notes = export_from_store(store, args.study, args.format, args.out,
                                           deidentify=args.deidentify, reviewed_csv=args.reviewed,
                                           with_ct=args.with_ct, force=args.force)

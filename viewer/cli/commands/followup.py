@@ -66,10 +66,10 @@ def _line(c: dict) -> str:
 def run(args: argparse.Namespace) -> int:
     from inference.longitudinal.report import to_json_dict
     from viewer.review.comparisons import compare_in_store, ensure_dates
+    from viewer.cli.open_store import open_store
     from viewer.review.settings import ReviewSettings, default_store_path
-    from viewer.review.store import Store
 
-    with Store(default_store_path(args.db, ReviewSettings())) as store:
+    with open_store(default_store_path(args.db, ReviewSettings())) as store:
         current = _series_uid(store, args.current, args.model)
         prior = _series_uid(store, args.prior, args.model) if args.prior else None
         ensure_dates(store, current)

@@ -39,14 +39,14 @@ def run(args: argparse.Namespace) -> int:
     from viewer.review.saliency_dir import saliency_root
     from viewer.pacs.send import Sender
     from viewer.review.settings import JsonBackend, ReviewSettings, default_store_path
-    from viewer.review.store import Store
+    from viewer.cli.open_store import open_store
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     config = PacsSettings(JsonBackend(args.settings) if args.settings else None).load()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_a: stop.set())
     with ExitStack() as stack:
-        store = stack.enter_context(Store(default_store_path(args.db, ReviewSettings())))
+        store = stack.enter_context(open_store(default_store_path(args.db, ReviewSettings())))
         detect = None
         if not args.no_screen:
             from inference.service.client import InferenceClient

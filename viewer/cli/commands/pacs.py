@@ -111,8 +111,8 @@ def _settings(args: argparse.Namespace) -> Any:
 
 def _store(args: argparse.Namespace) -> Any:
     from viewer.review.settings import ReviewSettings, default_store_path
-    from viewer.review.store import Store
-    return Store(default_store_path(args.db, ReviewSettings()))
+    from viewer.cli.open_store import open_store
+    return open_store(default_store_path(args.db, ReviewSettings()))
 
 
 def run(args: argparse.Namespace) -> int:

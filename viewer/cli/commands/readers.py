@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     from viewer.review.errors import ReviewError, StoreReadOnly
     from viewer.review.readers import reader_report
     from viewer.review.readers_output import summary_lines, write_report
-    from viewer.review.store import Store
+    from viewer.cli.open_store import open_store
 
     band_edges(args.bands)  # refused before anything is read
     db = Path(args.db).expanduser()
@@ -56,9 +56,9 @@ def run(args: argparse.Namespace) -> int:
         if given is not None and not Path(given).is_file():
             raise ReviewError(given, "does not exist", "Give a LUNA16 CSV file (annotations.csv)")
     try:
-        store = Store(db, read_only=True)
+        store = open_store(db, read_only=True)
     except StoreReadOnly:  # a store from an older version: upgraded first (additive migrations only)
-        store = Store(db)
+        store = open_store(db)
     with store:
         try:
             report = reader_report(store, args.reference, args.excluded, band_edges(args.bands))

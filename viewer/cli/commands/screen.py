@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
     from viewer.cli.commands.screen_progress import ScreenBar
     from viewer.review.screening import plan
     from viewer.review.settings import ReviewSettings, default_store_path
-    from viewer.review.store import Store
+    from viewer.cli.open_store import open_store
 
     if args.ray is not None:  # fail early, before the folder is walked, when Ray is missing
         from viewer.scale.cluster import import_ray
@@ -98,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
                                     or args.priors_years is not None):
         args._parser.error("--patient/--name/--date/--modality/--web/--priors-years go with --from-pacs")
     path = default_store_path(args.db, ReviewSettings())
-    with Store(path) as store:
+    with open_store(path) as store:
         print(f"review store: {store.path}", flush=True)
         not_pulled = 0
         if args.folder is not None:
