@@ -32,12 +32,14 @@ def main() -> int:
     from export_helpers import (ADDED_CENTER, NODULE_CENTER, NODULE_DIAMETER, gaussian_saliency, make_study,
                                 read_dicom_volume, sphere_mask)
 
+    from inference.domain.saliency import SaliencyMethod
+    from inference.service.findings_file import SaliencyMap
     from viewer.export.exporter import ExportInputs, export_study
 
     volume = read_dicom_volume(scan)
     study = make_study(volume)
     masks = {"f1": sphere_mask(volume, NODULE_CENTER, NODULE_DIAMETER), "r1": sphere_mask(volume, ADDED_CENTER, 6.5)}
-    saliency = {"f1": gaussian_saliency(volume, NODULE_CENTER, 6.0)}
+    saliency = {"f1": SaliencyMap(gaussian_saliency(volume, NODULE_CENTER, 6.0), SaliencyMethod.OCCLUSION)}
     inputs = ExportInputs(study, volume, masks, saliency)
     print(f"LIDC-IDRI-0001: {volume.shape[0]} slices of {volume.shape[1]}x{volume.shape[2]}")
     print(f"{'format':<18}{'seconds':>9}{'files':>7}{'bytes':>12}")

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from inference.domain.finding import ModelInfo
+from inference.domain.saliency import SaliencyMethod
 
 REPO = Path(__file__).resolve().parents[2]
 #: where models live; NODULELENS_MODELS_DIR overrides it (tests, user installs)
@@ -72,6 +73,14 @@ class Manifest:
     @property
     def weights_path(self) -> Path | None:
         return None if self.weights is None else self.folder / self.weights
+
+    @property
+    def saliency_method(self) -> SaliencyMethod:
+        """The card's ``network.saliency_method`` (absent: Grad-CAM); ModelError for another value."""
+        try:
+            return SaliencyMethod.from_card(self.network.get("saliency_method"))
+        except ValueError as exc:
+            raise ModelError(f"{self.manifest_path}: network.saliency_method {exc}; fix the manifest") from None
 
     def model_info(self) -> ModelInfo:
         return ModelInfo(model_id=self.model_id, version=self.version,
@@ -199,3 +208,15 @@ def default_model_id() -> str:
             return wanted
     trained = [m.model_id for m in list_models() if m.architecture == "candidate-cnn-v1"]
     return trained[0] if trained else CLASSICAL_ID
+
+
+def card_saliency_method(model: ModelInfo) -> SaliencyMethod:
+    """The saliency method of the card that wrote ``model``'s maps, if that very card (same
+    manifest sha256) is installed; UNKNOWN otherwise: a card edited since may name another method."""
+    try:
+        manifest = load_manifest(model.model_id)
+        if not model.manifest_sha256 or manifest.manifest_sha256 != model.manifest_sha256:
+            return SaliencyMethod.UNKNOWN
+        return manifest.saliency_method
+    except (ModelError, OSError):
+        return SaliencyMethod.UNKNOWN

@@ -25,9 +25,14 @@ Schema ``"nodulelens.findings"``, version 1 (JSON Schema: ``resources/schemas/fi
 see them, as a reader of ``detect``'s output does.
 
 All coordinates are world LPS mm (DICOM patient frame). A saliency file is a compressed ``.npz``
-holding ``voxels`` (uint8, 0..255 = saliency 0..1, indexed z, y, x) and ``affine`` (4x4, index
-(x, y, z, 1) → LPS mm) — a crop on the scan's grid. :func:`read_findings` validates the document
-and raises a :class:`FindingsFileError` subclass that names the file and the fix.
+holding ``voxels`` (uint8, 0..255 = saliency 0..1, indexed z, y, x), ``affine`` (4x4, index
+(x, y, z, 1) → LPS mm) — a crop on the scan's grid — and ``method`` (a text: the
+:class:`~inference.domain.saliency.SaliencyMethod` that made it, ``occlusion`` / ``grad-cam``).
+Files written before ``method`` existed read as ``unknown``, unless the reader passes the model
+that wrote them and that very card (same manifest sha256) is installed: :func:`load_saliency_map`.
+
+:func:`read_findings` validates the document and raises a :class:`FindingsFileError` subclass
+that names the file and the fix.
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ import numpy as np
 
 from inference.domain import analysis_codec
 from inference.domain.finding import Box3D, Finding, FindingSource, ModelInfo
+from inference.domain.saliency import SaliencyMethod
 from inference.imaging.volume import Volume
 from inference.errors import ActionableError
 from inference.service.errors import ServiceError
@@ -97,8 +103,17 @@ class ScanFindings:
 
 
 # -- saliency files ---------------------------------------------------------------------------
-def save_saliency(volume: Volume, path: str | Path) -> Path:
-    """Write a 0..1 saliency Volume as a compressed ``.npz`` of uint8 0..255 voxels + affine."""
+@dataclass(frozen=True, slots=True, eq=False)
+class SaliencyMap:
+    """A saliency map with the method that made it: the label travels with the map."""
+
+    volume: Volume  # float32 0..1 crop on the scan's grid
+    method: SaliencyMethod
+
+
+def save_saliency(volume: Volume, path: str | Path, *, method: SaliencyMethod) -> Path:
+    """Write a 0..1 saliency Volume as a compressed ``.npz`` of uint8 0..255 voxels + affine,
+    with the ``method`` that made it."""
     path = Path(path)
     if path.suffix != ".npz":
         path = path.with_suffix(".npz")
@@ -109,13 +124,21 @@ def save_saliency(volume: Volume, path: str | Path) -> Path:
         q = np.rint(np.clip(np.nan_to_num(v.astype(np.float32)), 0.0, 1.0) * 255.0).astype(np.uint8)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp.npz")
-    np.savez_compressed(tmp, voxels=q, affine=np.asarray(volume.affine, np.float64))
+    np.savez_compressed(tmp, voxels=q, affine=np.asarray(volume.affine, np.float64),
+                        method=np.asarray(SaliencyMethod(method).value))
     os.replace(tmp, path)
     return path
 
 
 def load_saliency(path: str | Path) -> Volume:
     """Read a saliency file back as a float32 0..1 Volume (quantised to steps of 1/255)."""
+    return load_saliency_map(path).volume
+
+
+def load_saliency_map(path: str | Path, model: ModelInfo | None = None) -> SaliencyMap:
+    """Read a saliency file with its method. A file without one (written before it was recorded)
+    is ``UNKNOWN``, unless ``model`` (the model that wrote it) is given and its card is installed
+    unchanged (same manifest sha256): then that card's method, which is the one that ran."""
     path = Path(path)
     fix = "write it again with `nodulelens detect ... --saliency DIR`"
     if not path.is_file():
@@ -123,12 +146,20 @@ def load_saliency(path: str | Path) -> Volume:
     try:
         with np.load(path, allow_pickle=False) as data:
             voxels, affine = data["voxels"], data["affine"]
+            recorded = data["method"] if "method" in data.files else None
     except (OSError, ValueError, KeyError) as exc:
         raise InvalidFindings(path, f"not a saliency .npz file ({exc})", fix) from exc
     if voxels.dtype != np.uint8 or voxels.ndim != 3 or affine.shape != (4, 4):
         raise InvalidFindings(path, "saliency file needs 3D uint8 'voxels' and a 4x4 'affine'", fix)
+    if recorded is not None and (recorded.ndim != 0 or recorded.dtype.kind != "U"):
+        raise InvalidFindings(path, "saliency file's 'method' must be one text", fix)
+    method = SaliencyMethod.from_file(None if recorded is None else str(recorded))
+    if recorded is None and model is not None:
+        from inference.detection.registry import card_saliency_method
+
+        method = card_saliency_method(model)
     try:
-        return Volume(voxels.astype(np.float32) / 255.0, affine)
+        return SaliencyMap(Volume(voxels.astype(np.float32) / 255.0, affine), method)
     except ValueError as exc:
         raise InvalidFindings(path, f"bad saliency geometry ({exc})", fix) from exc
 

@@ -3,7 +3,8 @@
 The driver (:mod:`viewer.scale`, torch-free) wraps :class:`ScanScreener` with ``ray.remote`` and
 calls :meth:`ScanScreener.screen` with the path of one series. The actor runs the same pipeline as
 the local inference worker (:class:`inference.service.worker.Runtime`: read → detect → measure →
-Grad-CAM), so a scan gives the same findings on Ray as in ``nodulelens screen`` without it.
+saliency by the card's method, recorded in each map's file), so a scan gives the same findings on
+Ray as in ``nodulelens screen`` without it.
 
 This module is imported by the driver to name the class, so it imports neither torch nor ray at
 module level: the worker pipeline (and torch) is loaded inside the actor process, by name.

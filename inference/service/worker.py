@@ -163,7 +163,7 @@ class Runtime:
     def _explain(self, volume: Volume, findings: list[Finding], out_dir: str,
                  progress: Progress, warnings: list[str]) -> list[tuple[str, str]]:
         from inference.detection.registry import ModelError
-        from inference.saliency.explain import explain
+        from inference.saliency.explain import explain_with_method
         from inference.service.findings_file import save_saliency
 
         if not self.detector.explains:
@@ -171,7 +171,8 @@ class Runtime:
                             f"({self.detector.manifest.architecture}) has no saliency method")
             return []
         try:
-            maps = explain(self.detector, volume, findings, progress=progress, cancelled=self._cancelled_flag)
+            method, maps = explain_with_method(self.detector, volume, findings, progress=progress,
+                                               cancelled=self._cancelled_flag)
         except ModelError as exc:  # a manifest with a bad saliency setting: the findings stay useful
             warnings.append(f"no saliency maps ({exc})")
             return []
@@ -179,7 +180,8 @@ class Runtime:
         files = []
         for f in findings:
             if f.finding_id in maps:
-                path = save_saliency(maps[f.finding_id], os.path.join(out_dir, f"{f.finding_id}.npz"))
+                path = save_saliency(maps[f.finding_id], os.path.join(out_dir, f"{f.finding_id}.npz"),
+                                     method=method)
                 files.append((f.finding_id, str(path)))
         return files
 

@@ -27,6 +27,7 @@ from pathlib import Path
 from pydicom.dataset import Dataset
 
 from inference.imaging.volume import Volume
+from inference.service.findings_file import SaliencyMap
 from viewer.export import json_export, luna_csv, out_path
 from viewer.export.deid import REASON_REMOVED, DeidEntry, DeidReport, Deidentifier
 from viewer.export.errors import ExportError, UnknownFormat
@@ -68,7 +69,8 @@ class ExportInputs:
     study: ReviewedStudy
     volume: Volume | None = None  # the source scan (DICOM formats)
     masks: Mapping[str, Volume] = field(default_factory=dict)  # finding id → uint8 crop
-    saliency: Mapping[str, Volume] = field(default_factory=dict)  # finding id → 0..1 crop
+    #: finding id → 0..1 crop with the method that made it (every label of the map names it)
+    saliency: Mapping[str, SaliencyMap] = field(default_factory=dict)
     decisions: Sequence[DecisionRecord] = ()
     audit: Sequence[AuditEntry] = ()
     clinical: Mapping[str, object] | None = None  # viewer.review.clinical_risk.clinical_export

@@ -58,14 +58,15 @@ def inputs_from_store(store: Store, study_key: str, fmt: ExportFormat, need_scan
     saliency = {}
     if fmt in (ExportFormat.SR, ExportFormat.PMAP, ExportFormat.PDF, ExportFormat.SC):
         from viewer.export.masks import saliency_crops
-        paths = {s.finding.finding_id: s.saliency_path for s in store.stored_findings(uid)
-                 if s.saliency_path}
+        stored = [s for s in store.stored_findings(uid) if s.saliency_path]
+        paths = {s.finding.finding_id: s.saliency_path for s in stored}
+        models = {s.finding.finding_id: s.model for s in stored}
         missing = [fid for fid, p in paths.items() if not Path(p).is_file()]
         for fid in missing:
             notes.append(f"saliency file of finding {fid} is missing ({paths.pop(fid)}): no map for it")
-        for fid, crop in saliency_crops(paths).items():
+        for fid, crop in saliency_crops(paths, models).items():
             try:
-                crop_offset(crop, volume, f"saliency of finding {fid}")
+                crop_offset(crop.volume, volume, f"saliency of finding {fid}")
             except MissingAnalysis as exc:
                 notes.append(f"no map for finding {fid}: {exc}")
                 continue

@@ -1,5 +1,6 @@
 """Key images of the reported nodules: the key axial slice in a lung window with the nodule's box,
-its long and short axes and (for AI findings) the Grad-CAM saliency on top.
+its long and short axes and (for AI findings) the saliency map on top, its method (occlusion
+sensitivity, Grad-CAM, or unknown for a map from before methods were recorded) in the caption.
 
 Drawn with matplotlib's Agg canvas (no GUI toolkit), as RGB uint8 arrays: the PDF report places
 them, and the Secondary Capture key images carry them for viewers without SR or SEG support.
@@ -12,7 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from inference.domain.saliency import SaliencyMethod
 from inference.imaging.volume import Volume
+from inference.service.findings_file import SaliencyMap
 from viewer.export.plan import PlannedNodule
 
 LUNG_WINDOW = (-600.0, 1500.0)  # centre, width (HU)
@@ -24,9 +27,11 @@ class KeyImage:
     rgb: np.ndarray  # (rows, cols, 3) uint8
     pixel_spacing_mm: float  # square pixels of the rendered image
     caption: str
+    #: the method of the saliency map drawn on it; None: no map drawn
+    saliency_method: SaliencyMethod | None = None
 
 
-def render(volume: Volume, nodule: PlannedNodule, saliency: Mapping[str, Volume],
+def render(volume: Volume, nodule: PlannedNodule, saliency: Mapping[str, SaliencyMap],
            field_mm: float | None = 90.0, size_px: int = 512) -> KeyImage:
     """The nodule's key slice, ``field_mm`` wide around it (None: the whole slice)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -52,7 +57,9 @@ def render(volume: Volume, nodule: PlannedNodule, saliency: Mapping[str, Volume]
     ax.set_axis_off()
     extent = (x0 - 0.5, x1 - 0.5, y1 - 0.5, y0 - 0.5)
     ax.imshow(grey, cmap="gray", vmin=0, vmax=1, extent=extent, interpolation="bilinear")
-    heat = _saliency_slice(volume, saliency.get(nodule.finding_id), z)
+    saliency_map = saliency.get(nodule.finding_id)
+    heat = _saliency_slice(volume, None if saliency_map is None else saliency_map.volume, z)
+    method = None if heat is None or saliency_map is None else saliency_map.method
     if heat is not None:
         part = np.ma.masked_less(heat[y0:y1, x0:x1], 0.3)
         ax.imshow(part, cmap="inferno", alpha=0.35, vmin=0, vmax=1, extent=extent, interpolation="bilinear")
@@ -73,7 +80,9 @@ def render(volume: Volume, nodule: PlannedNodule, saliency: Mapping[str, Volume]
     rgb = np.asarray(canvas.buffer_rgba())[..., :3].copy()
     spacing = (x1 - x0) * dx / rgb.shape[1]
     caption = f"Nodule {nodule.number} ({nodule.finding_id}), slice {z + 1} of {volume.shape[0]}"
-    return KeyImage(nodule, rgb, float(spacing), caption)
+    if method is not None:
+        caption += f", AI saliency: {method.label}"
+    return KeyImage(nodule, rgb, float(spacing), caption, method)
 
 
 def _saliency_slice(volume: Volume, crop: Volume | None, z: int) -> np.ndarray | None:

@@ -1,14 +1,17 @@
 """Nodule masks and saliency crops for the SEG and the Parametric Maps of a reviewed study.
 
 Masks come from :func:`inference.nodules.analyze` run again at each reported finding (the same
-segmentation that measured it); saliency crops from the worker's saliency files.
+segmentation that measured it); saliency crops, with the method that made them, from the worker's
+saliency files.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from inference.domain.finding import ModelInfo
 from inference.imaging.volume import Volume
+from inference.service.findings_file import SaliencyMap
 from viewer.export.errors import MissingAnalysis
 from viewer.export.grid import as_mask_volume
 from viewer.export.plan import reported_states
@@ -37,8 +40,12 @@ def analysis_masks(study: ReviewedStudy, volume: Volume) -> dict[str, Volume]:
     return out
 
 
-def saliency_crops(paths: Mapping[str, str]) -> dict[str, Volume]:
-    """finding id → saliency Volume, read from the worker's saliency files."""
-    from inference.service.findings_file import load_saliency
+def saliency_crops(paths: Mapping[str, str], models: Mapping[str, ModelInfo | None] | None = None
+                   ) -> dict[str, SaliencyMap]:
+    """finding id → saliency map and its method, read from the worker's saliency files (a file
+    from before the method was recorded: the finding's model's card tells it if unchanged, else
+    it is unknown)."""
+    from inference.service.findings_file import load_saliency_map
 
-    return {fid: load_saliency(p) for fid, p in paths.items() if p}
+    models = models or {}
+    return {fid: load_saliency_map(p, models.get(fid)) for fid, p in paths.items() if p}

@@ -226,9 +226,10 @@ def _key_images(images: Sequence[KeyImage], s: dict[str, Any]) -> list[Any]:
     cells = []
     for k in images:
         img = Image(io.BytesIO(png_bytes(k)), width=side, height=side)
+        what = ("reviewer-added" if k.nodule.added_by_reviewer
+                else "no saliency map on this slice" if k.saliency_method is None else "saliency on top")
         cells.append([img, Paragraph(_esc(k.caption) + " — box, long (solid) and short (dashed) axis, "
-                                     + ("AI saliency" if not k.nodule.added_by_reviewer else "reviewer-added"),
-                                     s["small"])])
+                                     + what, s["small"])])
     stacks: list[Any] = [_stack(cell) for cell in cells]
     if len(stacks) % 2:
         stacks.append("")

@@ -9,11 +9,16 @@ written with the Deflated Explicit VR Little Endian transfer syntax, which dcmjs
 dciodvfy read. highdicom 0.28 does not add
 the Frame Anatomy functional group that the Parametric Map IOD requires; it is added here
 (thorax, with the nodule's laterality), without which dciodvfy reports the object invalid.
+
+Each map is labelled by the method that made it (its :class:`SaliencyMap`'s method, recorded by
+the worker in the saliency file): the LUT explanation, the content label and description, and the
+series description (the methods of every map in the series) name occlusion sensitivity, Grad-CAM
+or "unknown method"; never a method the map does not come from.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import highdicom as hd
@@ -22,8 +27,9 @@ from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence as DicomSequence
 from pydicom.uid import DeflatedExplicitVRLittleEndian
 
-from inference.imaging.volume import Volume
 from inference.domain.nodule import Side
+from inference.domain.saliency import methods_label
+from inference.service.findings_file import SaliencyMap
 from viewer.export import codes, identity
 from viewer.export.grid import crop_offset
 from viewer.export.source import SourceSeries
@@ -31,24 +37,28 @@ from viewer.review.model import FindingState, ReviewedStudy
 
 
 def build_parametric_maps(study: ReviewedStudy, source: SourceSeries,
-                          saliency: Mapping[str, Volume]) -> dict[str, Dataset]:
+                          saliency: Mapping[str, SaliencyMap]) -> dict[str, Dataset]:
     """finding id → Parametric Map, for every finding of the study that has a saliency crop."""
     series_uid = str(hd.UID())
+    mapped = [(s, saliency[s.finding.finding_id]) for s in study.findings if s.finding.finding_id in saliency]
+    description = series_description([m for _, m in mapped])
     out: dict[str, Dataset] = {}
-    number = 0
-    for state in study.findings:
-        crop = saliency.get(state.finding.finding_id)
-        if crop is None:
-            continue
-        number += 1
-        out[state.finding.finding_id] = _one_map(study, source, state, crop, series_uid, number)
+    for number, (state, saliency_map) in enumerate(mapped, start=1):
+        out[state.finding.finding_id] = _one_map(study, source, state, saliency_map, series_uid, number,
+                                                 description)
     return out
 
 
-def _one_map(study: ReviewedStudy, source: SourceSeries, state: FindingState, crop: Volume,
-             series_uid: str, number: int) -> Dataset:
+def series_description(maps: Sequence[SaliencyMap]) -> str:
+    """The series' description: the method(s) of its maps (one series holds every map)."""
+    return f"NoduleLens AI saliency ({methods_label(m.method for m in maps)})"[:64]
+
+
+def _one_map(study: ReviewedStudy, source: SourceSeries, state: FindingState, saliency_map: SaliencyMap,
+             series_uid: str, number: int, description: str) -> Dataset:
     fid = state.finding.finding_id
     scan = source.volume
+    crop, method = saliency_map.volume, saliency_map.method
     z0, y0, x0 = crop_offset(crop, scan, f"saliency of finding {fid}")
     nz, ny, nx = crop.shape
     values = np.zeros(scan.shape, dtype=np.float32)
@@ -60,7 +70,7 @@ def _one_map(study: ReviewedStudy, source: SourceSeries, state: FindingState, cr
                        frame_of_reference_uid=source.frame_of_reference_uid)
     mapping = hd.pm.RealWorldValueMapping(
         lut_label="SALIENCY",
-        lut_explanation="Grad-CAM saliency of the detection, 0..1",
+        lut_explanation=f"Saliency of the detection, 0..1: {method.label}"[:64],
         unit=codes.NO_UNIT,
         value_range=(0.0, 1.0),
         slope=1.0,
@@ -81,14 +91,14 @@ def _one_map(study: ReviewedStudy, source: SourceSeries, state: FindingState, cr
         contains_recognizable_visual_features=False,
         real_world_value_mappings=[mapping],
         voi_lut_transformations=[hd.VOILUTTransformation(window_center=0.5, window_width=1.0)],
-        content_description=f"Saliency of finding {fid}"[:64],
-        content_label="SALIENCY",
+        content_description=f"Saliency ({method.label}) of finding {fid}"[:64],
+        content_label=method.code,
         content_creator_name=identity.person_name(study.signed_off_by or study.reviewer) or None,
     )
     _add_frame_anatomy(pm, _laterality(state))
     _frames_ascending(pm)
     pm.file_meta.TransferSyntaxUID = DeflatedExplicitVRLittleEndian
-    pm.SeriesDescription = "NoduleLens AI saliency (Grad-CAM)"
+    pm.SeriesDescription = description
     return pm
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from inference.imaging.volume import Volume
+from inference.service.findings_file import SaliencyMap
 from viewer.export.documents import encapsulated_pdf, secondary_captures
 from viewer.export.key_images import KeyImage, render
 from viewer.export.pdf_report import TITLE, ReportContext, build_pdf
@@ -15,7 +16,7 @@ from viewer.export.plan import ExportPlan
 from viewer.export.source import SourceSeries
 
 
-def key_images(plan: ExportPlan, volume: Volume, saliency: Mapping[str, Volume]) -> list[KeyImage]:
+def key_images(plan: ExportPlan, volume: Volume, saliency: Mapping[str, SaliencyMap]) -> list[KeyImage]:
     """One key image per reported nodule; saliency only on AI findings (it explains the AI)."""
     ai_maps = {n.finding_id: saliency[n.finding_id] for n in plan.nodules
                if not n.added_by_reviewer and n.finding_id in saliency}
@@ -37,7 +38,7 @@ def model_card(plan: ExportPlan) -> tuple[Mapping[str, Any] | None, str]:
     return evaluation, manifest.intended_use
 
 
-def write_pdf_report(plan: ExportPlan, source: SourceSeries, saliency: Mapping[str, Volume], folder: Path,
+def write_pdf_report(plan: ExportPlan, source: SourceSeries, saliency: Mapping[str, SaliencyMap], folder: Path,
                      deid: Any | None) -> list[Path]:
     """``report.pdf`` and ``report.dcm`` (Encapsulated PDF) in ``folder``."""
     from viewer.export.exporter import write_objects
@@ -51,7 +52,7 @@ def write_pdf_report(plan: ExportPlan, source: SourceSeries, saliency: Mapping[s
     return [path] + write_objects([("report", encapsulated_pdf(pdf, plan, source, TITLE))], folder, deid)
 
 
-def write_secondary_captures(plan: ExportPlan, source: SourceSeries, saliency: Mapping[str, Volume],
+def write_secondary_captures(plan: ExportPlan, source: SourceSeries, saliency: Mapping[str, SaliencyMap],
                              folder: Path, deid: Any | None) -> list[Path]:
     """``key_<n>.dcm`` per reported nodule in ``folder``."""
     from viewer.export.exporter import write_objects

@@ -250,7 +250,7 @@ def _fixed_measurements(nodule: PlannedNodule, saliency_map: Dataset | None) -> 
             out.append(hd.sr.Measurement(concept, round(float(value), 3), unit))
     if v["ai_score"] is not None:
         images = None
-        if saliency_map is not None:  # the Grad-CAM map that explains this score
+        if saliency_map is not None:  # the saliency map (its method in its labels) that explains this score
             images = [hd.sr.SourceImageForMeasurement(str(saliency_map.SOPClassUID),
                                                       str(saliency_map.SOPInstanceUID))]
         out.append(hd.sr.Measurement(nl.AI_SCORE, v["ai_score"], nl.NO_UNIT, referenced_images=images))

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from inference.domain.finding import Finding
+from inference.domain.finding import Finding, ModelInfo
 from viewer.review import codec
 from viewer.review.model import (
     Decision, DecisionRecord, FindingState, FindingStatus, RejectReason, StudyStatus,
@@ -25,6 +25,14 @@ class StoredFinding:
     finding: Finding
     saliency_path: str = ""
     model_id: str = ""
+    model_version: str = ""
+    model_sha256: str = ""
+
+    @property
+    def model(self) -> ModelInfo | None:
+        """The model that found it (None for a reviewer's finding): a saliency file from before
+        methods were recorded is labelled by this card's method if the card is unchanged."""
+        return ModelInfo(self.model_id, self.model_version, self.model_sha256) if self.model_id else None
 
 
 def effective(decisions: list[DecisionRecord]) -> list[DecisionRecord]:

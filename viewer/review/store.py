@@ -297,7 +297,9 @@ class Store:
         try:
             return [derive.StoredFinding(codec.make_finding(r["finding_id"], r["geometry"], r["score"],
                                                             r["source"], r["diameter_mm"], r["analysis"]),
-                                         saliency_path=r["saliency_path"] or "", model_id=r["model_id"] or "")
+                                         saliency_path=r["saliency_path"] or "", model_id=r["model_id"] or "",
+                                         model_version=r["model_version"] or "",
+                                         model_sha256=r["model_sha256"] or "")
                     for r in rows]
         except AnalysisFormatError as exc:
             raise StoreCorrupt(self.path, f"series {series_uid} holds a nodule analysis this version cannot "

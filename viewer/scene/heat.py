@@ -10,10 +10,13 @@ end of inferno is skipped: on a dark lung a black "heat" pixel would look like n
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 from vtkmodules.vtkCommonCore import vtkLookupTable
 from vtkmodules.vtkRenderingAnnotation import vtkScalarBarActor
 
+from inference.domain.saliency import SaliencyMethod, methods_label
 from inference.imaging.volume import Volume
 
 VISIBLE_FROM = 0.1
@@ -34,10 +37,17 @@ def heat_rgba(n: int = N_COLORS) -> np.ndarray:
     return rgba
 
 #: what the colours mean, for the colour bar and the legend
-MEANING = "Saliency: evidence the model used (per finding, 0 = none, 1 = most)"
+EVIDENCE = "evidence the model used (per finding, 0 = none, 1 = most)"
+MEANING = f"Saliency: {EVIDENCE}"
 BAR_TITLE = "evidence"
 #: where the colour bar and its title sit, normalised viewport (x0, y0, x1, y1), origin bottom left
 BAR_REGION = (0.85, 0.0, 1.0, 0.56)
+
+
+def legend(methods: Iterable[SaliencyMethod] = ()) -> str:
+    """The legend for the maps on screen, naming their method(s) (:data:`MEANING` for none)."""
+    names = methods_label(methods)
+    return f"Saliency ({names}): {EVIDENCE}" if names else MEANING
 
 
 def heat_lut(n: int = N_COLORS) -> vtkLookupTable:

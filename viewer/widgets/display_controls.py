@@ -71,9 +71,9 @@ class DisplayControls(QWidget):
                                      "own finding) instead of the selected finding's only")
         self.saliency_all.toggled.connect(self.saliency_all_changed)
         form.addRow("", self.saliency_all)
-        meaning = plain_label(MEANING)
-        meaning.setWordWrap(True)
-        form.addRow("", meaning)
+        self.meaning = plain_label(MEANING)  # names the maps' method: show_saliency_legend
+        self.meaning.setWordWrap(True)
+        form.addRow("", self.meaning)
         self.demo_box = QCheckBox("Demo: phantom truth")
         self.demo_box.setProperty("demo", True)
         self.demo_box.setToolTip("Show the demo phantom's true nodules as findings with a "
@@ -92,6 +92,9 @@ class DisplayControls(QWidget):
         self.slab_box.blockSignals(True)
         self.slab_box.setChecked(bool(thickness_mm))
         self.slab_box.blockSignals(False)
+
+    def show_saliency_legend(self, text: str) -> None:
+        self.meaning.setText(text)
 
     def show_saliency_visible(self, visible: bool) -> None:
         self.saliency_box.blockSignals(True)

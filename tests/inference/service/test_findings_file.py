@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from inference.domain.finding import Box3D, Finding, ModelInfo
+from inference.domain.saliency import SaliencyMethod
 from inference.imaging.volume import Volume
 from inference.service.findings_file import (SCHEMA, VERSION, FindingsFileError, InvalidFindings,
                                              NotAFindingsFile, ScanFindings,
@@ -36,7 +37,7 @@ def _saliency_volume() -> Volume:
 
 
 def test_round_trip_keeps_everything(tmp_path):
-    sal = save_saliency(_saliency_volume(), tmp_path / "maps" / "F001.npz")
+    sal = save_saliency(_saliency_volume(), tmp_path / "maps" / "F001.npz", method=SaliencyMethod.OCCLUSION)
     out = write_findings(_scan({"F001": str(sal)}), tmp_path / "f.json")
     doc = json.loads(out.read_text())
     assert doc["schema"] == SCHEMA and doc["version"] == VERSION
@@ -52,7 +53,7 @@ def test_round_trip_keeps_everything(tmp_path):
 
 def test_saliency_file_is_uint8_compressed_and_keeps_the_grid(tmp_path):
     vol = _saliency_volume()
-    path = save_saliency(vol, tmp_path / "F1.npz")
+    path = save_saliency(vol, tmp_path / "F1.npz", method=SaliencyMethod.GRAD_CAM)
     with np.load(path) as data:
         assert data["voxels"].dtype == np.uint8 and data["voxels"].max() == 255
     back = load_saliency(path)

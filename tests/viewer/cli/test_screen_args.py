@@ -37,3 +37,14 @@ def test_from_pacs_parses_the_search_of_pacs_find() -> None:
         ("P1", "DOE^*", "20240101-", "CT", PACS_LIMIT)
     find = build_parser().parse_args(["pacs", "find", "pacs1", "--patient", "P1", "--date", "20240101-"])
     assert study_query(find).limit == 200 and study_query(find).study_date == "20240101-"
+
+
+@pytest.mark.parametrize("command", ["screen", "listen"])
+def test_no_saliency_help_names_both_methods_not_one_for_every_model(
+        command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        build_parser().parse_args([command, "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--no-saliency skip the saliency maps (each made by the method its model card names: " \
+           "occlusion sensitivity or Grad-CAM)" in text
+    assert "Grad-CAM maps" not in text

@@ -9,7 +9,9 @@ import pytest
 from export_helpers import (ADDED_CENTER, NODULE_CENTER, NODULE_DIAMETER, gaussian_saliency, make_study,
                             read_dicom_volume, sphere_mask)
 
+from inference.domain.saliency import SaliencyMethod
 from inference.imaging.volume import Volume
+from inference.service.findings_file import SaliencyMap
 from viewer.review.model import ReviewedStudy
 
 
@@ -30,10 +32,11 @@ def masks(lidc1_volume: Volume) -> dict[str, Volume]:
 
 
 @pytest.fixture(scope="session")
-def saliency(lidc1_volume: Volume) -> dict[str, Volume]:
-    return {"f1": gaussian_saliency(lidc1_volume, NODULE_CENTER, 6.0),
-            "f2": gaussian_saliency(lidc1_volume, (-40.0, 20.0, -120.0), 3.0),
-            "r1": gaussian_saliency(lidc1_volume, ADDED_CENTER, 3.0)}
+def saliency(lidc1_volume: Volume) -> dict[str, SaliencyMap]:
+    """Maps made by occlusion sensitivity (the default model's method)."""
+    return {"f1": SaliencyMap(gaussian_saliency(lidc1_volume, NODULE_CENTER, 6.0), SaliencyMethod.OCCLUSION),
+            "f2": SaliencyMap(gaussian_saliency(lidc1_volume, (-40.0, 20.0, -120.0), 3.0), SaliencyMethod.OCCLUSION),
+            "r1": SaliencyMap(gaussian_saliency(lidc1_volume, ADDED_CENTER, 3.0), SaliencyMethod.OCCLUSION)}
 
 
 @pytest.fixture(scope="session")

@@ -26,7 +26,7 @@ def reviewed_db(tmp_path_factory, lidc1, lidc1_volume, study, saliency):
     db = root / "review.db"
     info = lidc1_volume.info
     f1, f2 = study.findings[0].finding, study.findings[1].finding
-    sal = {"f1": str(save_saliency(saliency["f1"], root / "f1.npz"))}
+    sal = {"f1": str(save_saliency(saliency["f1"].volume, root / "f1.npz", method=saliency["f1"].method))}
     with Store(db) as store:
         store.add_series(info.study_instance_uid, info.series_instance_uid, str(lidc1), actor="test")
         store.record_screening(info.series_instance_uid, [f1, f2], study.model, flagged=True,
@@ -153,10 +153,10 @@ def test_cli_leaves_out_a_saliency_map_off_the_scan_grid(tmp_path, lidc1, lidc1_
     from viewer.review.session import ReviewSession
     from viewer.review.store import Store
 
-    crop = saliency["f1"]
+    crop = saliency["f1"].volume
     off = crop.affine.copy()
     off[2, 3] += 1.0  # 0.4 of a slice
-    path = save_saliency(crop.with_voxels(crop.voxels, off), tmp_path / "f1.npz")
+    path = save_saliency(crop.with_voxels(crop.voxels, off), tmp_path / "f1.npz", method=saliency["f1"].method)
     db = tmp_path / "r.db"
     info = lidc1_volume.info
     with Store(db) as store:

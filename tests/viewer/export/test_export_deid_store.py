@@ -50,7 +50,8 @@ def exports(tmp_path_factory, lidc1, lidc1_volume, study, saliency) -> dict[str,
         store.add_series(info.study_instance_uid, info.series_instance_uid, str(lidc1), actor="test")
         store.record_screening(info.series_instance_uid, [f1, f2], study.model, flagged=True,
                                highest_lung_rads=LungRads("4B"), highest_risk=0.42,
-                               saliency_paths={"f1": str(save_saliency(saliency["f1"], root / "f1.npz"))})
+                               saliency_paths={"f1": str(save_saliency(saliency["f1"].volume, root / "f1.npz",
+                                                                        method=saliency["f1"].method))})
         session = ReviewSession(store, info.series_instance_uid, "Jane Doe", current_model=study.model.model_id)
         session.accept("f1")
         session.reject("f2", RejectReason.VESSEL)

@@ -200,5 +200,5 @@ def test_cornerstone_seg_adapter_gives_one_coloured_segment_per_nodule(out, lidc
 def test_cornerstone_parametric_map_adapter_accepts_the_map(out, saliency, lidc1_volume) -> None:
     got = _node("pm", out["pm_f1"], Path(lidc1_volume.info.source))
     assert got["length"] == int(np.prod(lidc1_volume.shape))  # overlaid on the whole series
-    assert got["max"] == pytest.approx(float(saliency["f1"].voxels.max()), rel=1e-5)
-    assert got["sum"] == pytest.approx(float(saliency["f1"].voxels.sum()), rel=1e-4)
+    assert got["max"] == pytest.approx(float(saliency["f1"].volume.voxels.max()), rel=1e-5)
+    assert got["sum"] == pytest.approx(float(saliency["f1"].volume.voxels.sum()), rel=1e-4)

@@ -136,3 +136,15 @@ def test_the_report_quotes_the_installed_model_card(tmp_path, study, lidc1_volum
     assert f"CPM {card['cpm']}" in text
     assert f"sensitivity {card['sensitivity_at_operating_point']} at {card['fps_per_scan_at_operating_point']}" in text
     assert "Intended use: research; not for diagnosis" in text
+
+
+def test_key_image_captions_name_the_method_of_the_map_drawn(report) -> None:
+    """The maps of this study were made by occlusion: the AI finding's key image (SC comment and
+    PDF caption) says so; the reviewer's nodule has no map and claims none."""
+    ai, added = (str(pydicom.dcmread(report[n], stop_before_pixels=True).ImageComments)
+                 for n in ("key_1.dcm", "key_2.dcm"))
+    assert ai.endswith("AI saliency: occlusion sensitivity") and ai.startswith("Nodule 1 (f1)")
+    assert "saliency" not in added.lower()
+    text = " ".join(_text(report["report.pdf"]).split())
+    assert "AI saliency: occlusion sensitivity" in text and "reviewer-added" in text
+    assert "Grad-CAM" not in text

@@ -3,16 +3,20 @@ finding's map is drawn, "All findings' maps" draws them all, H and the opacity s
 
 from __future__ import annotations
 
+import gc
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 
 from inference.domain.finding import ModelInfo
+from inference.domain.saliency import SaliencyMethod
 from inference.service.findings_file import save_saliency
 from viewer.review.store import Store
 from viewer.demo_truth import gaussian_saliency, truth_findings
-from viewer.scene.heat import merge_maps
-from viewer.widgets.saliency_loader import SaliencyLoader
+from viewer.scene.heat import MEANING, merge_maps
+from viewer.widgets.saliency_loader import SaliencyLoader, install_saliency_loader
 
 pytestmark = pytest.mark.gui
 
@@ -20,7 +24,8 @@ pytestmark = pytest.mark.gui
 def test_selected_or_all_maps_from_the_store(qtbot, window, small_demo, tmp_path) -> None:
     volume = small_demo.volume
     findings = truth_findings(small_demo.nodules)[:3]
-    paths = {f.finding_id: str(save_saliency(gaussian_saliency(volume, [n]), tmp_path / f"{f.finding_id}.npz"))
+    paths = {f.finding_id: str(save_saliency(gaussian_saliency(volume, [n]), tmp_path / f"{f.finding_id}.npz",
+                                             method=SaliencyMethod.OCCLUSION))
              for f, n in zip(findings, small_demo.nodules, strict=False)}
     uid = volume.info.series_instance_uid
     store = Store(tmp_path / "store.db")
@@ -32,6 +37,7 @@ def test_selected_or_all_maps_from_the_store(qtbot, window, small_demo, tmp_path
     window.set_findings(findings)
     scene = window.scene
     assert set(scene.saliency_maps) == set(paths) and not loader.problems
+    assert window.controls.meaning.text().startswith("Saliency (occlusion sensitivity): evidence")
 
     window.select_finding(findings[1].finding_id)
     assert scene.saliency is scene.saliency_maps[findings[1].finding_id]
@@ -57,6 +63,38 @@ def test_selected_or_all_maps_from_the_store(qtbot, window, small_demo, tmp_path
     assert not scene.saliency_visible and not window.controls.saliency_box.isChecked()
     assert not scene.view3d.saliency.actor.GetVisibility()
     assert not scene.views["axial"].saliency.actor.GetVisibility()
+    store.close()
+
+
+def test_the_legend_names_the_method_of_each_map_on_screen(qtbot, window, small_demo, tmp_path) -> None:
+    """Two findings' maps by Grad-CAM and one from before methods were recorded: the legend names
+    both, as plain text; without maps it names none. Installed as the app installs it."""
+    volume = small_demo.volume
+    findings = truth_findings(small_demo.nodules)[:3]
+    crops = [gaussian_saliency(volume, [n]) for n in small_demo.nodules[:3]]
+    paths = {f.finding_id: str(save_saliency(c, tmp_path / f"{f.finding_id}.npz", method=SaliencyMethod.GRAD_CAM))
+             for f, c in zip(findings[:2], crops, strict=False)}
+    old = tmp_path / "old.npz"  # voxels and affine only, as written before the method was recorded
+    np.savez_compressed(old, voxels=np.rint(crops[2].voxels * 255).astype(np.uint8), affine=crops[2].affine)
+    paths[findings[2].finding_id] = str(old)
+    uid = volume.info.series_instance_uid
+    store = Store(tmp_path / "store.db")
+    store.add_series(volume.info.study_instance_uid or "1.2.3", uid, "demo", actor="screening")
+    store.record_screening(uid, findings, ModelInfo("not-installed", "1", "ab" * 32, operating_threshold=0.5),
+                           flagged=True, highest_lung_rads=None, highest_risk=None, saliency_paths=paths)
+    install_saliency_loader(window, SimpleNamespace(store=store))  # as the app does: result not kept
+    gc.collect()
+    window.set_volume(volume)
+    window.set_findings(findings)
+    assert set(window.scene.saliency_maps) == set(paths)
+    meaning = window.controls.meaning
+    assert meaning.text() == ("Saliency (Grad-CAM, unknown method): evidence the model used (per finding, "
+                              "0 = none, 1 = most)")
+    assert meaning.textFormat() == Qt.TextFormat.PlainText
+    window.set_findings(findings[2:])  # only the old map on screen
+    assert meaning.text().startswith("Saliency (unknown method):") and "Grad-CAM" not in meaning.text()
+    window.set_findings([])
+    assert meaning.text() == MEANING
     store.close()
 
 

@@ -13,6 +13,8 @@ import signal
 import threading
 import time
 
+from viewer.cli.saliency_help import NO_SALIENCY_HELP
+
 HELP = "receive exams from a PACS or scanner (C-STORE SCP), screen them onto the worklist"
 RETRY_EVERY_S = 30.0
 
@@ -25,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default=None, help="screening model id (default: the default model)")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
     parser.add_argument("--no-screen", action="store_true", help="only archive and register, do not screen")
-    parser.add_argument("--no-saliency", action="store_true", help="screen without Grad-CAM maps")
+    parser.add_argument("--no-saliency", action="store_true", help=NO_SALIENCY_HELP)
     parser.add_argument("--for", dest="duration", type=float, default=0.0, metavar="SECONDS",
                         help="stop after this many seconds (default: run until interrupted)")
 

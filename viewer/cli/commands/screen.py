@@ -22,6 +22,8 @@ import argparse
 import socket
 from typing import Any
 
+from viewer.cli.saliency_help import NO_SALIENCY_HELP
+
 HELP = "screen every CT series under a folder, or found on a PACS node: detection + analysis into the review store"
 
 #: studies pulled at most by ``--from-pacs`` unless ``--limit`` says otherwise
@@ -49,7 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="auto = CUDA, then Apple MPS, then CPU (default: auto)")
     parser.add_argument("--force", action="store_true",
                         help="screen again series that were already screened (not reviewed ones)")
-    parser.add_argument("--no-saliency", action="store_true", help="skip the Grad-CAM maps")
+    parser.add_argument("--no-saliency", action="store_true", help=NO_SALIENCY_HELP)
     parser.add_argument("--threads", type=int, default=None, help="CPU threads per worker")
     parser.add_argument("--lease-seconds", type=_positive, default=None, metavar="S",
                         help="how long a series' lease lasts unrenewed: another screener of the same store "
