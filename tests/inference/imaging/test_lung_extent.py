@@ -34,7 +34,7 @@ def test_a_head_has_no_lung_and_is_refused_naming_the_scan_and_the_fix():
 
 def test_a_whole_chest_passes_and_a_slab_of_it_warns_with_its_volume(whole):
     mask = lung_mask(whole)
-    assert lung_volume_ml(mask, whole) > 3000.0
+    assert lung_volume_ml(mask, whole) > 2000.0
     assert check_lungs(whole, mask) is None
 
     part = slab(whole, 60.0)
