@@ -3,6 +3,8 @@ screened with a warning, a whole chest passes without one; the bounds are exact.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from lung_scans import chest, head_ct, slab
@@ -66,3 +68,15 @@ def test_a_mask_of_another_grid_is_a_programming_error():
     vol = Volume(np.zeros((4, 4, 4), np.int16), np.eye(4))
     with pytest.raises(ValueError, match="does not match the volume"):
         lung_volume_ml(np.zeros((4, 4, 5), bool), vol)
+
+
+def test_real_scans_a_screening_chest_passes_and_an_abdomen_is_refused(lidc1, example_nifti):
+    from inference.imaging import load
+
+    chest_ct = load(lidc1)
+    mask = lung_mask(chest_ct)
+    assert 3000.0 < lung_volume_ml(mask, chest_ct) < 6000.0
+    assert check_lungs(chest_ct, mask) is None
+    abdomen = load(example_nifti)
+    with pytest.raises(NoLungFound, match="^" + re.escape(f"{abdomen.info.source}: no aerated lung found")):
+        check_lungs(abdomen, lung_mask(abdomen))
