@@ -101,3 +101,9 @@ class PathNotFound(ImagingError):
 class TooLittleChest(ImagingError):
     """The volume is too thin or too small along some axis for detection (a few slices, one voxel
     thick): refused before the inference worker runs (``inference.imaging.extent``)."""
+
+
+class NoLungFound(ImagingError):
+    """The lung mask finds no (or almost no) aerated lung in the volume: a scan of another body
+    part (head, abdomen), a field of view that cuts the lungs away, or lungs without air. Refused by
+    the inference worker so that such a scan is never reported as clean (``inference.imaging.extent``)."""

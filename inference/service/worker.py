@@ -20,7 +20,8 @@ import numpy as np
 
 from inference.domain.finding import Finding
 from inference.domain.progress import Cancelled, IsCancelled, Progress, check_cancelled
-from inference.imaging.extent import check_screenable
+from inference.imaging.extent import check_lungs, check_screenable
+from inference.imaging.lung_mask import lung_mask
 from inference.imaging.volume import Volume
 from inference.service.operating import detect_at
 from inference.service.protocol import (CancelledReply, DetectReply, DetectRequest, ErrorReply,
@@ -85,9 +86,19 @@ class Runtime:
 
         t = time.perf_counter()
         progress(0.0, "reading scan")
-        volume, source = self._volume(req.scan, stage(0.0, 0.1))
+        volume, source = self._volume(req.scan, stage(0.0, 0.08))
         timings["read"] = time.perf_counter() - t
         check_screenable(volume, source)
+
+        # one lung mask per scan: checked here (no aerated lung: refused before detection runs;
+        # little of it: a warning), then shared by every finding's analysis
+        t = time.perf_counter()
+        progress(0.08, "finding the lungs")
+        lungs = lung_mask(volume)
+        partial = check_lungs(volume, lungs, source)
+        if partial:
+            warnings.append(partial)
+        timings["lungs"] = time.perf_counter() - t
 
         t = time.perf_counter()
         findings, threshold = detect_at(self.detector, volume, req.threshold, req.floor,
@@ -96,7 +107,7 @@ class Runtime:
 
         if req.analyze and findings:
             t = time.perf_counter()
-            findings = self._analyze(volume, findings, threshold, stage(0.6, 0.75), warnings)
+            findings = self._analyze(volume, findings, threshold, lungs, stage(0.6, 0.75), warnings)
             timings["analyze"] = time.perf_counter() - t
 
         saliency_files: list[tuple[str, str]] = []
@@ -132,15 +143,14 @@ class Runtime:
             shm.close()
         return Volume(voxels, np.asarray(scan.affine), scan.info), scan.info.source
 
-    def _analyze(self, volume: Volume, findings: list[Finding], threshold: float, progress: Progress,
-                 warnings: list[str]) -> list[Finding]:
+    def _analyze(self, volume: Volume, findings: list[Finding], threshold: float, mask: np.ndarray,
+                 progress: Progress, warnings: list[str]) -> list[Finding]:
         """Measure, type and score every finding; its box becomes the segmented nodule's box. The
         Brock nodule count is the number of findings at or above the operating point (the nodules
-        the reader is shown), not the sub-threshold candidates kept for a lower point."""
-        from inference.imaging.lung_mask import lung_mask
+        the reader is shown), not the sub-threshold candidates kept for a lower point. ``mask`` is
+        the scan's one lung mask (computed by :meth:`handle`), shared by every finding's analysis."""
         from inference.nodules import analyze, clinical_from_series
 
-        mask = lung_mask(volume)  # one lung mask per scan, shared by every finding's analysis
         self._check_cancel()
         clinical = clinical_from_series(volume.info)
         count = max(1, sum(f.score >= threshold for f in findings))

@@ -34,6 +34,8 @@ def hot_scan(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_detect_prints_each_loader_warning_and_writes_it_into_the_findings_file(
         hot_scan: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from inference.imaging import load
+    from inference.imaging.extent import check_lungs
+    from inference.imaging.lung_mask import lung_mask
 
     warned = load(hot_scan).info.warnings  # what the loader says, word for word
     assert any("40000" in w and "clipped" in w for w in warned), warned
@@ -42,11 +44,16 @@ def test_detect_prints_each_loader_warning_and_writes_it_into_the_findings_file(
                  "--threads", "1", "--no-analysis"])
     captured = capsys.readouterr()
     assert code == 0, captured.err
+    # then the worker's own: this small phantom holds ~850 mL of lung, less than a whole chest
+    vol = load(hot_scan)
+    partial = check_lungs(vol, lung_mask(vol))
+    assert partial is not None and partial.startswith("only ")
+    every = (*warned, partial)
     err_lines = captured.err.splitlines()
-    assert all(f"WARNING: {hot_scan}: {w}" in err_lines for w in warned), captured.err
-    assert f"{len(warned)} WARNING(S) about this scan or its result" in captured.out
-    assert json.loads(out.read_text())["warnings"] == list(warned)
-    assert read_findings(out).warnings == warned
+    assert all(f"WARNING: {hot_scan}: {w}" in err_lines for w in every), captured.err
+    assert f"{len(every)} WARNING(S) about this scan or its result" in captured.out
+    assert json.loads(out.read_text())["warnings"] == list(every)
+    assert read_findings(out).warnings == every
 
 
 def test_a_findings_file_without_warnings_still_reads_and_a_bad_one_is_refused(tmp_path: Path) -> None:

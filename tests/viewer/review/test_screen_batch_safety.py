@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 from batch_scans import FAST, add_duplicate, cut_header, write_good
 
-from inference.imaging import load
+from inference.imaging import Volume, load
+from inference.imaging.extent import check_lungs
+from inference.imaging.lung_mask import lung_mask
 from viewer.cli import main
 from viewer.review.screening import ScreenState, find_series
 from viewer.review.store import Store
@@ -43,16 +45,27 @@ def test_one_unreadable_header_fails_its_series_by_name_and_the_rest_are_screene
         assert len(failed) == 1 and str(cut) in json.loads(failed[0].detail)["error"]
         assert rows["a-good"].screen_state == rows["b-warned"].screen_state == "screened"
 
-        # the loader's warning about the duplicate slice is stored with its series, word for word
-        warned = load(dup.parent).info.warnings
-        assert len(warned) == 1 and str(dup) in warned[0]
+        # the loader's warning about the duplicate slice is stored with its series, word for word,
+        # then the worker's: these 60 mm phantoms hold ~150 mL of lung, part of a chest
+        vol = load(dup.parent)
+        loaded = vol.info.warnings
+        assert len(loaded) == 1 and str(dup) in loaded[0]
+        warned = (*loaded, _lung_warning(vol))
         uid = rows["b-warned"].series_uid
         assert store.screen_warnings(uid) == warned
-        assert rows["b-warned"].warnings == warned and rows["a-good"].warnings == ()
-        assert rows["b-warned"].tooltip().splitlines()[1:] == [f"warning: {warned[0]}"]
+        assert rows["b-warned"].warnings == warned
+        assert rows["a-good"].warnings == (_lung_warning(load(scans / "a-good")),)
+        assert rows["b-warned"].tooltip().splitlines()[1:] == [f"warning: {w}" for w in warned]
         screen = [a for a in store.audit_log(uid) if a.action == "screen"]
         assert json.loads(screen[0].detail)["warnings"] == list(warned)
-    assert f"WARNING: {warned[0]}" in out  # and printed while screening
+    assert all(f"WARNING: {w}" in out for w in warned)  # and printed while screening
+
+
+def _lung_warning(volume: Volume) -> str:
+    """The worker's warning about a scan holding little aerated lung."""
+    warning = check_lungs(volume, lung_mask(volume))
+    assert warning is not None and warning.startswith("only ")
+    return warning
 
 
 def test_a_damaged_file_outside_any_series_is_a_failed_job_naming_it(tmp_path: Path) -> None:
