@@ -12,6 +12,7 @@ import pytest
 from batch_scans import FAST, add_duplicate, cut_header, write_good
 
 from inference.imaging import Volume, load
+from inference.imaging.coverage import lungs_cut_off
 from inference.imaging.extent import check_lungs
 from inference.imaging.lung_mask import lung_mask
 from viewer.cli import main
@@ -50,22 +51,24 @@ def test_one_unreadable_header_fails_its_series_by_name_and_the_rest_are_screene
         vol = load(dup.parent)
         loaded = vol.info.warnings
         assert len(loaded) == 1 and str(dup) in loaded[0]
-        warned = (*loaded, _lung_warning(vol))
+        warned = (*loaded, *_lung_warnings(vol))
         uid = rows["b-warned"].series_uid
         assert store.screen_warnings(uid) == warned
         assert rows["b-warned"].warnings == warned
-        assert rows["a-good"].warnings == (_lung_warning(load(scans / "a-good")),)
+        assert rows["a-good"].warnings == _lung_warnings(load(scans / "a-good"))
         assert rows["b-warned"].tooltip().splitlines()[1:] == [f"warning: {w}" for w in warned]
         screen = [a for a in store.audit_log(uid) if a.action == "screen"]
         assert json.loads(screen[0].detail)["warnings"] == list(warned)
     assert all(f"WARNING: {w}" in out for w in warned)  # and printed while screening
 
 
-def _lung_warning(volume: Volume) -> str:
-    """The worker's warning about a scan holding little aerated lung."""
-    warning = check_lungs(volume, lung_mask(volume))
-    assert warning is not None and warning.startswith("only ")
-    return warning
+def _lung_warnings(volume: Volume) -> tuple[str, ...]:
+    """The worker's warnings about this small phantom's lungs: little aerated lung, and cut off."""
+    mask = lung_mask(volume)
+    warnings = (check_lungs(volume, mask), lungs_cut_off(volume, mask))
+    assert warnings[0] is not None and warnings[0].startswith("only ")
+    assert warnings[1] is not None and warnings[1].startswith("the lungs are cut off at the ")
+    return warnings
 
 
 def test_a_damaged_file_outside_any_series_is_a_failed_job_naming_it(tmp_path: Path) -> None:
