@@ -20,7 +20,7 @@ import numpy as np
 
 from inference.domain.finding import Finding
 from inference.domain.progress import Cancelled, IsCancelled, Progress, check_cancelled
-from inference.imaging.coverage import lungs_cut_off
+from inference.imaging.coverage import lungs_cut_off, one_lung_only
 from inference.imaging.extent import check_lungs, check_screenable
 from inference.imaging.lung_mask import lung_mask
 from inference.imaging.volume import Volume
@@ -96,7 +96,8 @@ class Runtime:
         t = time.perf_counter()
         progress(0.08, "finding the lungs")
         lungs = lung_mask(volume)
-        warnings += [w for w in (check_lungs(volume, lungs, source), lungs_cut_off(volume, lungs)) if w]
+        warnings += [w for w in (check_lungs(volume, lungs, source), lungs_cut_off(volume, lungs),
+                                   one_lung_only(volume, lungs)) if w]
         timings["lungs"] = time.perf_counter() - t
 
         t = time.perf_counter()

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from inference.imaging import load
-from inference.imaging.coverage import CUT_FRACTION, end_fractions, lungs_cut_off
+from inference.imaging.coverage import (CUT_FRACTION, ONE_SIDE_FRACTION, end_fractions, lungs_cut_off, one_lung_only,
+                                        smaller_side_fraction)
 from inference.imaging.lung_mask import lung_mask
 from inference.imaging.volume import Volume
 
@@ -67,3 +68,42 @@ def test_a_cut_that_stays_below_the_bases_is_not_warned(chest: Volume) -> None:
 def test_a_mask_of_another_grid_is_refused(chest: Volume) -> None:
     with pytest.raises(ValueError, match="does not match"):
         end_fractions(chest, np.zeros((3, 3, 3), bool))
+
+
+def _one_lung(volume: Volume) -> Volume:
+    """The scan with the lung in its low columns filled with soft tissue (40 HU)."""
+    mask = lung_mask(volume)
+    cols = np.nonzero(mask.any(axis=(0, 1)))[0]
+    fill = mask.copy()
+    fill[:, :, (cols[0] + cols[-1]) // 2:] = False
+    voxels = np.array(volume.voxels)
+    voxels[fill] = 40
+    return volume.with_voxels(voxels)
+
+
+def _mirrored_columns(volume: Volume) -> Volume:
+    """The same scan with its columns stored the other way round (column axis pointing right)."""
+    affine = volume.affine.copy()
+    affine[:3, 0] = -affine[:3, 0]
+    affine[:3, 3] = volume.index_to_world((0, 0, volume.shape[2] - 1))
+    return volume.with_voxels(np.ascontiguousarray(volume.voxels[:, :, ::-1]), affine)
+
+
+def test_both_lungs_of_a_whole_chest_are_not_warned(chest: Volume) -> None:
+    share, _ = smaller_side_fraction(chest, lung_mask(chest))
+    assert 0.4 < share <= 0.5
+    assert one_lung_only(chest, lung_mask(chest)) is None
+
+
+@pytest.mark.parametrize("mirror", [False, True], ids=["columns-left", "columns-right"])
+def test_one_lung_alone_is_said_with_its_side(chest: Volume, mirror: bool) -> None:
+    assert chest.direction[0, 0] > 0  # low columns are the patient's right
+    one = _one_lung(chest)  # the right lung filled
+    if mirror:
+        one = _mirrored_columns(one)
+    mask = lung_mask(one)
+    share, left_missing = smaller_side_fraction(one, mask)
+    assert share < ONE_SIDE_FRACTION and not left_missing
+    warning = one_lung_only(one, mask)
+    assert warning is not None and warning.startswith("only the left lung found (")
+    assert "the right lung lies outside the field of view or holds no air" in warning
