@@ -66,8 +66,8 @@ def install_features(win: Any, review: Any, *, auto_detect: bool = True) -> Any:
     from viewer.widgets.patient_docks import install_patient_panel
     from viewer.widgets.saliency_loader import install_saliency_loader
 
-    install_load_warnings(win, review.store if review is not None else None)
     detection = install_detection(win, review, auto=auto_detect)
+    install_load_warnings(win, review.store if review is not None else None, detection)
     install_export(win, review)
     install_saliency_loader(win, review)
     install_operating_point(win, review)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject
+from PySide6.QtCore import QEvent, QObject, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QProgressBar, QPushButton
 
@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 
 
 class DetectionController(QObject):
+    #: (volume, warnings): the worker's warnings about the scan on screen (e.g. lungs cut off)
+    warned = Signal(object, tuple)
+
     def __init__(self, window: MainWindow, review: ReviewController | None = None, *, auto: bool = True,
                  runner: DetectionRunner | None = None) -> None:
         super().__init__(window)
@@ -133,6 +136,8 @@ class DetectionController(QObject):
             return  # the user opened another scan meanwhile
         for warning in reply.warnings:
             self.window.post_message(Source.WORKER, warning, Level.WARNING, self._context())
+        if reply.warnings:
+            self.warned.emit(volume, tuple(reply.warnings))
         n = sum(f.score >= reply.threshold for f in reply.findings)
         note = (f"{n} finding(s) at or above the operating point {reply.threshold:.2f} of "
                 f"{reply.model.model_id} ({reply.device})")

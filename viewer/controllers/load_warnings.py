@@ -4,9 +4,11 @@ The window posts each of the loader's warnings to the Messages list when a scan 
 status bar says how many there were — until the next transient message (the review's notice,
 "Detecting nodules…") replaces it. This controller adds a permanent badge to the status bar,
 "⚠ N warning(s) about this scan", whose tooltip lists every one of them, kept until another scan
-loads. A scan screened earlier (``nodulelens screen``) also brings the warnings stored with its
-series: those the loader did not give again (the worker's, e.g. a finding not measured) are posted
-to Messages as well. Warning texts hold file names and header values: shown as plain text only.
+loads; the worker's warnings from a detection run in the window join it (:meth:`LoadWarnings.add`,
+connected to the detection controller's ``warned``). A scan screened earlier (``nodulelens
+screen``) also brings the warnings stored with its series: those the loader did not give again
+(the worker's, e.g. a finding not measured) are posted to Messages as well. Warning texts hold
+file names and header values: shown as plain text only.
 """
 
 from __future__ import annotations
@@ -63,6 +65,15 @@ class LoadWarnings(QObject):
         context = info.series_description or info.source or "scan"
         for w in extra:
             self.window.post_message(Source.WORKER, FROM_SCREENING + w, Level.WARNING, context)
+        self._show(shown)
+
+    def add(self, volume: Volume, warnings: Sequence[str]) -> None:
+        """More warnings about ``volume`` (the worker's, after detection in the window); they join
+        the badge while that scan is on screen (they are posted to Messages by whoever found them)."""
+        if volume is self.window.volume:
+            self._show(tuple(dict.fromkeys((*self.warnings, *warnings))))
+
+    def _show(self, shown: tuple[str, ...]) -> None:
         self.warnings = shown
         if not shown:
             self.badge.hide()
@@ -72,8 +83,11 @@ class LoadWarnings(QObject):
         self.badge.show()
 
 
-def install_load_warnings(window: Any, store: Store | None = None) -> LoadWarnings:
+def install_load_warnings(window: Any, store: Store | None = None, detection: Any = None) -> LoadWarnings:
+    """The badge on ``window``; with ``detection`` (a DetectionController) the worker's warnings join it."""
     controller = LoadWarnings(window, store)
+    if detection is not None:
+        detection.warned.connect(controller.add)
     window.load_warnings = controller
     return controller
 

@@ -87,14 +87,12 @@ def secondary_captures(images: list[KeyImage], source: SourceSeries) -> list[Dat
 
 
 def _copy_patient_study(ds: Dataset, source: SourceSeries) -> None:
+    """The source's patient and study attributes (its type 2 ones are there, possibly empty:
+    :data:`viewer.export.source.TYPE2_COPIED`)."""
     ct = source.datasets[0]
     for keyword in _PATIENT_STUDY:
         if keyword in ct:
             setattr(ds, keyword, ct[keyword].value)
-    for keyword in ("PatientName", "PatientID", "PatientBirthDate", "PatientSex", "StudyDate", "StudyTime",
-                    "ReferringPhysicianName", "StudyID", "AccessionNumber"):
-        if keyword not in ds:
-            setattr(ds, keyword, "")
     if "StudyInstanceUID" not in ds:
         ds.StudyInstanceUID = generate_uid()
 

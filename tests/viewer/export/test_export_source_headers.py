@@ -44,5 +44,10 @@ def test_sr_of_a_series_without_type2_patient_and_study_attributes(tmp_path: Pat
     sr = pydicom.dcmread(out / "sr.dcm")
     assert sr.PatientBirthDate == "" and sr.StudyID == "" and sr.PatientID == "P-T2"
     assert dciodvfy_errors(out / "sr.dcm") == []
+    rc = main(["export", series, "--db", str(tmp_path / "store.db"), "--format", "pdf", "--out", str(tmp_path / "pdf")])
+    assert rc == 0, capsys.readouterr().err
+    encapsulated = pydicom.dcmread(tmp_path / "pdf" / "report.dcm")  # the Encapsulated PDF copies them too
+    assert encapsulated.PatientBirthDate == "" and encapsulated.AccessionNumber == ""
+    assert dciodvfy_errors(tmp_path / "pdf" / "report.dcm") == []
     for f in (tmp_path / "scan").glob("*.dcm"):  # the source files are not touched
         assert "PatientBirthDate" not in pydicom.dcmread(f, stop_before_pixels=True)

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from viewer.messages import Source
 from viewer.review.settings import JsonBackend, ReviewSettings
 from viewer.review.store import Store
 from viewer.controllers.detection import install_detection
+from viewer.controllers.load_warnings import install_load_warnings
 from viewer.controllers.review_setup import install_review
 
 pytestmark = pytest.mark.gui
@@ -25,6 +27,7 @@ def review(window, tmp_path):
 
 def test_opening_a_scan_detects_stores_and_shows_the_findings(window, qtbot, review, small_demo):
     det = install_detection(window, review)
+    badge = install_load_warnings(window, review.store, det)
     try:
         window.set_volume(small_demo.volume)
         uid = small_demo.volume.info.series_instance_uid
@@ -38,6 +41,10 @@ def test_opening_a_scan_detects_stores_and_shows_the_findings(window, qtbot, rev
         assert any(sum((a - b) ** 2 for a, b in zip(top.center, n.center, strict=True)) ** 0.5 < n.diameter_mm
                    for n in small_demo.nodules)
         assert "finding(s) at or above the operating point" in window.statusBar().currentMessage()
+        # the worker's warnings about the scan (this small phantom holds little lung) join the badge
+        worker = [m.text for m in window.messages.messages if m.source is Source.WORKER]
+        assert any(w.startswith("only ") and "mL of aerated lung" in w for w in worker), worker
+        assert set(worker) <= set(badge.warnings) and not badge.badge.isHidden()
         # opening it again shows the stored findings; nothing is detected twice
         window.set_volume(small_demo.volume)
         assert not det.runner.is_running()

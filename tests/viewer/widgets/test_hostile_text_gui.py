@@ -17,8 +17,7 @@ import numpy as np
 import pydicom
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QColor, QImage, QTextDocument
-from PySide6.QtGui import Qt as GuiQt
+from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QApplication, QLabel, QToolTip, QWidget
 
 from inference.domain.finding import Box3D, Finding, ModelInfo
@@ -30,6 +29,7 @@ from viewer.review.store import Store
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "review"))
 from review_phantom_dicom import small_phantom, write_ct_series  # noqa: E402 (after the path it needs)
+from qt_text import tip_text  # noqa: E402
 
 pytestmark = pytest.mark.gui
 
@@ -92,16 +92,6 @@ def shown_tip(qtbot, tip: str) -> QLabel:
 
     qtbot.waitUntil(found, timeout=3000)
     return labels[0]
-
-
-def tip_text(tip: str) -> str:
-    """What a tooltip shows as text (Qt's rule: rich text when it might be rich text)."""
-    doc = QTextDocument()
-    if GuiQt.mightBeRichText(tip):
-        doc.setHtml(tip)
-    else:
-        doc.setPlainText(tip)
-    return doc.toPlainText()
 
 
 def assert_tip_literal(qtbot, tip: object, text: str) -> None:

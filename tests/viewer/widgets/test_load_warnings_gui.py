@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import SimpleITK as sitk
 from PySide6.QtCore import Qt
-from PySide6.QtGui import Qt as GuiQt
-from PySide6.QtGui import QTextDocument
+
+from qt_text import tip_text
 
 from inference.domain.finding import ModelInfo
 from inference.imaging.volume import SeriesInfo, Volume
@@ -20,18 +20,6 @@ from viewer.review.store import Store
 from viewer.widgets.worklist_panel import WorklistPanel
 
 pytestmark = pytest.mark.gui
-
-
-def _rendered(tooltip: str) -> str:
-    """The text a tooltip shows: Qt renders it as HTML only when it might be rich text."""
-    from PySide6.QtGui import Qt as GuiQt
-
-    doc = QTextDocument()
-    if GuiQt.mightBeRichText(tooltip):
-        doc.setHtml(tooltip)
-    else:
-        doc.setPlainText(tooltip)
-    return doc.toPlainText()
 
 
 @pytest.fixture()
@@ -62,7 +50,7 @@ def test_every_loader_warning_is_listed_and_the_badge_outlives_later_status_mess
     window.statusBar().showMessage("Detecting nodules (the worker runs in the background)…")
     assert badges.badge.isVisible() and badges.warnings == expected
     assert badges.badge.text() == "⚠ 2 warning(s) about this scan: see Messages"
-    assert _rendered(badges.badge.toolTip()).splitlines() == list(expected)
+    assert tip_text(badges.badge.toolTip()).splitlines() == list(expected)
 
 
 def test_stored_screening_warnings_come_back_with_the_series_and_markup_stays_text(
@@ -81,13 +69,13 @@ def test_stored_screening_warnings_come_back_with_the_series_and_markup_stays_te
             window.set_volume(volume)
         assert badges.warnings == ("slice steps vary by up to 3%", hostile)
         assert [m.text for m in window.messages.messages].count(FROM_SCREENING + hostile) == 1
-        assert _rendered(badges.badge.toolTip()).splitlines() == list(badges.warnings)  # literal, no image
+        assert tip_text(badges.badge.toolTip()).splitlines() == list(badges.warnings)  # literal, no image
 
         panel = WorklistPanel()
         qtbot.addWidget(panel)
         panel.set_rows(store.worklist())
         tip = panel.model.data(panel.model.index(0, 0), Qt.ItemDataRole.ToolTipRole)
-        shown = _rendered(tip) if GuiQt.mightBeRichText(tip) else tip  # what the tooltip puts on screen
+        shown = tip_text(tip)  # what the tooltip puts on screen
         assert shown.splitlines() == ["/scans/a", "warning: slice steps vary by up to 3%", f"warning: {hostile}"]
 
         with qtbot.waitSignal(window.volume_loaded):  # the next scan has none: the badge goes
