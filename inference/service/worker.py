@@ -92,7 +92,8 @@ class Runtime:
         check_screenable(volume, source)
 
         # one lung mask per scan: checked here (no aerated lung: refused before detection runs;
-        # little of it: a warning), then shared by every finding's analysis
+        # little of it, lungs cut off at an end, one lung alone: warnings), then shared by every
+        # finding's analysis
         t = time.perf_counter()
         progress(0.08, "finding the lungs")
         lungs = lung_mask(volume)
